@@ -1,0 +1,30 @@
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it, jest } from '@jest/globals';
+import { JobSummary, registerSecret, SUMMARY_LIMIT_BYTES } from '../src/index.ts';
+
+describe('job summary', () => {
+  it('renders tables with escaped cells', () => {
+    const text = new JobSummary().heading('Result').table(['a', 'b'], [['x|y', '<b>']]).render();
+    expect(text).toContain('## Result');
+    expect(text).toContain('| x\\|y | &lt;b&gt; |');
+  });
+
+  it('stays below the 1 MiB limit however much is added', () => {
+    const summary = new JobSummary();
+    for (let i = 0; i < 3000; i++) summary.paragraph('é'.repeat(500));
+    const text = summary.render();
+    expect(Buffer.byteLength(text)).toBeLessThanOrEqual(SUMMARY_LIMIT_BYTES);
+    expect(text).toContain('Summary truncated');
+    expect(text).not.toContain('\uFFFD');
+  });
+
+  it('redacts secrets and appends to the step summary file', () => {
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+    registerSecret('summary-secret-value');
+    const path = join(mkdtempSync(join(tmpdir(), 'summary-')), 'summary.md');
+    new JobSummary().paragraph('token summary-secret-value here').write(path);
+    expect(readFileSync(path, 'utf8')).toBe('token *** here\n\n');
+  });
+});
