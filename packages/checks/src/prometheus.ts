@@ -185,7 +185,7 @@ export function judge(spec: MetricCheckSpec, value: number): { verdict: 'pass' |
 const RANK = { pass: 0, warn: 1, fail: 2 } as const;
 
 function format(value: number): string {
-  return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  return String(Number(value.toPrecision(4)));
 }
 
 /**

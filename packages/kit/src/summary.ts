@@ -4,11 +4,12 @@ import { redact } from './secrets.ts';
 /** GitHub rejects step summaries above 1 MiB; stay safely below it. */
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
 
-const escapeMap: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '|': '\\|', '\n': ' ' };
+// '>' stays: it is harmless inside a line and keeps thresholds readable ("fail > 0.05").
+const escapeMap: Record<string, string> = { '&': '&amp;', '<': '&lt;', '|': '\\|', '\n': ' ' };
 
 /** Escapes text for a Markdown table cell or line. */
 export function md(text: string | number | boolean): string {
-  return String(text).replace(/[&<>|\n]/g, (char) => escapeMap[char] as string);
+  return String(text).replace(/[&<|\n]/g, (char) => escapeMap[char] as string);
 }
 
 /**

@@ -6,9 +6,9 @@ import { JobSummary, registerSecret, SUMMARY_LIMIT_BYTES } from '../src/index.ts
 
 describe('job summary', () => {
   it('renders tables with escaped cells', () => {
-    const text = new JobSummary().heading('Result').table(['a', 'b'], [['x|y', '<b>']]).render();
+    const text = new JobSummary().heading('Result').table(['a', 'b'], [['x|y', '<b> > a']]).render();
     expect(text).toContain('## Result');
-    expect(text).toContain('| x\\|y | &lt;b&gt; |');
+    expect(text).toContain('| x\\|y | &lt;b> > a |');
   });
 
   it('stays below the 1 MiB limit however much is added', () => {
