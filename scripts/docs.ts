@@ -17,7 +17,8 @@ export function renderTables(meta: ActionMetadata): string {
     lines.push(`| \`${name}\` | ${input.required ? 'yes' : 'no'} | ${fallback} | ${cell(input.description ?? '')} |`);
   }
   lines.push('', '### Outputs', '', '| Output | Description |', '| --- | --- |');
-  for (const [name, output] of Object.entries(meta.outputs ?? {})) lines.push(`| \`${name}\` | ${cell(output.description ?? '')} |`);
+  for (const [name, output] of Object.entries(meta.outputs ?? {}))
+    lines.push(`| \`${name}\` | ${cell(output.description ?? '')} |`);
   return lines.join('\n');
 }
 
@@ -27,8 +28,10 @@ function problemsOf(name: string, meta: ActionMetadata): string[] {
   if (meta.runs?.main !== 'dist/index.js') problems.push(`${name}: runs.main must be dist/index.js`);
   if (!meta.description) problems.push(`${name}: description is missing`);
   if (!meta.branding?.icon || !meta.branding.color) problems.push(`${name}: branding needs icon and color`);
-  for (const [input, spec] of Object.entries(meta.inputs ?? {})) if (!spec.description) problems.push(`${name}: input ${input} has no description`);
-  for (const [output, spec] of Object.entries(meta.outputs ?? {})) if (!spec.description) problems.push(`${name}: output ${output} has no description`);
+  for (const [input, spec] of Object.entries(meta.inputs ?? {}))
+    if (!spec.description) problems.push(`${name}: input ${input} has no description`);
+  for (const [output, spec] of Object.entries(meta.outputs ?? {}))
+    if (!spec.description) problems.push(`${name}: output ${output} has no description`);
   return problems;
 }
 

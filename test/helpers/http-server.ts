@@ -22,7 +22,8 @@ export interface RecordedRequest {
 }
 
 /** A fixed answer, a sequence (the last one repeats), or a function of the request. */
-export type Route = ScriptedResponse | ScriptedResponse[] | ((request: RecordedRequest, count: number) => ScriptedResponse);
+export type Route =
+  ScriptedResponse | ScriptedResponse[] | ((request: RecordedRequest, count: number) => ScriptedResponse);
 
 /**
  * A loopback HTTP(S) server for tests and fakes: routes by method and path, records every
@@ -42,13 +43,14 @@ export class TestServer {
   }
 
   static async start(options: { tls?: { key: string; cert: string } } = {}): Promise<TestServer> {
-    let instance: TestServer | undefined;
-    const handler = (req: http.IncomingMessage, res: http.ServerResponse): void => void instance!.handle(req, res);
-    const server = options.tls ? https.createServer({ key: options.tls.key, cert: options.tls.cert }, handler) : http.createServer(handler);
-    instance = new TestServer(server);
+    const server = options.tls
+      ? https.createServer({ key: options.tls.key, cert: options.tls.cert })
+      : http.createServer();
+    const instance = new TestServer(server);
+    server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => void instance.handle(req, res));
     server.on('connection', (socket: Socket) => {
-      instance!.sockets.add(socket);
-      socket.on('close', () => instance!.sockets.delete(socket));
+      instance.sockets.add(socket);
+      socket.on('close', () => instance.sockets.delete(socket));
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
     const { port } = server.address() as AddressInfo;
@@ -89,7 +91,9 @@ export class TestServer {
       at: Date.now(),
     };
     this.requests.push(recorded);
-    const key = this.routes.has(`${recorded.method} ${recorded.path}`) ? `${recorded.method} ${recorded.path}` : `* ${recorded.path}`;
+    const key = this.routes.has(`${recorded.method} ${recorded.path}`)
+      ? `${recorded.method} ${recorded.path}`
+      : `* ${recorded.path}`;
     const route = this.routes.get(key) ?? this.fallback;
     const count = (this.counts.get(key) ?? 0) + 1;
     this.counts.set(key, count);

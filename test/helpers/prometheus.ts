@@ -27,7 +27,10 @@ export class MetricsApp {
   static async start(): Promise<MetricsApp> {
     const server = await TestServer.start();
     const app = new MetricsApp(server);
-    server.route('GET', '/metrics', () => ({ headers: { 'content-type': 'text/plain; version=0.0.4' }, body: app.scrape() }));
+    server.route('GET', '/metrics', () => ({
+      headers: { 'content-type': 'text/plain; version=0.0.4' },
+      body: app.scrape(),
+    }));
     return app;
   }
 
@@ -105,7 +108,9 @@ export class PrometheusServer {
 
   async query(promql: string): Promise<{ metric: Record<string, string>; value: [number, string] }[]> {
     const response = await fetch(new URL(`api/v1/query?query=${encodeURIComponent(promql)}`, this.url));
-    const payload = (await response.json()) as { data: { result: { metric: Record<string, string>; value: [number, string] }[] } };
+    const payload = (await response.json()) as {
+      data: { result: { metric: Record<string, string>; value: [number, string] }[] };
+    };
     return payload.data.result;
   }
 

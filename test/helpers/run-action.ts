@@ -36,7 +36,11 @@ export interface RunOptions {
  * Runs a built action the way the runner does: node on actions/<name>/dist/index.js with
  * INPUT_* variables and fresh GITHUB_OUTPUT, GITHUB_STEP_SUMMARY, GITHUB_STATE and GITHUB_ENV files.
  */
-export async function runBuiltAction(name: string, inputs: Record<string, string>, options: RunOptions = {}): Promise<ActionRun> {
+export async function runBuiltAction(
+  name: string,
+  inputs: Record<string, string>,
+  options: RunOptions = {},
+): Promise<ActionRun> {
   const workdir = mkdtempSync(join(tmpdir(), `action-${name}-`));
   const files = {
     GITHUB_OUTPUT: join(workdir, 'output'),
@@ -87,7 +91,11 @@ export async function runBuiltAction(name: string, inputs: Record<string, string
       continue;
     }
     if (command && (command[1] === 'error' || command[1] === 'warning' || command[1] === 'notice')) {
-      annotations.push({ level: command[1], message: unescapeData(command[3] ?? ''), properties: parseProperties(command[2]) });
+      annotations.push({
+        level: command[1],
+        message: unescapeData(command[3] ?? ''),
+        properties: parseProperties(command[2]),
+      });
     }
     logLines.push(line);
   }
@@ -133,7 +141,10 @@ function parseProperties(text: string | undefined): Record<string, string> {
   const properties: Record<string, string> = {};
   for (const pair of (text ?? '').split(',')) {
     const at = pair.indexOf('=');
-    if (at > 0) properties[pair.slice(0, at)] = unescapeData(pair.slice(at + 1)).replace(/%3A/g, ':').replace(/%2C/g, ',');
+    if (at > 0)
+      properties[pair.slice(0, at)] = unescapeData(pair.slice(at + 1))
+        .replace(/%3A/g, ':')
+        .replace(/%2C/g, ',');
   }
   return properties;
 }

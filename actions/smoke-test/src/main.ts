@@ -26,7 +26,9 @@ await runAction(async () => {
   const failed = [...report.http, ...report.metrics].filter((r) => ('outcome' in r ? r.outcome : r.verdict) === 'fail');
   if (!report.passed) {
     const names = failed.map((r) => r.name).join(', ');
-    throw new GateClosedError(`Smoke test failed: ${report.counts.failed} of ${report.counts.total} checks failed (${names || 'no checks ran'})`);
+    throw new GateClosedError(
+      `Smoke test failed: ${report.counts.failed} of ${report.counts.total} checks failed (${names || 'no checks ran'})`,
+    );
   }
   if (settings.failOnWarn && report.verdict === 'warn') {
     throw new GateClosedError(`Smoke test warned on ${report.counts.warned} checks and fail-on-warn is true`);

@@ -42,13 +42,19 @@ export function readSettings(inputs: Inputs): Settings {
   const windowText = inputs.string('window', '5m');
   inputs.duration('window', '5m', { minMs: 1000 });
   if (!/^(\d+[smhdwy])+$/.test(windowText)) {
-    throw new InputError('window', `must be a PromQL range with units such as 5m or 1h30m, got "${windowText}"`, 'window: 5m');
+    throw new InputError(
+      'window',
+      `must be a PromQL range with units such as 5m or 1h30m, got "${windowText}"`,
+      'window: 5m',
+    );
   }
   const onNoData: NoDataPolicy = inputs.oneOf('on-no-data', ['fail', 'warn', 'pass'] as const, 'fail');
   const failOnWarn = inputs.boolean('fail-on-warn', false);
 
-  const rawChecks = inputs.structured('checks', httpChecksSchema, { fileInput: 'checks-file', example: CHECKS_EXAMPLE }) ?? [];
-  const metrics = inputs.structured('metrics', metricChecksSchema, { fileInput: 'metrics-file', example: METRICS_EXAMPLE }) ?? [];
+  const rawChecks =
+    inputs.structured('checks', httpChecksSchema, { fileInput: 'checks-file', example: CHECKS_EXAMPLE }) ?? [];
+  const metrics =
+    inputs.structured('metrics', metricChecksSchema, { fileInput: 'metrics-file', example: METRICS_EXAMPLE }) ?? [];
   if (rawChecks.length === 0 && metrics.length === 0) {
     throw new InputError('checks', 'is required: give checks (or checks-file), metrics, or both', CHECKS_EXAMPLE);
   }
@@ -57,21 +63,36 @@ export function readSettings(inputs: Inputs): Settings {
     try {
       return prepareHttpCheck(spec, index, baseUrl, timeoutMs);
     } catch (error) {
-      throw new InputError(inputs.optional('checks') === undefined ? 'checks-file' : 'checks', `is not valid: ${(error as Error).message}`, CHECKS_EXAMPLE);
+      throw new InputError(
+        inputs.optional('checks') === undefined ? 'checks-file' : 'checks',
+        `is not valid: ${(error as Error).message}`,
+        CHECKS_EXAMPLE,
+      );
     }
   });
 
   const prometheusUrl = inputs.url('prometheus-url', { example: 'http://prometheus.monitoring:9090' });
   if (metrics.length > 0 && prometheusUrl === undefined) {
-    throw new InputError('prometheus-url', 'is required when metrics are given', 'prometheus-url: http://prometheus.monitoring:9090');
+    throw new InputError(
+      'prometheus-url',
+      'is required when metrics are given',
+      'prometheus-url: http://prometheus.monitoring:9090',
+    );
   }
   if (prometheusUrl !== undefined) registerUrlSecret(prometheusUrl);
   for (const metric of metrics) {
-    for (const [field, query] of [['query', metric.query], ['samples-query', metric['samples-query']]] as const) {
+    for (const [field, query] of [
+      ['query', metric.query],
+      ['samples-query', metric['samples-query']],
+    ] as const) {
       if (query === undefined) continue;
       const problem = promqlSyntaxError(expandWindow(query, windowText));
       if (problem !== undefined) {
-        throw new InputError('metrics', `has a ${field} in "${metric.name}" that is not valid PromQL: ${problem}`, METRICS_EXAMPLE);
+        throw new InputError(
+          'metrics',
+          `has a ${field} in "${metric.name}" that is not valid PromQL: ${problem}`,
+          METRICS_EXAMPLE,
+        );
       }
     }
   }
@@ -89,11 +110,17 @@ export function readSettings(inputs: Inputs): Settings {
       concurrency,
       readyTimeoutMs,
       retryIntervalMs,
-      ...(soakDurationMs > 0 ? { soak: { durationMs: soakDurationMs, intervalMs: soakIntervalMs, passRatio: soakPassRatio } } : {}),
-      ...(prometheusUrl === undefined ? {} : { prometheus: { url: prometheusUrl, headers, window: windowText, onNoData } }),
+      ...(soakDurationMs > 0
+        ? { soak: { durationMs: soakDurationMs, intervalMs: soakIntervalMs, passRatio: soakPassRatio } }
+        : {}),
+      ...(prometheusUrl === undefined
+        ? {}
+        : { prometheus: { url: prometheusUrl, headers, window: windowText, onNoData } }),
     },
     failOnWarn,
-    junitPath: inputs.optional('junit-path') ?? join(context.runnerTemp, `smoke-test-${context.runId || process.pid}-${Date.now()}.xml`),
+    junitPath:
+      inputs.optional('junit-path') ??
+      join(context.runnerTemp, `smoke-test-${context.runId || process.pid}-${Date.now()}.xml`),
   };
 }
 

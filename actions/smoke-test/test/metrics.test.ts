@@ -12,7 +12,8 @@ interface MetricResult {
   samples?: number;
   reason: string;
 }
-const metricsOf = (run: ActionRun): MetricResult[] => (JSON.parse(run.outputs.report ?? '{}') as { metrics: MetricResult[] }).metrics;
+const metricsOf = (run: ActionRun): MetricResult[] =>
+  (JSON.parse(run.outputs.report ?? '{}') as { metrics: MetricResult[] }).metrics;
 
 const errorRate = (service: string) =>
   `sum(rate(app_requests_total{service="${service}",code=~"5.."}[$window])) / sum(rate(app_requests_total{service="${service}"}[$window]))`;
@@ -32,7 +33,10 @@ beforeAll(async () => {
   prometheus = await PrometheusServer.start([app.server.url]);
   // rate() needs a few scrapes inside the window before it has a value.
   await prometheus.waitFor(`sum(rate(app_requests_total{service="healthy"}[10s]))`, (value) => value > 0);
-  await prometheus.waitFor(`count_over_time(app_requests_total{service="healthy",code="200"}[10s])`, (value) => value >= 4);
+  await prometheus.waitFor(
+    `count_over_time(app_requests_total{service="healthy",code="200"}[10s])`,
+    (value) => value >= 4,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -46,7 +50,9 @@ const metricCheck = (inputs: Record<string, string>) =>
 describe('metric checks against a real Prometheus', () => {
   it('applies the operations policy by default: under 1% passes, above 1% warns, above 5% fails', async () => {
     const run = await metricCheck({
-      metrics: ['healthy', 'degraded', 'failing'].map((s) => `- name: ${s}\n  query: ${JSON.stringify(errorRate(s))}`).join('\n'),
+      metrics: ['healthy', 'degraded', 'failing']
+        .map((s) => `- name: ${s}\n  query: ${JSON.stringify(errorRate(s))}`)
+        .join('\n'),
     });
     const [healthy, degraded, failing] = metricsOf(run);
     expect(healthy).toMatchObject({ verdict: 'pass', outcome: 'pass' });
@@ -121,7 +127,9 @@ describe('metric checks against a real Prometheus', () => {
       metrics: '- name: errors\n  query: up',
     });
     expect(run.exitCode).toBe(1);
-    expect(metricsOf(run)[0]!.reason).toMatch(/inconclusive \(counts as fail\): query failed: Prometheus at http:\/\/127\.0\.0\.1:\d+ unreachable/);
+    expect(metricsOf(run)[0]!.reason).toMatch(
+      /inconclusive \(counts as fail\): query failed: Prometheus at http:\/\/127\.0\.0\.1:\d+ unreachable/,
+    );
   });
 
   it('retries Prometheus overload (503 with Retry-After) and sends the token without printing it', async () => {

@@ -11,7 +11,15 @@ interface Report {
   verdict: string;
   passed: boolean;
   counts: { total: number; passed: number; warned: number; failed: number };
-  http: { name: string; verdict: string; attempts: number; status?: number; latencyMs?: number; reason: string; soak?: { rounds: number; passed: number } }[];
+  http: {
+    name: string;
+    verdict: string;
+    attempts: number;
+    status?: number;
+    latencyMs?: number;
+    reason: string;
+    soak?: { rounds: number; passed: number };
+  }[];
 }
 
 const report = (run: ActionRun): Report => JSON.parse(run.outputs.report ?? 'null') as Report;
@@ -22,15 +30,23 @@ let app: TestServer;
 beforeAll(async () => {
   app = await TestServer.start();
   app
-    .route('GET', '/health', { body: { status: 'ok', checks: [{ name: 'db', up: true }] }, headers: { 'x-version': 'v1.4.2' } })
+    .route('GET', '/health', {
+      body: { status: 'ok', checks: [{ name: 'db', up: true }] },
+      headers: { 'x-version': 'v1.4.2' },
+    })
     .route('GET', '/text', { body: 'Service is healthy; build 1234' })
     .route('GET', '/slow', { delayMs: 1500, body: 'late' })
     .route('GET', '/delay-300', { delayMs: 300, body: 'ok' })
     .route('GET', '/broken', { status: 500, body: 'database unavailable' })
     .route('GET', '/reset', { reset: true })
     .route('GET', '/redirect', { status: 302, headers: { location: '/text' } })
-    .route('POST', '/echo', (request) => ({ status: request.headers['content-type'] === 'application/json' ? 201 : 415, body: request.body }))
-    .route('GET', '/secure', (request) => ({ status: request.headers.authorization === 'Bearer tok-SECRET-abc123' ? 200 : 401 }))
+    .route('POST', '/echo', (request) => ({
+      status: request.headers['content-type'] === 'application/json' ? 201 : 415,
+      body: request.body,
+    }))
+    .route('GET', '/secure', (request) => ({
+      status: request.headers.authorization === 'Bearer tok-SECRET-abc123' ? 200 : 401,
+    }))
     .route('GET', '/basic', (request) => ({ status: request.headers.authorization?.startsWith('Basic ') ? 200 : 401 }));
 });
 afterAll(() => app.close());
@@ -137,7 +153,11 @@ describe('readiness', () => {
     const warming = await TestServer.start();
     warming.route('GET', '/ready', [{ status: 503 }, { reset: true }, { status: 503 }, { status: 200, body: 'ready' }]);
     try {
-      const run = await smoke({ checks: `- url: ${warming.url.href}ready`, 'ready-timeout': '20s', 'retry-interval': '100ms' });
+      const run = await smoke({
+        checks: `- url: ${warming.url.href}ready`,
+        'ready-timeout': '20s',
+        'retry-interval': '100ms',
+      });
       expect(run.exitCode).toBe(0);
       expect(report(run).http[0]).toMatchObject({ verdict: 'pass', attempts: 4, status: 200 });
       expect(warming.hits('/ready')).toBe(4);
@@ -148,7 +168,11 @@ describe('readiness', () => {
   });
 
   it('gives up at the deadline and says how many attempts it made', async () => {
-    const run = await smoke({ checks: `- url: ${app.url.href}broken`, 'ready-timeout': '1s', 'retry-interval': '100ms' });
+    const run = await smoke({
+      checks: `- url: ${app.url.href}broken`,
+      'ready-timeout': '1s',
+      'retry-interval': '100ms',
+    });
     expect(run.exitCode).toBe(1);
     const check = report(run).http[0]!;
     expect(check.attempts).toBeGreaterThanOrEqual(3);
@@ -238,7 +262,9 @@ describe('TLS', () => {
   });
 
   it('trusts the certificate given as ca-file', async () => {
-    const run = await smoke({ checks: `- url: ${secure.url.href}health\n  ca-file: ${tls.certPath}\n  expect: { body-contains: ok }` });
+    const run = await smoke({
+      checks: `- url: ${secure.url.href}health\n  ca-file: ${tls.certPath}\n  expect: { body-contains: ok }`,
+    });
     expect(run.exitCode).toBe(0);
   });
 
@@ -273,7 +299,13 @@ describe('secrets', () => {
     const byName = Object.fromEntries(report(run).http.map((check) => [check.name, check]));
     expect(byName.bearer!.verdict).toBe('pass');
     expect(byName.basic!.verdict).toBe('pass');
-    const secrets = ['tok-SECRET-abc123', basic, 'pa ss@w0rd', 'key-SECRET-987', Buffer.from('Bearer tok-SECRET-abc123').toString('base64')];
+    const secrets = [
+      'tok-SECRET-abc123',
+      basic,
+      'pa ss@w0rd',
+      'key-SECRET-987',
+      Buffer.from('Bearer tok-SECRET-abc123').toString('base64'),
+    ];
     expect(leakedSecrets(run, secrets, [junitPath])).toEqual([]);
     expect(run.masks).toEqual(expect.arrayContaining(['tok-SECRET-abc123', basic, 'pa ss@w0rd', 'key-SECRET-987']));
     expect(run.outputs.report).toContain('token=***');
@@ -285,21 +317,64 @@ describe('bad input', () => {
   const cases: [string, Record<string, string>, string, RegExp][] = [
     ['no checks', {}, 'checks', /is required: give checks \(or checks-file\), metrics, or both/],
     ['invalid YAML', { checks: '- url: [http://a' }, 'checks', /is not valid YAML/],
-    ['an unknown expectation key', { checks: `- url: http://127.0.0.1/\n  expect: { status-code: 200 }` }, 'checks', /Unrecognized key: "status-code"/],
-    ['status "2xx0"', { checks: `- url: http://127.0.0.1/\n  expect: { status: "2xx0" }` }, 'checks', /status must be a code \(200\), a range \("200-299"\) or a class \("2xx"\)/],
-    ['timeout "-5s"', { checks: '- url: http://127.0.0.1/', timeout: '-5s' }, 'timeout', /must be a duration such as 90s, 5m or 2h, got "-5s"/],
-    ['a check timeout "-5s"', { checks: '- url: http://127.0.0.1/\n  timeout: -5s' }, 'checks', /timeout must be a positive duration/],
+    [
+      'an unknown expectation key',
+      { checks: `- url: http://127.0.0.1/\n  expect: { status-code: 200 }` },
+      'checks',
+      /Unrecognized key: "status-code"/,
+    ],
+    [
+      'status "2xx0"',
+      { checks: `- url: http://127.0.0.1/\n  expect: { status: "2xx0" }` },
+      'checks',
+      /status must be a code \(200\), a range \("200-299"\) or a class \("2xx"\)/,
+    ],
+    [
+      'timeout "-5s"',
+      { checks: '- url: http://127.0.0.1/', timeout: '-5s' },
+      'timeout',
+      /must be a duration such as 90s, 5m or 2h, got "-5s"/,
+    ],
+    [
+      'a check timeout "-5s"',
+      { checks: '- url: http://127.0.0.1/\n  timeout: -5s' },
+      'checks',
+      /timeout must be a positive duration/,
+    ],
     ['a URL without scheme', { checks: '- url: staging.example.com/health' }, 'checks', /has no scheme/],
-    ['a header value with a newline', { checks: '- url: http://127.0.0.1/\n  headers: { X-Trace: "a\\nb" }' }, 'checks', /must not contain a line break/],
+    [
+      'a header value with a newline',
+      { checks: '- url: http://127.0.0.1/\n  headers: { X-Trace: "a\\nb" }' },
+      'checks',
+      /must not contain a line break/,
+    ],
     [
       'a Prometheus query that does not parse',
-      { metrics: '- name: errors\n  query: sum(rate(http_requests_total[5m]) /', 'prometheus-url': 'http://127.0.0.1:9090' },
+      {
+        metrics: '- name: errors\n  query: sum(rate(http_requests_total[5m]) /',
+        'prometheus-url': 'http://127.0.0.1:9090',
+      },
       'metrics',
       /has a query in "errors" that is not valid PromQL: syntax error/,
     ],
-    ['metrics without prometheus-url', { metrics: '- name: errors\n  query: up' }, 'prometheus-url', /is required when metrics are given/],
-    ['a strict boolean', { checks: '- url: http://127.0.0.1/', 'fail-on-warn': 'ture' }, 'fail-on-warn', /must be true or false/],
-    ['an unknown no-data policy', { checks: '- url: http://127.0.0.1/', 'on-no-data': 'ignore' }, 'on-no-data', /must be one of fail, warn, pass/],
+    [
+      'metrics without prometheus-url',
+      { metrics: '- name: errors\n  query: up' },
+      'prometheus-url',
+      /is required when metrics are given/,
+    ],
+    [
+      'a strict boolean',
+      { checks: '- url: http://127.0.0.1/', 'fail-on-warn': 'ture' },
+      'fail-on-warn',
+      /must be true or false/,
+    ],
+    [
+      'an unknown no-data policy',
+      { checks: '- url: http://127.0.0.1/', 'on-no-data': 'ignore' },
+      'on-no-data',
+      /must be one of fail, warn, pass/,
+    ],
   ];
 
   it.each(cases)('%s: names the input, shows an example, prints no secret', async (_label, inputs, input, pattern) => {

@@ -51,7 +51,12 @@ export interface HttpCheckResult {
 }
 
 /** Resolves a spec against the base URL and defaults; throws a plain Error with the reason. */
-export function prepareHttpCheck(spec: HttpCheckSpec, index: number, baseUrl: URL | undefined, defaultTimeoutMs: number): HttpCheck {
+export function prepareHttpCheck(
+  spec: HttpCheckSpec,
+  index: number,
+  baseUrl: URL | undefined,
+  defaultTimeoutMs: number,
+): HttpCheck {
   let url: URL;
   const isAbsolute = /^[a-z][a-z0-9+.-]*:\/\//i.test(spec.url);
   if (isAbsolute) {
@@ -59,7 +64,9 @@ export function prepareHttpCheck(spec: HttpCheckSpec, index: number, baseUrl: UR
   } else if (baseUrl !== undefined) {
     url = new URL(spec.url.replace(/^\//, ''), baseUrl.href.endsWith('/') ? baseUrl : new URL(`${baseUrl.href}/`));
   } else {
-    throw new Error(`check ${index + 1}: url "${redactUrl(spec.url)}" has no scheme; write https://host/path or set base-url`);
+    throw new Error(
+      `check ${index + 1}: url "${redactUrl(spec.url)}" has no scheme; write https://host/path or set base-url`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`check ${index + 1}: url must use http:// or https://, got "${url.protocol}"`);
@@ -77,7 +84,8 @@ export function prepareHttpCheck(spec: HttpCheckSpec, index: number, baseUrl: UR
   if (typeof spec.body === 'string') body = spec.body;
   else if (spec.body !== undefined) {
     body = JSON.stringify(spec.body);
-    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type')) headers['content-type'] = 'application/json';
+    if (!Object.keys(headers).some((name) => name.toLowerCase() === 'content-type'))
+      headers['content-type'] = 'application/json';
   }
   return {
     name: spec.name ?? `${spec.method} ${url.pathname}`,
@@ -128,7 +136,8 @@ export function evaluateResponse(check: HttpCheck, response: HttpResponse): stri
   for (const [name, wanted] of Object.entries(expect.headers ?? {})) {
     const actual = response.headers[name.toLowerCase()];
     if (actual === undefined) problems.push(`header ${name} is missing`);
-    else if (!actual.toLowerCase().includes(wanted.toLowerCase())) problems.push(`header ${name} is "${actual}", expected it to contain "${wanted}"`);
+    else if (!actual.toLowerCase().includes(wanted.toLowerCase()))
+      problems.push(`header ${name} is "${actual}", expected it to contain "${wanted}"`);
   }
   if (expect['max-latency'] !== undefined && response.latencyMs > expect['max-latency']) {
     problems.push(`latency ${Math.round(response.latencyMs)} ms exceeds ${expect['max-latency']} ms`);

@@ -46,7 +46,10 @@ export class PrometheusClient {
   }
 
   async query(promql: string): Promise<Sample[]> {
-    const endpoint = new URL('api/v1/query', this.options.url.href.endsWith('/') ? this.options.url : `${this.options.url.href}/`);
+    const endpoint = new URL(
+      'api/v1/query',
+      this.options.url.href.endsWith('/') ? this.options.url : `${this.options.url.href}/`,
+    );
     try {
       const { value } = await retry(() => this.queryOnce(endpoint, promql), {
         attempts: 3,
@@ -68,12 +71,17 @@ export class PrometheusClient {
       response = await httpRequest({
         method: 'POST',
         url: endpoint,
-        headers: { 'content-type': 'application/x-www-form-urlencoded', accept: 'application/json', ...this.options.headers },
+        headers: {
+          'content-type': 'application/x-www-form-urlencoded',
+          accept: 'application/json',
+          ...this.options.headers,
+        },
         body,
         timeoutMs: this.options.timeoutMs ?? 15_000,
       });
     } catch (error) {
-      if (error instanceof HttpTransportError) throw new RetryableQueryError(`Prometheus at ${endpoint.origin} unreachable: ${error.message}`);
+      if (error instanceof HttpTransportError)
+        throw new RetryableQueryError(`Prometheus at ${endpoint.origin} unreachable: ${error.message}`);
       throw error;
     }
     if (response.status === 429 || response.status >= 500) {
@@ -86,7 +94,9 @@ export class PrometheusClient {
     try {
       payload = JSON.parse(response.body) as PrometheusResponse;
     } catch {
-      throw new Error(`Prometheus answered ${response.status} with a body that is not JSON; is prometheus-url the server's root URL?`);
+      throw new Error(
+        `Prometheus answered ${response.status} with a body that is not JSON; is prometheus-url the server's root URL?`,
+      );
     }
     if (payload.status !== 'success') {
       const message = `Prometheus rejected the query (${payload.errorType ?? response.status}): ${payload.error ?? 'no reason given'}`;
@@ -116,7 +126,9 @@ function toSamples(data: PrometheusResponse['data']): Sample[] {
       value: parseSampleValue(entry.value[1]),
     }));
   }
-  throw new Error(`the query returned a ${data.resultType}; a metric check needs an instant vector or scalar (drop the [range] selector or wrap it in a function such as rate())`);
+  throw new Error(
+    `the query returned a ${data.resultType}; a metric check needs an instant vector or scalar (drop the [range] selector or wrap it in a function such as rate())`,
+  );
 }
 
 /** Prometheus writes NaN and infinities as "NaN", "+Inf" and "-Inf". */
@@ -151,8 +163,15 @@ export interface MetricContext {
   defaultNoData: NoDataPolicy;
 }
 
-function thresholdsOf(spec: MetricCheckSpec): { warnAbove?: number; failAbove?: number; warnBelow?: number; failBelow?: number } {
-  const given = [spec['warn-above'], spec['fail-above'], spec['warn-below'], spec['fail-below']].some((v) => v !== undefined);
+function thresholdsOf(spec: MetricCheckSpec): {
+  warnAbove?: number;
+  failAbove?: number;
+  warnBelow?: number;
+  failBelow?: number;
+} {
+  const given = [spec['warn-above'], spec['fail-above'], spec['warn-below'], spec['fail-below']].some(
+    (v) => v !== undefined,
+  );
   if (!given) return { ...POLICY_ERROR_RATE };
   return {
     ...(spec['warn-above'] === undefined ? {} : { warnAbove: spec['warn-above'] }),
@@ -175,10 +194,14 @@ export function describeThresholds(spec: MetricCheckSpec): string {
 /** Judges a value against the thresholds; the worst series decides. */
 export function judge(spec: MetricCheckSpec, value: number): { verdict: 'pass' | 'warn' | 'fail'; reason: string } {
   const t = thresholdsOf(spec);
-  if (t.failAbove !== undefined && value > t.failAbove) return { verdict: 'fail', reason: `${format(value)} is above the failure threshold ${t.failAbove}` };
-  if (t.failBelow !== undefined && value < t.failBelow) return { verdict: 'fail', reason: `${format(value)} is below the failure threshold ${t.failBelow}` };
-  if (t.warnAbove !== undefined && value > t.warnAbove) return { verdict: 'warn', reason: `${format(value)} is above the warning threshold ${t.warnAbove}` };
-  if (t.warnBelow !== undefined && value < t.warnBelow) return { verdict: 'warn', reason: `${format(value)} is below the warning threshold ${t.warnBelow}` };
+  if (t.failAbove !== undefined && value > t.failAbove)
+    return { verdict: 'fail', reason: `${format(value)} is above the failure threshold ${t.failAbove}` };
+  if (t.failBelow !== undefined && value < t.failBelow)
+    return { verdict: 'fail', reason: `${format(value)} is below the failure threshold ${t.failBelow}` };
+  if (t.warnAbove !== undefined && value > t.warnAbove)
+    return { verdict: 'warn', reason: `${format(value)} is above the warning threshold ${t.warnAbove}` };
+  if (t.warnBelow !== undefined && value < t.warnBelow)
+    return { verdict: 'warn', reason: `${format(value)} is below the warning threshold ${t.warnBelow}` };
   return { verdict: 'pass', reason: '' };
 }
 
@@ -234,14 +257,23 @@ export async function runMetricCheck(spec: MetricCheckSpec, context: MetricConte
   if (result.length === 0) return inconclusive('the query returned no data (no series matched)', withSamples);
   const broken = result.find((sample) => !Number.isFinite(sample.value));
   if (broken !== undefined) {
-    return inconclusive(`the query returned ${String(broken.value)} (for example 0/0 when there was no traffic)`, { ...withSamples, series: result.length });
+    return inconclusive(`the query returned ${String(broken.value)} (for example 0/0 when there was no traffic)`, {
+      ...withSamples,
+      series: result.length,
+    });
   }
   let worst = { verdict: 'pass' as 'pass' | 'warn' | 'fail', reason: '', value: result[0]!.value };
   for (const sample of result) {
     const judged = judge(spec, sample.value);
-    const labels = Object.entries(sample.labels).map(([k, v]) => `${k}="${v}"`).join(',');
+    const labels = Object.entries(sample.labels)
+      .map(([k, v]) => `${k}="${v}"`)
+      .join(',');
     if (RANK[judged.verdict] > RANK[worst.verdict] || (worst.verdict === 'pass' && sample.value > worst.value)) {
-      worst = { verdict: judged.verdict, reason: judged.reason && labels ? `${judged.reason} for {${labels}}` : judged.reason, value: sample.value };
+      worst = {
+        verdict: judged.verdict,
+        reason: judged.reason && labels ? `${judged.reason} for {${labels}}` : judged.reason,
+        value: sample.value,
+      };
     }
   }
   return {

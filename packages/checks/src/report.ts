@@ -41,7 +41,10 @@ export function renderSummary(report: SmokeTestReport, summary: JobSummary): voi
 }
 
 function xml(text: string | number): string {
-  return String(text).replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string);
+  return String(text).replace(
+    /[<>&"']/g,
+    (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c] as string,
+  );
 }
 
 /** JUnit XML that test reporters understand: one testcase per check, failures with reasons. */
@@ -52,13 +55,17 @@ export function renderJUnit(report: SmokeTestReport): string {
       r.verdict === 'fail'
         ? `<failure message="${xml(r.reason)}" type="${r.status === undefined ? 'unreachable' : 'assertion'}"/>`
         : '';
-    cases.push(`    <testcase classname="http" name="${xml(r.name)}" time="${(r.durationMs / 1000).toFixed(3)}">${body}</testcase>`);
+    cases.push(
+      `    <testcase classname="http" name="${xml(r.name)}" time="${(r.durationMs / 1000).toFixed(3)}">${body}</testcase>`,
+    );
   }
   for (const r of report.metrics) {
     let body = '';
     if (r.outcome === 'fail') body = `<failure message="${xml(r.reason)}" type="${r.verdict}"/>`;
     else if (r.verdict !== 'pass') body = `<system-out>${xml(r.reason)}</system-out>`;
-    cases.push(`    <testcase classname="metric" name="${xml(r.name)}" time="${(r.durationMs / 1000).toFixed(3)}">${body}</testcase>`);
+    cases.push(
+      `    <testcase classname="metric" name="${xml(r.name)}" time="${(r.durationMs / 1000).toFixed(3)}">${body}</testcase>`,
+    );
   }
   const seconds = (report.durationMs / 1000).toFixed(3);
   return redact(

@@ -75,10 +75,22 @@ export async function runSmokeTest(plan: SmokeTestPlan): Promise<SmokeTestReport
   };
   // No checks at all cannot prove anything: fail closed.
   const verdict: Verdict = counts.total === 0 || counts.failed > 0 ? 'fail' : counts.warned > 0 ? 'warn' : 'pass';
-  return { verdict, passed: verdict !== 'fail', durationMs: Math.round(performance.now() - started), http, metrics, counts };
+  return {
+    verdict,
+    passed: verdict !== 'fail',
+    durationMs: Math.round(performance.now() - started),
+    http,
+    metrics,
+    counts,
+  };
 }
 
-async function soak(plan: SmokeTestPlan, results: HttpCheckResult[], clock: Clock, log: (message: string) => void): Promise<void> {
+async function soak(
+  plan: SmokeTestPlan,
+  results: HttpCheckResult[],
+  clock: Clock,
+  log: (message: string) => void,
+): Promise<void> {
   const soakOptions = plan.soak as SoakOptions;
   const tallies = results.map(() => ({ rounds: 0, passed: 0, lastReason: '' }));
   const end = clock.now() + soakOptions.durationMs;

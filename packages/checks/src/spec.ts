@@ -8,7 +8,7 @@ const statusItem = z.union([
   z.number().int().min(100).max(599),
   z
     .string()
-    .regex(STATUS_TEXT, { message: 'status must be a code (200), a range ("200-299") or a class ("2xx")' })
+    .regex(STATUS_TEXT, { error: 'status must be a code (200), a range ("200-299") or a class ("2xx")' })
     .refine((text) => {
       const range = /^(\d+)-(\d+)$/.exec(text);
       return range === null || Number(range[1]) <= Number(range[2]);
@@ -16,16 +16,17 @@ const statusItem = z.union([
 ]);
 
 const duration = (what: string) =>
-  z
-    .union([z.string(), z.number()])
-    .transform((value, context) => {
-      const ms = parseDuration(String(value));
-      if (ms === undefined || ms <= 0) {
-        context.addIssue({ code: 'custom', message: `${what} must be a positive duration such as 5s, 500ms or 2m, got "${value}"` });
-        return z.NEVER;
-      }
-      return ms;
-    });
+  z.union([z.string(), z.number()]).transform((value, context) => {
+    const ms = parseDuration(String(value));
+    if (ms === undefined || ms <= 0) {
+      context.addIssue({
+        code: 'custom',
+        message: `${what} must be a positive duration such as 5s, 500ms or 2m, got "${value}"`,
+      });
+      return z.NEVER;
+    }
+    return ms;
+  });
 
 const headerMap = z.record(
   z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'a header name may hold only letters, digits and - _ . etc.'),
@@ -86,7 +87,7 @@ export const metricCheckSchema = z
     'on-no-data': noDataPolicy.optional(),
   })
   .refine((check) => check['min-samples'] === undefined || check['samples-query'] !== undefined, {
-    message: 'min-samples needs a samples-query that counts the requests in the window',
+    error: 'min-samples needs a samples-query that counts the requests in the window',
   });
 
 export const httpChecksSchema = z.array(httpCheckSchema).min(1, 'give at least one check');

@@ -9,8 +9,7 @@ import { registerSecret } from './secrets.ts';
 export type InputSource = (name: string) => string | undefined;
 
 /** Reads inputs exactly as the runner passes them (see @actions/core getInput). */
-export const environmentInputs: InputSource = (name) =>
-  process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
+export const environmentInputs: InputSource = (name) => process.env[`INPUT_${name.replace(/ /g, '_').toUpperCase()}`];
 
 interface Common {
   /** Shown in the error when the value is missing or wrong. */
@@ -144,7 +143,11 @@ export class Inputs {
         text = readFileSync(path, 'utf8');
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-        throw new InputError(source, `names a file that cannot be read (${reason}): ${path}`, `${source}: .github/smoke.yml`);
+        throw new InputError(
+          source,
+          `names a file that cannot be read (${reason}): ${path}`,
+          `${source}: .github/smoke.yml`,
+        );
       }
     }
     if (text === undefined) {

@@ -8,18 +8,22 @@ export const systemClock: Clock = {
   now: () => Date.now(),
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
-      if (signal?.aborted) return reject(signal.reason);
+      if (signal?.aborted) return reject(abortReason(signal));
       const timer = setTimeout(resolve, ms);
       signal?.addEventListener(
         'abort',
         () => {
           clearTimeout(timer);
-          reject(signal.reason);
+          reject(abortReason(signal));
         },
         { once: true },
       );
     }),
 };
+
+function abortReason(signal: AbortSignal): Error {
+  return signal.reason instanceof Error ? signal.reason : new Error('aborted');
+}
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */

@@ -31,9 +31,7 @@ export class JobSummary {
 
   table(header: string[], rows: (string | number | boolean)[][]): this {
     const line = (cells: (string | number | boolean)[]): string => `| ${cells.map(md).join(' | ')} |`;
-    this.parts.push(
-      [line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') + '\n',
-    );
+    this.parts.push([line(header), `| ${header.map(() => '---').join(' | ')} |`, ...rows.map(line)].join('\n') + '\n');
     return this;
   }
 
@@ -49,9 +47,15 @@ export class JobSummary {
   render(): string {
     const text = redact(this.parts.join('\n'));
     if (Buffer.byteLength(text) <= SUMMARY_LIMIT_BYTES) return text;
-    const note = '\n\n_Summary truncated: it exceeded the 1 MiB job summary limit. The full report is in the outputs._\n';
+    const note =
+      '\n\n_Summary truncated: it exceeded the 1 MiB job summary limit. The full report is in the outputs._\n';
     const budget = SUMMARY_LIMIT_BYTES - Buffer.byteLength(note);
-    return Buffer.from(text).subarray(0, budget).toString('utf8').replace(/\uFFFD*$/, '') + note;
+    return (
+      Buffer.from(text)
+        .subarray(0, budget)
+        .toString('utf8')
+        .replace(/\uFFFD*$/, '') + note
+    );
   }
 
   /** Appends to $GITHUB_STEP_SUMMARY; a no-op outside the runner. */

@@ -14,7 +14,11 @@ function run(mode: string) {
     env: { PATH: process.env.PATH, GITHUB_STEP_SUMMARY: summaryPath },
     encoding: 'utf8',
   });
-  const log = result.stdout.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n') + result.stderr;
+  const log =
+    result.stdout
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n') + result.stderr;
   return { status: result.status, log, summary: readFileSync(summaryPath, 'utf8') };
 }
 

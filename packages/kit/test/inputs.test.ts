@@ -28,7 +28,9 @@ describe('durations', () => {
     ['30', 30_000],
   ])('parses %s', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['-5s', '5 minutes', 's', '5x', '', '1h-5m'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['-5s', '5 minutes', 's', '5x', '', '1h-5m'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 
   it('names the input and shows an example', () => {
     const error = inputError(() => inputsOf({ timeout: '-5s' }).duration('timeout', '10s'));
@@ -47,7 +49,9 @@ describe('booleans are strict', () => {
   ])('%s', (text, value) => expect(inputsOf({ flag: text }).boolean('flag', !value)).toBe(value));
 
   it.each(['ture', 'yes', '1', 'on'])('rejects %s instead of reading it as false', (text) => {
-    expect(inputError(() => inputsOf({ flag: text }).boolean('flag', false)).message).toMatch(/'flag' must be true or false/);
+    expect(inputError(() => inputsOf({ flag: text }).boolean('flag', false)).message).toMatch(
+      /'flag' must be true or false/,
+    );
   });
 
   it('uses the default when empty', () => expect(inputsOf({ flag: '  ' }).boolean('flag', true)).toBe(true));
@@ -63,9 +67,9 @@ describe('numbers, enums, lists, URLs', () => {
 
   it('accepts only listed values', () => {
     expect(inputsOf({ mode: 'warn' }).oneOf('mode', ['fail', 'warn'] as const, 'fail')).toBe('warn');
-    expect(inputError(() => inputsOf({ mode: 'maybe' }).oneOf('mode', ['fail', 'warn'] as const, 'fail')).message).toContain(
-      'one of fail, warn',
-    );
+    expect(
+      inputError(() => inputsOf({ mode: 'maybe' }).oneOf('mode', ['fail', 'warn'] as const, 'fail')).message,
+    ).toContain('one of fail, warn');
   });
 
   it('splits lists on newlines and commas', () => {
@@ -95,7 +99,9 @@ describe('structured inputs', () => {
   });
 
   it('reports invalid YAML', () => {
-    expect(inputError(() => inputsOf({ s: '- name: [a' }).structured('s', schema)).message).toMatch(/^Input 's' is not valid YAML/);
+    expect(inputError(() => inputsOf({ s: '- name: [a' }).structured('s', schema)).message).toMatch(
+      /^Input 's' is not valid YAML/,
+    );
   });
 
   it('reports schema problems with their path', () => {
@@ -107,10 +113,15 @@ describe('structured inputs', () => {
   it('reads the document from a file input', () => {
     const path = join(mkdtempSync(join(tmpdir(), 'kit-')), 'doc.yml');
     writeFileSync(path, '- name: from-file\n');
-    expect(inputsOf({ 's-file': path }).structured('s', schema, { fileInput: 's-file' })).toEqual([{ name: 'from-file' }]);
-    expect(inputError(() => inputsOf({ 's-file': `${path}.missing` }).structured('s', schema, { fileInput: 's-file' })).input).toBe('s-file');
-    expect(inputError(() => inputsOf({ s: '[]', 's-file': path }).structured('s', schema, { fileInput: 's-file' })).message).toContain(
-      'both given',
-    );
+    expect(inputsOf({ 's-file': path }).structured('s', schema, { fileInput: 's-file' })).toEqual([
+      { name: 'from-file' },
+    ]);
+    expect(
+      inputError(() => inputsOf({ 's-file': `${path}.missing` }).structured('s', schema, { fileInput: 's-file' }))
+        .input,
+    ).toBe('s-file');
+    expect(
+      inputError(() => inputsOf({ s: '[]', 's-file': path }).structured('s', schema, { fileInput: 's-file' })).message,
+    ).toContain('both given');
   });
 });

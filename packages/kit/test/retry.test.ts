@@ -8,26 +8,32 @@ function fakeClock(): Clock & { sleeps: number[] } {
   return {
     sleeps,
     now: () => now,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       sleeps.push(ms);
       now += ms;
+      return Promise.resolve();
     },
   };
 }
 
-const failing = (times: number, error: unknown = new Error('boom')) => {
+const failing = (times: number, error: Error = new Error('boom')) => {
   let calls = 0;
-  return async () => {
+  return () => {
     calls++;
-    if (calls <= times) throw error;
-    return calls;
+    return calls <= times ? Promise.reject(error) : Promise.resolve(calls);
   };
 };
 
 describe('retry', () => {
   it('backs off exponentially with jitter inside its bounds', async () => {
     const clock = fakeClock();
-    const { value, attempts } = await retry(failing(3), { attempts: 5, baseDelayMs: 100, jitter: 0.5, clock, random: () => 1 });
+    const { value, attempts } = await retry(failing(3), {
+      attempts: 5,
+      baseDelayMs: 100,
+      jitter: 0.5,
+      clock,
+      random: () => 1,
+    });
     expect(value).toBe(4);
     expect(attempts).toBe(4);
     expect(clock.sleeps).toEqual([100, 200, 400]);
@@ -43,7 +49,7 @@ describe('retry', () => {
 
   it('prefers the server-given Retry-After', async () => {
     const clock = fakeClock();
-    await retry(failing(1, { retryAfter: 7000 }), {
+    await retry(failing(1, Object.assign(new Error('busy'), { retryAfter: 7000 })), {
       clock,
       baseDelayMs: 10,
       retryAfterMs: (error) => (error as { retryAfter: number }).retryAfter,
@@ -60,9 +66,13 @@ describe('retry', () => {
 
   it('does not sleep past the deadline', async () => {
     const clock = fakeClock();
-    const error = (await retry(failing(100), { attempts: 100, deadlineMs: 1000, baseDelayMs: 300, jitter: 0, clock }).catch(
-      (e: unknown) => e,
-    )) as RetryExhaustedError;
+    const error = (await retry(failing(100), {
+      attempts: 100,
+      deadlineMs: 1000,
+      baseDelayMs: 300,
+      jitter: 0,
+      clock,
+    }).catch((e: unknown) => e)) as RetryExhaustedError;
     expect(error.reason).toBe('deadline');
     expect(clock.now()).toBeLessThanOrEqual(1000);
     expect(clock.sleeps).toEqual([300, 600]);
@@ -70,7 +80,9 @@ describe('retry', () => {
 
   it('stops at once on a failure that is not retryable', async () => {
     const clock = fakeClock();
-    const error = (await retry(failing(5), { attempts: 5, clock, retryable: () => false }).catch((e: unknown) => e)) as RetryExhaustedError;
+    const error = (await retry(failing(5), { attempts: 5, clock, retryable: () => false }).catch(
+      (e: unknown) => e,
+    )) as RetryExhaustedError;
     expect(error.reason).toBe('not-retryable');
     expect(error.attempts).toBe(1);
     expect(clock.sleeps).toEqual([]);

@@ -1,5 +1,12 @@
 import { beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { derivedForms, isSensitiveHeader, redact, registerHeaderSecret, registerSecret, resetSecretsForTests } from '../src/index.ts';
+import {
+  derivedForms,
+  isSensitiveHeader,
+  redact,
+  registerHeaderSecret,
+  registerSecret,
+  resetSecretsForTests,
+} from '../src/index.ts';
 
 describe('secret masking', () => {
   let written: string[];
@@ -17,7 +24,11 @@ describe('secret masking', () => {
   it('masks the value and its Base64 and URL-encoded forms', () => {
     registerSecret('p@ss w/rd');
     expect(masked()).toEqual(
-      expect.arrayContaining(['p@ss w/rd', Buffer.from('p@ss w/rd').toString('base64'), encodeURIComponent('p@ss w/rd').replace(/%/g, '%25')]),
+      expect.arrayContaining([
+        'p@ss w/rd',
+        Buffer.from('p@ss w/rd').toString('base64'),
+        encodeURIComponent('p@ss w/rd').replace(/%/g, '%25'),
+      ]),
     );
     expect(redact(`x ${Buffer.from('p@ss w/rd').toString('base64')} y`)).toBe('x *** y');
   });
@@ -40,7 +51,8 @@ describe('secret masking', () => {
   });
 
   it('knows which headers carry credentials', () => {
-    for (const name of ['Authorization', 'x-api-key', 'Cookie', 'X-Auth-Token', 'private-token']) expect(isSensitiveHeader(name)).toBe(true);
+    for (const name of ['Authorization', 'x-api-key', 'Cookie', 'X-Auth-Token', 'private-token'])
+      expect(isSensitiveHeader(name)).toBe(true);
     for (const name of ['Accept', 'Content-Type', 'User-Agent']) expect(isSensitiveHeader(name)).toBe(false);
   });
 });

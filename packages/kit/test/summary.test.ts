@@ -6,7 +6,10 @@ import { JobSummary, registerSecret, SUMMARY_LIMIT_BYTES } from '../src/index.ts
 
 describe('job summary', () => {
   it('renders tables with escaped cells', () => {
-    const text = new JobSummary().heading('Result').table(['a', 'b'], [['x|y', '<b> > a']]).render();
+    const text = new JobSummary()
+      .heading('Result')
+      .table(['a', 'b'], [['x|y', '<b> > a']])
+      .render();
     expect(text).toContain('## Result');
     expect(text).toContain('| x\\|y | &lt;b> > a |');
   });
