@@ -13,4 +13,5 @@ export default {
   testTimeout: 60_000,
   // Two cores: more workers only fight over them and the real servers the tests start.
   maxWorkers: 2,
+  reporters: ['default', '<rootDir>/test/closing-line-reporter.js'],
 };

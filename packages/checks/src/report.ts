@@ -33,7 +33,7 @@ export function renderSummary(report: SmokeTestReport, summary: JobSummary): voi
         r.name,
         r.value === undefined ? '—' : Number(r.value.toPrecision(4)),
         r.thresholds,
-        r.samples ?? '—',
+        r.samples === undefined ? '—' : Math.round(r.samples),
         r.reason || '—',
       ]),
     );
