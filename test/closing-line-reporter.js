@@ -1,3 +1,5 @@
+import process from 'node:process';
+
 // Prints one plain closing line that any CI can read: "tests: N passed, N failed, N skipped".
 export default class ClosingLineReporter {
   onRunComplete(_contexts, results) {
