@@ -8,6 +8,10 @@ tools="${DEPLOY_SUITE_TOOLS:-$HOME/.cache/deploy-suite}"
 node_major=24
 pnpm_version="$(sed -n 's/.*"packageManager": *"pnpm@\([^"]*\)".*/\1/p' "$repo_root/package.json")"
 
+# GitHub's runners are not root but have sudo; this machine and CI here run as root.
+sudo_cmd=()
+[ "$(id -u)" = 0 ] || sudo_cmd=(sudo)
+
 log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 
 # Debian packages the tests run for real: Prometheus, nginx, openssl (self-signed certificates).
@@ -17,8 +21,8 @@ for bin in prometheus:prometheus nginx:nginx openssl:openssl; do
 done
 if [ "${#missing[@]}" -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
-  apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  "${sudo_cmd[@]}" apt-get update -qq
+  "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # Node 24 from the npm registry when the machine's Node is older.
@@ -44,11 +48,11 @@ fi
 # The databases the later actions test against (started before the session on this kind of machine).
 if command -v pg_lsclusters >/dev/null 2>&1 && ! pg_lsclusters -h 2>/dev/null | grep -q online; then
   log "starting PostgreSQL"
-  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
+  "${sudo_cmd[@]}" pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
 fi
 if command -v mariadbd >/dev/null 2>&1 && ! mariadb-admin ping >/dev/null 2>&1; then
   log "starting MariaDB"
-  start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
+  "${sudo_cmd[@]}" start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
 fi
 
 cd "$repo_root"
