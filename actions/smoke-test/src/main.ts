@@ -40,7 +40,9 @@ function logResults(report: SmokeTestReport): void {
   core.startGroup('Results');
   for (const r of report.http) {
     const detail = r.verdict === 'pass' ? `${r.status} in ${r.latencyMs} ms` : r.reason;
-    core.info(`${r.verdict.toUpperCase()}  ${r.name}  ${r.method} ${r.url}  (${r.attempts} attempts) ${detail}`);
+    core.info(
+      `${r.verdict.toUpperCase()}  ${r.name}  ${r.method} ${r.url}  (${r.attempts} attempt${r.attempts === 1 ? '' : 's'}) ${detail}`,
+    );
     if (r.verdict === 'fail') core.error(r.reason, { title: `Smoke check failed: ${r.name}` });
   }
   for (const r of report.metrics) {

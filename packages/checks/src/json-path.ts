@@ -38,6 +38,7 @@ export function parseJsonPath(path: string): (string | number)[] | undefined {
       steps.push(match[3]);
       expectName = false;
     } else {
+      if (expectName) return undefined; // "a..b" or a leading dot
       expectName = true;
     }
     if (pattern.lastIndex === text.length) return expectName ? undefined : steps;
