@@ -1,0 +1,211 @@
+import { isAbsolute, resolve } from 'node:path';
+import { InputError, Inputs, registerSecret } from '@deploy-suite/kit';
+import { defaultPort, isPort, parseConnectionUrl, parseEngine, type Connection } from '@deploy-suite/db';
+import {
+  AzureBlobStore,
+  checkIdentity,
+  checkRecipient,
+  COMPRESSION_LEVELS,
+  LocalStore,
+  S3Store,
+  type BackupStore,
+  type Compression,
+  type DecryptionSettings,
+  type EncryptionSettings,
+  type RetentionPolicy,
+} from '@deploy-suite/storage';
+
+export const COMMANDS = ['backup', 'restore', 'verify', 'prune', 'list'] as const;
+export type Command = (typeof COMMANDS)[number];
+
+export interface Settings {
+  command: Command;
+  connection: Connection;
+  store: BackupStore;
+  compression: Compression;
+  level: number | undefined;
+  encryption: EncryptionSettings;
+  decryption: DecryptionSettings;
+  labels: string[];
+  backupId: string;
+  target: string;
+  confirm: string | undefined;
+  verifyAfterBackup: boolean;
+  policy: RetentionPolicy;
+  dryRun: boolean;
+  pgBinDir: string | undefined;
+}
+
+/** Reads every input once. Secrets are masked first, before anything can echo them. */
+export function readSettings(inputs: Inputs): Settings {
+  for (const name of [
+    'database-url',
+    'password',
+    'passphrase',
+    'identity',
+    'aws-secret-access-key',
+    'azure-connection-string',
+  ])
+    inputs.secret(name);
+  const command = inputs.oneOf('command', COMMANDS, 'backup');
+  const connection = readConnection(inputs);
+  const compression = inputs.oneOf('compression', ['zstd', 'gzip', 'none'] as const, 'zstd');
+  const level =
+    compression === 'none'
+      ? undefined
+      : inputs.optional('compression-level') === undefined
+        ? undefined
+        : inputs.integer('compression-level', compression === 'zstd' ? 3 : 6, {
+            min: COMPRESSION_LEVELS[compression][0],
+            max: COMPRESSION_LEVELS[compression][1],
+          });
+  const target = inputs.string('target-database', connection.database);
+  const confirm = inputs.optional('confirm');
+  if (command === 'restore' && target === connection.database && confirm !== target) {
+    throw new InputError(
+      'confirm',
+      `must repeat "${target}" to restore over the source database itself (or set target-database to another database)`,
+      `confirm: ${target}`,
+    );
+  }
+  return {
+    command,
+    connection,
+    store: readStore(inputs),
+    compression,
+    level,
+    encryption: command === 'backup' ? readEncryption(inputs) : { kind: 'none' },
+    decryption: readDecryption(inputs),
+    labels: inputs.list('labels'),
+    backupId: inputs.string('backup-id', 'latest'),
+    target,
+    confirm,
+    verifyAfterBackup: inputs.boolean('verify', false),
+    policy: {
+      keepDaily: inputs.integer('keep-daily', 30, { min: 0, max: 100_000 }),
+      keepWeekly: inputs.integer('keep-weekly', 0, { min: 0, max: 10_000 }),
+      keepMonthly: inputs.integer('keep-monthly', 12, { min: 0, max: 10_000 }),
+      keepYearly: inputs.integer('keep-yearly', 0, { min: 0, max: 1_000 }),
+      keepPreDeployDays: inputs.integer('keep-pre-deploy-days', 14, { min: 0, max: 100_000 }),
+    },
+    dryRun: inputs.boolean('dry-run', false),
+    pgBinDir: inputs.optional('pg-bin-dir'),
+  };
+}
+
+function readConnection(inputs: Inputs): Connection {
+  const url = inputs.optional('database-url');
+  const password = inputs.optional('password');
+  if (url !== undefined) {
+    const connection = parseConnectionUrl('database-url', url);
+    const database = inputs.optional('database');
+    return {
+      ...connection,
+      ...(password === undefined ? {} : { password }),
+      ...(database === undefined ? {} : { database }),
+    };
+  }
+  const engineText = inputs.optional('engine');
+  if (engineText === undefined) {
+    throw new InputError(
+      'database-url',
+      'is required (or engine, host, user and database)',
+      'database-url: ${{ secrets.DATABASE_URL }}',
+    );
+  }
+  const engine = parseEngine('engine', engineText);
+  const portText = inputs.optional('port');
+  if (portText !== undefined && !isPort(portText)) {
+    throw new InputError('port', `must be a number from 1 to 65535, got "${portText}"`, `port: ${defaultPort(engine)}`);
+  }
+  return {
+    engine,
+    host: inputs.string('host', 'localhost'),
+    port: portText === undefined ? defaultPort(engine) : Number(portText),
+    user: inputs.required('user', { example: 'user: deployer' }),
+    password,
+    database: inputs.required('database', { example: 'database: shop' }),
+  };
+}
+
+function readStore(inputs: Inputs): BackupStore {
+  const text = inputs.required('store', { example: 'store: s3://backups/shop' });
+  const match = /^(s3|azure):\/\/([^/]+)\/?(.*)$/.exec(text);
+  if (match?.[1] === 's3') {
+    const accessKeyId = inputs.optional('aws-access-key-id');
+    const secretAccessKey = inputs.optional('aws-secret-access-key');
+    if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
+      throw new InputError(
+        'aws-secret-access-key',
+        'and aws-access-key-id go together: give both or neither',
+        'aws-secret-access-key: ${{ secrets.BACKUP_S3_SECRET }}',
+      );
+    }
+    const sse = inputs.optional('s3-server-side-encryption');
+    if (sse !== undefined && sse !== 'AES256' && sse !== 'aws:kms') {
+      throw new InputError(
+        's3-server-side-encryption',
+        `must be AES256 or aws:kms, got "${sse}"`,
+        's3-server-side-encryption: aws:kms',
+      );
+    }
+    const endpoint = inputs.url('s3-endpoint', { example: 'http://minio.internal:9000' });
+    const kmsKeyId = inputs.optional('s3-kms-key-id');
+    return new S3Store({
+      bucket: match[2]!,
+      prefix: match[3] ?? '',
+      region: inputs.optional('s3-region') ?? process.env.AWS_REGION ?? 'us-east-1',
+      ...(endpoint === undefined ? {} : { endpoint: endpoint.href.replace(/\/$/, '') }),
+      ...(accessKeyId !== undefined && secretAccessKey !== undefined
+        ? { credentials: { accessKeyId, secretAccessKey } }
+        : {}),
+      ...(sse === undefined ? {} : { serverSideEncryption: sse }),
+      ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
+    });
+  }
+  if (match?.[1] === 'azure') {
+    const connectionString = inputs.required('azure-connection-string', {
+      example: 'azure-connection-string: ${{ secrets.AZURE_STORAGE_CONNECTION_STRING }}',
+    });
+    const accountKey = /AccountKey=([^;]+)/.exec(connectionString)?.[1];
+    if (accountKey !== undefined) registerSecret(accountKey);
+    return new AzureBlobStore({ connectionString, container: match[2]!, prefix: match[3] ?? '' });
+  }
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !text.startsWith('file://')) {
+    throw new InputError(
+      'store',
+      `must be a folder, s3://bucket/prefix or azure://container/prefix, got "${text}"`,
+      'store: s3://backups/shop',
+    );
+  }
+  const folder = text.replace(/^file:\/\//, '');
+  return new LocalStore(isAbsolute(folder) ? folder : resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), folder));
+}
+
+function readEncryption(inputs: Inputs): EncryptionSettings {
+  const recipients = inputs.list('recipients');
+  const passphrase = inputs.optional('passphrase');
+  if (recipients.length > 0 && passphrase !== undefined) {
+    throw new InputError(
+      'passphrase',
+      'and recipients were both given; age encrypts to one or the other',
+      'recipients: age1…',
+    );
+  }
+  for (const recipient of recipients) checkRecipient('recipients', recipient);
+  if (recipients.length > 0) return { kind: 'age-recipients', recipients };
+  if (passphrase !== undefined) return { kind: 'age-passphrase', passphrase };
+  if (inputs.boolean('allow-unencrypted', false)) return { kind: 'none' };
+  throw new InputError(
+    'recipients',
+    'is required: backups are encrypted (give age recipients or a passphrase), unless allow-unencrypted is true',
+    'recipients: age1ql3z7hjy54pw3hyww5ayyfg7zqgvc7w3j2elw8zmrj2kg5sfn9aqmcac8p',
+  );
+}
+
+function readDecryption(inputs: Inputs): DecryptionSettings {
+  const identities = inputs.list('identity');
+  for (const identity of identities) checkIdentity('identity', identity);
+  const passphrase = inputs.optional('passphrase');
+  return { identities, ...(passphrase === undefined ? {} : { passphrase }) };
+}

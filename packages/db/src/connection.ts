@@ -1,0 +1,95 @@
+import { InputError, registerSecret } from '@deploy-suite/kit';
+
+export type Engine = 'postgres' | 'mysql';
+
+/** Where a database is and who connects; the password is masked as soon as it is read. */
+export interface Connection {
+  engine: Engine;
+  host: string;
+  port: number;
+  user: string;
+  password: string | undefined;
+  database: string;
+}
+
+const DEFAULT_PORT: Record<Engine, number> = { postgres: 5432, mysql: 3306 };
+const SCHEMES: Record<string, Engine> = {
+  postgres: 'postgres',
+  postgresql: 'postgres',
+  mysql: 'mysql',
+  mariadb: 'mysql',
+};
+
+export const URL_EXAMPLE = 'postgres://deployer@db.internal:5432/shop (password in its own input, or percent-encoded)';
+
+export function parseEngine(name: string, value: string): Engine {
+  const engine = SCHEMES[value.toLowerCase()];
+  if (engine === undefined) {
+    throw new InputError(name, `must be postgres or mysql (mariadb is mysql), got "${value}"`, `${name}: postgres`);
+  }
+  return engine;
+}
+
+/**
+ * Reads postgres://, postgresql://, mysql:// or mariadb:// URLs. User and password are
+ * percent-decoded, so any character works when encoded; the password is masked before use.
+ */
+export function parseConnectionUrl(name: string, text: string): Connection {
+  const scheme = /^([a-z]+):\/\//i.exec(text)?.[1];
+  if (scheme === undefined)
+    throw new InputError(name, 'must be a URL such as postgres://user@host:5432/db', URL_EXAMPLE);
+  const engine = parseEngine(name, scheme);
+  // Mask before anything can echo it: the raw password, encoded or not.
+  const rawUserInfo = /^[a-z]+:\/\/([^@/?]*)@/i.exec(text)?.[1];
+  if (rawUserInfo?.includes(':')) {
+    const rawPassword = rawUserInfo.slice(rawUserInfo.indexOf(':') + 1);
+    registerSecret(rawPassword);
+    registerSecret(safeDecode(rawPassword));
+  }
+  const portText = /^[a-z]+:\/\/(?:[^@/?]*@)?(?:\[[^\]]*\]|[^:/?]*)(?::([^/?]*))?/i.exec(text)?.[1];
+  if (portText !== undefined && !isPort(portText)) {
+    throw new InputError(name, `has a bad port "${portText}": it must be a number from 1 to 65535`, URL_EXAMPLE);
+  }
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new InputError(
+      name,
+      'is not a valid URL; percent-encode special characters in the user and password (# as %23, @ as %40, / as %2F) or use the password input',
+      URL_EXAMPLE,
+    );
+  }
+  const database = safeDecode(url.pathname.replace(/^\//, ''));
+  if (database === '' || database.includes('/'))
+    throw new InputError(name, 'must name one database in its path', URL_EXAMPLE);
+  return {
+    engine,
+    host: url.hostname.replace(/^\[|\]$/g, '') || 'localhost',
+    port: url.port === '' ? DEFAULT_PORT[engine] : Number(url.port),
+    user: safeDecode(url.username) || (engine === 'postgres' ? 'postgres' : 'root'),
+    password: url.password === '' ? undefined : safeDecode(url.password),
+    database,
+  };
+}
+
+export function defaultPort(engine: Engine): number {
+  return DEFAULT_PORT[engine];
+}
+
+export function isPort(text: string): boolean {
+  return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
+}
+
+/** A description safe for logs and manifests: no password. */
+export function describeConnection(connection: Connection): string {
+  return `${connection.engine}://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;
+}
+
+function safeDecode(text: string): string {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return text;
+  }
+}

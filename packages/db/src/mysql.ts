@@ -1,0 +1,208 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Readable } from 'node:stream';
+import { ConfigurationError } from '@deploy-suite/kit';
+import mysql from 'mysql2/promise';
+import type { Connection } from './connection.ts';
+import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
+import { runTool, spawnTool } from './process.ts';
+
+const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
+
+/** Option-file value in double quotes; backslash escapes are interpreted by the client. */
+function optionValue(value: string): string {
+  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+
+/**
+ * A private (0600) client option file carrying the credentials, so the password is never in
+ * argv or the environment; removed when the tool is done.
+ */
+function writeDefaultsFile(connection: Connection): { path: string; remove: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), 'db-client-'));
+  const path = join(dir, 'client.cnf');
+  const lines = [
+    '[client]',
+    `host=${optionValue(connection.host)}`,
+    `port=${connection.port}`,
+    `user=${optionValue(connection.user)}`,
+  ];
+  if (connection.password !== undefined) lines.push(`password=${optionValue(connection.password)}`);
+  writeFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
+  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+export class MySqlEngine implements DatabaseEngine {
+  readonly connection: Connection;
+  private flavour: 'mariadb' | 'mysql' | undefined;
+
+  constructor(connection: Connection) {
+    this.connection = connection;
+  }
+
+  private async withConnection<T>(database: string | undefined, fn: (db: mysql.Connection) => Promise<T>): Promise<T> {
+    let db: mysql.Connection;
+    try {
+      db = await mysql.createConnection({
+        host: this.connection.host,
+        port: this.connection.port,
+        user: this.connection.user,
+        password: this.connection.password,
+        ...(database === undefined ? {} : { database }),
+        connectTimeout: 15_000,
+        multipleStatements: false,
+      });
+    } catch (error) {
+      throw new ConfigurationError(
+        `Could not connect to MySQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user}${database ? ` (database ${database})` : ''}: ${(error as Error).message}`,
+      );
+    }
+    try {
+      return await fn(db);
+    } finally {
+      await db.end().catch(() => undefined);
+    }
+  }
+
+  async serverVersion(): Promise<string> {
+    return this.withConnection(this.connection.database, async (db) => {
+      const [rows] = await db.query<mysql.RowDataPacket[]>('SELECT VERSION() AS version');
+      const version = String(rows[0]!.version);
+      this.flavour = /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+      return version;
+    });
+  }
+
+  private async findTool(kind: 'dump' | 'client'): Promise<ToolInfo> {
+    if (this.flavour === undefined) await this.serverVersion();
+    const names =
+      kind === 'dump'
+        ? this.flavour === 'mariadb'
+          ? ['mariadb-dump', 'mysqldump']
+          : ['mysqldump', 'mariadb-dump']
+        : this.flavour === 'mariadb'
+          ? ['mariadb', 'mysql']
+          : ['mysql', 'mariadb'];
+    for (const name of names) {
+      const { code, stdout } = await runTool(name, ['--version'], { PATH: process.env.PATH });
+      if (code === 0) return { path: name, version: stdout.trim() };
+    }
+    throw new ConfigurationError(
+      `None of ${names.join(', ')} is installed; install the mariadb-client or mysql-client package.`,
+    );
+  }
+
+  async startDump(): Promise<DumpHandle> {
+    const serverVersion = await this.serverVersion();
+    const tool = await this.findTool('dump');
+    // Counted just before the dump's own consistent snapshot; exact when nothing writes meanwhile.
+    const rowCounts = this.rowCounts(this.connection.database);
+    await rowCounts.catch(() => undefined);
+    const defaults = writeDefaultsFile(this.connection);
+    const spawned = spawnTool(
+      tool.path,
+      [
+        `--defaults-extra-file=${defaults.path}`,
+        '--single-transaction',
+        '--routines',
+        '--triggers',
+        '--events',
+        '--hex-blob',
+        '--default-character-set=utf8mb4',
+        // The bare name, not --databases: no CREATE DATABASE/USE in the dump, so a restore
+        // goes only where it is sent (a scratch database when verifying).
+        this.connection.database,
+      ],
+      { env: { PATH: process.env.PATH, LANG: 'C.UTF-8' } },
+    );
+    const finished = spawned.exited.then((code) => {
+      defaults.remove();
+      if (code !== 0)
+        throw new DumpFailedError(
+          `${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
+        );
+    });
+    return {
+      stream: spawned.child.stdout,
+      finished,
+      tool,
+      serverVersion,
+      format: 'SQL',
+      rowCounts,
+      abort: () => spawned.child.kill('SIGTERM'),
+    };
+  }
+
+  async restore(database: string, input: Readable): Promise<ToolInfo> {
+    const tool = await this.findTool('client');
+    const defaults = writeDefaultsFile(this.connection);
+    // The client stops at the first error (no --force).
+    const spawned = spawnTool(
+      tool.path,
+      [`--defaults-extra-file=${defaults.path}`, '--binary-mode', '--database', database],
+      {
+        env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
+        stdin: 'pipe',
+      },
+    );
+    const stdin = spawned.child.stdin!;
+    stdin.on('error', () => undefined);
+    input.on('error', () => spawned.child.kill('SIGTERM'));
+    input.pipe(stdin);
+    const code = await spawned.exited;
+    defaults.remove();
+    if (code !== 0)
+      throw new RestoreFailedError(
+        `${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
+      );
+    return tool;
+  }
+
+  rowCounts(database: string): Promise<Record<string, number>> {
+    return this.withConnection(database, async (db) => {
+      const [tables] = await db.query<mysql.RowDataPacket[]>(
+        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1",
+        [database],
+      );
+      const counts: Record<string, number> = {};
+      for (const table of tables) {
+        const [rows] = await db.query<mysql.RowDataPacket[]>(
+          `SELECT COUNT(*) AS n FROM ${quoteIdent(String(table.name))}`,
+        );
+        counts[String(table.name)] = Number(rows[0]!.n);
+      }
+      return counts;
+    });
+  }
+
+  tableCount(database: string): Promise<number> {
+    return this.withConnection(undefined, async (db) => {
+      const [rows] = await db.query<mysql.RowDataPacket[]>(
+        'SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ?) + (SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = ?) AS n',
+        [database, database],
+      );
+      return Number(rows[0]!.n);
+    });
+  }
+
+  databaseExists(database: string): Promise<boolean> {
+    return this.withConnection(undefined, async (db) => {
+      const [rows] = await db.query<mysql.RowDataPacket[]>(
+        'SELECT 1 FROM information_schema.schemata WHERE schema_name = ?',
+        [database],
+      );
+      return rows.length > 0;
+    });
+  }
+
+  async createDatabase(database: string): Promise<void> {
+    await this.withConnection(undefined, (db) =>
+      db.query(`CREATE DATABASE ${quoteIdent(database)} CHARACTER SET utf8mb4`),
+    );
+  }
+
+  async dropDatabase(database: string): Promise<void> {
+    await this.withConnection(undefined, (db) => db.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)}`));
+  }
+}

@@ -1,0 +1,226 @@
+import { readdirSync } from 'node:fs';
+import type { Readable } from 'node:stream';
+import { ConfigurationError } from '@deploy-suite/kit';
+import pg from 'pg';
+import type { Connection } from './connection.ts';
+import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
+import { runTool, spawnTool } from './process.ts';
+
+export const APPLICATION_NAME = 'deploy-suite';
+
+/** The libpq environment for a tool: the password travels here, never in argv. */
+function toolEnvironment(connection: Connection, database: string): NodeJS.ProcessEnv {
+  return {
+    PATH: process.env.PATH,
+    LANG: 'C.UTF-8',
+    PGHOST: connection.host,
+    PGPORT: String(connection.port),
+    PGUSER: connection.user,
+    PGDATABASE: database,
+    PGCONNECT_TIMEOUT: '15',
+    PGAPPNAME: APPLICATION_NAME,
+    ...(connection.password === undefined ? {} : { PGPASSWORD: connection.password }),
+  };
+}
+
+const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/** Major version of a tool from "pg_dump (PostgreSQL) 15.19 (Debian …)". */
+export function toolMajor(versionText: string): number {
+  const match = /\(PostgreSQL\)\s+(\d+)/.exec(versionText);
+  return match ? Number(match[1]) : 0;
+}
+
+export class PostgresEngine implements DatabaseEngine {
+  readonly connection: Connection;
+  private readonly binDir: string | undefined;
+  private major: number | undefined;
+
+  constructor(connection: Connection, options: { binDir?: string } = {}) {
+    this.connection = connection;
+    this.binDir = options.binDir;
+  }
+
+  async client(database = this.connection.database): Promise<pg.Client> {
+    const client = new pg.Client({
+      host: this.connection.host,
+      port: this.connection.port,
+      user: this.connection.user,
+      password: this.connection.password,
+      database,
+      application_name: APPLICATION_NAME,
+      connectionTimeoutMillis: 15_000,
+    });
+    try {
+      await client.connect();
+    } catch (error) {
+      throw new ConfigurationError(
+        `Could not connect to PostgreSQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user} (database ${database}): ${(error as Error).message}`,
+      );
+    }
+    return client;
+  }
+
+  private async withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+    const client = await this.client(database);
+    try {
+      return await fn(client);
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  }
+
+  async serverVersion(): Promise<string> {
+    return this.withClient(this.connection.database, async (client) => {
+      const { rows } = await client.query<{ server_version: string; num: string }>(
+        "SELECT current_setting('server_version') AS server_version, current_setting('server_version_num') AS num",
+      );
+      this.major = Math.floor(Number(rows[0]!.num) / 10000);
+      return rows[0]!.server_version;
+    });
+  }
+
+  /**
+   * Finds a pg_dump or pg_restore at least as new as the server: the one on PATH, else
+   * /usr/lib/postgresql/<major>/bin. Fails saying which version is needed and where it looked.
+   */
+  async findTool(name: 'pg_dump' | 'pg_restore' | 'psql'): Promise<ToolInfo> {
+    if (this.major === undefined) await this.serverVersion();
+    const needed = this.major!;
+    const candidates = this.binDir !== undefined ? [`${this.binDir}/${name}`] : [name, ...installedPostgresBins(name)];
+    const seen: string[] = [];
+    for (const path of candidates) {
+      const { code, stdout } = await runTool(path, ['--version'], { PATH: process.env.PATH });
+      if (code !== 0) {
+        seen.push(`${path} (not found)`);
+        continue;
+      }
+      const version = stdout.trim();
+      if (toolMajor(version) >= needed) return { path, version };
+      seen.push(`${path} (${version})`);
+    }
+    throw new ConfigurationError(
+      `${name} ${needed} or newer is needed for PostgreSQL ${needed}, found only: ${seen.join(', ')}. Install postgresql-client-${needed} or set pg-bin-dir to its bin folder.`,
+    );
+  }
+
+  async startDump(): Promise<DumpHandle> {
+    const serverVersion = await this.serverVersion();
+    const tool = await this.findTool('pg_dump');
+    // One snapshot for the dump and the row counts, so verify compares like with like.
+    const snapshotClient = await this.client();
+    let snapshot: string;
+    try {
+      await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      snapshot = (await snapshotClient.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
+    } catch (error) {
+      await snapshotClient.end().catch(() => undefined);
+      throw error;
+    }
+    const spawned = spawnTool(
+      tool.path,
+      ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`],
+      {
+        env: toolEnvironment(this.connection, this.connection.database),
+      },
+    );
+    const rowCounts = countRows(snapshotClient);
+    const finished = spawned.exited.then(async (code) => {
+      await rowCounts.catch(() => undefined);
+      await snapshotClient.query('COMMIT').catch(() => undefined);
+      await snapshotClient.end().catch(() => undefined);
+      if (code !== 0)
+        throw new DumpFailedError(`pg_dump exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+    });
+    return {
+      stream: spawned.child.stdout,
+      finished,
+      tool,
+      serverVersion,
+      format: 'pg_dump custom',
+      rowCounts,
+      abort: () => spawned.child.kill('SIGTERM'),
+    };
+  }
+
+  async restore(database: string, input: Readable): Promise<ToolInfo> {
+    const tool = await this.findTool('pg_restore');
+    // One transaction and stop at the first error: a failed restore leaves the target as it was.
+    const spawned = spawnTool(
+      tool.path,
+      [
+        '--exit-on-error',
+        '--single-transaction',
+        '--no-owner',
+        '--no-privileges',
+        '--no-password',
+        `--dbname=${database}`,
+      ],
+      { env: toolEnvironment(this.connection, database), stdin: 'pipe' },
+    );
+    const stdin = spawned.child.stdin!;
+    stdin.on('error', () => undefined); // EPIPE when pg_restore stops early; its exit code tells why
+    input.on('error', () => spawned.child.kill('SIGTERM'));
+    input.pipe(stdin);
+    const code = await spawned.exited;
+    if (code !== 0)
+      throw new RestoreFailedError(`pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+    return tool;
+  }
+
+  rowCounts(database: string): Promise<Record<string, number>> {
+    return this.withClient(database, (client) => countRows(client));
+  }
+
+  tableCount(database: string): Promise<number> {
+    return this.withClient(database, async (client) => {
+      const { rows } = await client.query<{ n: string }>(
+        "SELECT count(*) AS n FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p','v','m','S','f') AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'",
+      );
+      return Number(rows[0]!.n);
+    });
+  }
+
+  databaseExists(database: string): Promise<boolean> {
+    return this.withClient('postgres', async (client) => {
+      const { rowCount } = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [database]);
+      return (rowCount ?? 0) > 0;
+    });
+  }
+
+  async createDatabase(database: string): Promise<void> {
+    await this.withClient('postgres', (client) => client.query(`CREATE DATABASE ${quoteIdent(database)}`));
+  }
+
+  async dropDatabase(database: string): Promise<void> {
+    await this.withClient('postgres', (client) =>
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`),
+    );
+  }
+}
+
+/** Exact row counts per user table, inside whatever transaction the client is in. */
+async function countRows(client: pg.Client): Promise<Record<string, number>> {
+  const { rows: tables } = await client.query<{ schema: string; name: string }>(
+    "SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r','p') AND NOT c.relispartition AND n.nspname NOT IN ('pg_catalog','information_schema') AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%' ORDER BY 1, 2",
+  );
+  const counts: Record<string, number> = {};
+  for (const table of tables) {
+    const { rows } = await client.query<{ n: string }>(
+      `SELECT count(*) AS n FROM ${quoteIdent(table.schema)}.${quoteIdent(table.name)}`,
+    );
+    counts[`${table.schema}.${table.name}`] = Number(rows[0]!.n);
+  }
+  return counts;
+}
+
+function installedPostgresBins(name: string): string[] {
+  try {
+    return readdirSync('/usr/lib/postgresql')
+      .filter((entry) => /^\d+$/.test(entry))
+      .sort((a, b) => Number(b) - Number(a))
+      .map((major) => `/usr/lib/postgresql/${major}/bin/${name}`);
+  } catch {
+    return [];
+  }
+}

@@ -1,0 +1,95 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { randomBytes } from 'node:crypto';
+import type { BackupStore } from './store.ts';
+
+/** A folder. Objects are written beside their final name and renamed into place when complete. */
+export class LocalStore implements BackupStore {
+  readonly location: string;
+  private readonly root: string;
+
+  constructor(root: string) {
+    this.root = resolve(root);
+    this.location = `file://${this.root}`;
+  }
+
+  private path(key: string): string {
+    const path = resolve(this.root, key);
+    if (path !== this.root && !path.startsWith(this.root + sep)) throw new Error(`key escapes the store: ${key}`);
+    return path;
+  }
+
+  async upload(key: string, body: Readable): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
+    try {
+      await pipeline(body, createWriteStream(partial, { mode: 0o600 }));
+      await rename(partial, path);
+    } catch (error) {
+      await rm(partial, { force: true });
+      throw error;
+    }
+  }
+
+  async download(key: string): Promise<Readable> {
+    const path = this.path(key);
+    await stat(path);
+    return createReadStream(path);
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    try {
+      return (await stat(this.path(key))).size;
+    } catch {
+      return undefined;
+    }
+  }
+
+  async readText(key: string): Promise<string | undefined> {
+    try {
+      return await readFile(this.path(key), 'utf8');
+    } catch {
+      return undefined;
+    }
+  }
+
+  async writeText(key: string, text: string): Promise<void> {
+    const path = this.path(key);
+    await mkdir(dirname(path), { recursive: true });
+    const partial = `${path}.partial-${randomBytes(4).toString('hex')}`;
+    await writeFile(partial, text, { mode: 0o600 });
+    await rename(partial, path);
+  }
+
+  async list(prefix: string): Promise<string[]> {
+    const start = this.path(prefix);
+    const keys: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      let entries;
+      try {
+        entries = await readdir(dir, { withFileTypes: true });
+      } catch {
+        return;
+      }
+      for (const entry of entries) {
+        const full = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(full);
+        else keys.push(relative(this.root, full).split(sep).join('/'));
+      }
+    };
+    await walk(start);
+    return keys.sort();
+  }
+
+  async remove(key: string): Promise<void> {
+    await rm(this.path(key), { force: true });
+  }
+
+  urlOf(key: string): string {
+    return `file://${this.path(key)}`;
+  }
+}

@@ -1,0 +1,163 @@
+import { createReadStream, createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
+import { pipeline as pipelineAsync } from 'node:stream/promises';
+import { ConfigurationError } from '@deploy-suite/kit';
+import { decryptStream, encryptStream, type DecryptionSettings, type EncryptionSettings } from './encryption.ts';
+import type { BackupManifest } from './manifest.ts';
+import { LocalStore } from './local-store.ts';
+import type { BackupStore } from './store.ts';
+import { compressor, decompressor, endWhenFinished, HashTap, type Compression } from './transforms.ts';
+
+export class IntegrityError extends ConfigurationError {
+  override name = 'IntegrityError';
+}
+
+export interface StoredObject {
+  plain: { bytes: number; sha256: string };
+  stored: { bytes: number; sha256: string };
+  uploadCheck: BackupManifest['uploadCheck'];
+}
+
+/**
+ * dump → SHA-256 of the plain bytes → compression → age encryption → SHA-256 of the stored
+ * bytes → store, all streaming. The stream ends only once the dump tool succeeded, so a failed
+ * dump fails the upload (which removes or aborts what it wrote). After the upload, the size
+ * (and, where the store is a folder, the SHA-256) is read back.
+ */
+export async function uploadDump(options: {
+  store: BackupStore;
+  key: string;
+  source: Readable;
+  finished: Promise<void>;
+  compression: Compression;
+  level: number | undefined;
+  encryption: EncryptionSettings;
+}): Promise<StoredObject> {
+  const plain = new HashTap();
+  const stored = new HashTap();
+  let failure: Error | undefined;
+  const fail = (error: Error | null | undefined): void => {
+    if (!error) return;
+    failure ??= error;
+    stored.destroy(error);
+  };
+  const stages: (Readable | Transform)[] = [options.source, endWhenFinished(options.finished), plain];
+  const compress = compressor(options.compression, options.level);
+  if (compress) stages.push(compress);
+  const compressed =
+    stages.length === 1
+      ? options.source
+      : (pipeline(stages as [Readable, ...Transform[]], fail) as unknown as Readable);
+  const encrypted = await encryptStream(compressed, options.encryption);
+  pipeline(encrypted, stored, fail);
+  try {
+    await options.store.upload(options.key, stored);
+  } catch (error) {
+    throw failure ?? error;
+  }
+  if (failure) throw failure;
+  await options.finished;
+
+  const size = await options.store.size(options.key);
+  if (size !== stored.bytes) {
+    await options.store.remove(options.key).catch(() => undefined);
+    throw new IntegrityError(
+      `The store holds ${size ?? 'no'} bytes for ${options.key}, ${stored.bytes} were sent; the upload was discarded.`,
+    );
+  }
+  let uploadCheck: StoredObject['uploadCheck'] = 'size-read-back';
+  if (options.store instanceof LocalStore) {
+    const readBack = await hashOf(await options.store.download(options.key));
+    if (readBack !== stored.sha256) {
+      await options.store.remove(options.key).catch(() => undefined);
+      throw new IntegrityError(
+        `The stored copy of ${options.key} does not hash to what was written; the upload was discarded.`,
+      );
+    }
+    uploadCheck = 'sha256-read-back';
+  }
+  return {
+    plain: { bytes: plain.bytes, sha256: plain.sha256 },
+    stored: { bytes: stored.bytes, sha256: stored.sha256 },
+    uploadCheck,
+  };
+}
+
+async function hashOf(stream: Readable): Promise<string> {
+  const tap = new HashTap();
+  await pipelineAsync(stream, tap, new PassThrough().resume());
+  return tap.sha256;
+}
+
+/**
+ * Fetches a backup and checks it before anything reads it: the stored bytes are downloaded to a
+ * private temporary file and their size and SHA-256 compared with the manifest; the age header is
+ * opened with the given key. Only then is the plain stream handed out; its SHA-256 is compared at
+ * the end, and a mismatch fails the stream (so a restore reading it fails).
+ */
+export async function openBackup(
+  store: BackupStore,
+  manifest: BackupManifest,
+  decryption: DecryptionSettings,
+): Promise<{ stream: Readable; cleanup: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'backup-'));
+  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    const path = join(dir, 'object');
+    const tap = new HashTap();
+    let source: Readable;
+    try {
+      source = await store.download(manifest.object);
+    } catch (error) {
+      throw new IntegrityError(
+        `Backup ${manifest.id}: its object ${manifest.object} cannot be read from ${store.location}: ${(error as Error).message}`,
+      );
+    }
+    await pipelineAsync(source, tap, createWriteStream(path, { mode: 0o600 }));
+    if (tap.bytes !== manifest.sizes.storedBytes || tap.sha256 !== manifest.sha256.stored) {
+      throw new IntegrityError(
+        `Backup ${manifest.id} is damaged: the stored object has ${tap.bytes} bytes with SHA-256 ${tap.sha256}, the manifest records ${manifest.sizes.storedBytes} bytes with ${manifest.sha256.stored}. Nothing was restored.`,
+      );
+    }
+    let stream: Readable = createReadStream(path);
+    if (manifest.encryption.method !== 'none') {
+      if (decryption.identities.length === 0 && decryption.passphrase === undefined) {
+        throw new ConfigurationError(
+          `Backup ${manifest.id} is encrypted (${manifest.encryption.method}); give its identity or passphrase.`,
+        );
+      }
+      try {
+        stream = await decryptStream(stream, decryption);
+      } catch (error) {
+        throw new IntegrityError(
+          `Backup ${manifest.id} cannot be decrypted with the key given (${(error as Error).message}). Nothing was restored.`,
+        );
+      }
+    }
+    const decompress = decompressor(manifest.compression.algorithm);
+    const plain = new HashTap();
+    const check = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        callback(null, chunk);
+      },
+      flush(callback) {
+        if (plain.sha256 === manifest.sha256.plain && plain.bytes === manifest.sizes.plainBytes) callback();
+        else
+          callback(
+            new IntegrityError(
+              `Backup ${manifest.id}: the decrypted dump does not match the SHA-256 recorded at backup time.`,
+            ),
+          );
+      },
+    });
+    const stages = [stream, ...(decompress ? [decompress] : []), plain, check] as [Readable, ...Transform[]];
+    const output = pipeline(stages, () => undefined) as unknown as Readable;
+    return { stream: output, cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}
