@@ -81,6 +81,19 @@ export function isPort(text: string): boolean {
   return /^\d{1,5}$/.test(text) && Number(text) >= 1 && Number(text) <= 65535;
 }
 
+/**
+ * The error for a server that wants a password none was given for: it names the input to set.
+ * Returns undefined when the failure was something else.
+ */
+export function missingPasswordError(connection: Connection, message: string): InputError | undefined {
+  if (connection.password !== undefined || !/password|SASL|SCRAM|Access denied/i.test(message)) return undefined;
+  return new InputError(
+    'password',
+    `is needed: ${connection.engine} at ${connection.host}:${connection.port} asked for a password for user ${connection.user} (${message})`,
+    'password: ${{ secrets.DB_PASSWORD }}',
+  );
+}
+
 /** A description safe for logs and manifests: no password. */
 export function describeConnection(connection: Connection): string {
   return `${connection.engine}://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from '@deploy-suite/kit';
 import mysql from 'mysql2/promise';
-import type { Connection } from './connection.ts';
+import { missingPasswordError, type Connection } from './connection.ts';
 import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
 import { runTool, spawnTool } from './process.ts';
 
@@ -54,8 +54,11 @@ export class MySqlEngine implements DatabaseEngine {
         multipleStatements: false,
       });
     } catch (error) {
-      throw new ConfigurationError(
-        `Could not connect to MySQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user}${database ? ` (database ${database})` : ''}: ${(error as Error).message}`,
+      throw (
+        missingPasswordError(this.connection, (error as Error).message) ??
+        new ConfigurationError(
+          `Could not connect to MySQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user}${database ? ` (database ${database})` : ''}: ${(error as Error).message}`,
+        )
       );
     }
     try {

@@ -2,7 +2,7 @@ import { readdirSync } from 'node:fs';
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from '@deploy-suite/kit';
 import pg from 'pg';
-import type { Connection } from './connection.ts';
+import { missingPasswordError, type Connection } from './connection.ts';
 import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
 import { runTool, spawnTool } from './process.ts';
 
@@ -46,7 +46,8 @@ export class PostgresEngine implements DatabaseEngine {
       host: this.connection.host,
       port: this.connection.port,
       user: this.connection.user,
-      password: this.connection.password,
+      // An empty string, not undefined: pg hangs on a SCRAM challenge when it has no password at all.
+      password: this.connection.password ?? '',
       database,
       application_name: APPLICATION_NAME,
       connectionTimeoutMillis: 15_000,
@@ -54,8 +55,13 @@ export class PostgresEngine implements DatabaseEngine {
     try {
       await client.connect();
     } catch (error) {
-      throw new ConfigurationError(
-        `Could not connect to PostgreSQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user} (database ${database}): ${(error as Error).message}`,
+      // A failed handshake can leave the socket open and the process alive; close it.
+      void client.end().catch(() => undefined);
+      throw (
+        missingPasswordError(this.connection, (error as Error).message) ??
+        new ConfigurationError(
+          `Could not connect to PostgreSQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user} (database ${database}): ${(error as Error).message}`,
+        )
       );
     }
     return client;
