@@ -91,7 +91,8 @@ export async function startAzurite(): Promise<RunningAzurite> {
     accountKey: AZURITE_KEY,
     stop: async () => {
       const exited = new Promise((resolve) => child.once('exit', resolve));
-      child.kill('SIGTERM');
+      // Azurite waits for idle keep-alive connections on SIGTERM; it keeps nothing worth a clean stop.
+      child.kill('SIGKILL');
       await exited;
       rmSync(location, { recursive: true, force: true });
     },

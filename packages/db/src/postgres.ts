@@ -52,6 +52,8 @@ export class PostgresEngine implements DatabaseEngine {
       application_name: APPLICATION_NAME,
       connectionTimeoutMillis: 15_000,
     });
+    // A terminated backend also emits 'error' on the client; the pending query rejects with it anyway.
+    client.on('error', () => undefined);
     try {
       await client.connect();
     } catch (error) {

@@ -56,6 +56,9 @@ export async function uploadDump(options: {
   try {
     await options.store.upload(options.key, stored);
   } catch (error) {
+    // Tear the whole chain down so the dump tool sees a closed pipe rather than waiting forever.
+    stored.destroy();
+    options.source.destroy();
     throw failure ?? error;
   }
   if (failure) throw failure;
