@@ -75,9 +75,15 @@ async function backupWithHeldUpload(
     labels: [],
   }).catch((e: unknown) => e);
   await startedPromise;
-  expect(await killConnection()).toBeGreaterThan(0);
-  release();
-  store.hold = undefined;
+  let killed = 0;
+  try {
+    killed = await killConnection();
+  } finally {
+    // Released whatever happened: a dump left blocked would hold its locks and hang the suite.
+    release();
+    store.hold = undefined;
+  }
+  expect(killed).toBeGreaterThan(0);
   return backup;
 }
 
