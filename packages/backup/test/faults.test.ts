@@ -75,7 +75,7 @@ async function backupWithHeldUpload(
     labels: [],
   }).catch((e: unknown) => e);
   await startedPromise;
-  let killed = 0;
+  let killed: number;
   try {
     killed = await killConnection();
   } finally {
