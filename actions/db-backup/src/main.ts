@@ -15,13 +15,13 @@ const summary = new JobSummary();
 
 await runAction(async () => {
   const settings = readSettings(new Inputs());
-  const engine = openEngine(
+  const engine = await openEngine(
     settings.connection,
     settings.pgBinDir === undefined ? {} : { pgBinDir: settings.pgBinDir },
   );
   const started = performance.now();
   const seconds = (): number => Math.round((performance.now() - started) / 10) / 100;
-  const { store } = settings;
+  const store = await settings.openStore();
 
   switch (settings.command) {
     case 'backup': {
@@ -36,7 +36,7 @@ await runAction(async () => {
       break;
     }
     case 'restore': {
-      const manifest = await selectBackup(settings);
+      const manifest = await selectBackup(settings, store);
       await restoreBackup({
         engine,
         store,
@@ -53,7 +53,7 @@ await runAction(async () => {
       const manifest = await verifyBackup({
         engine,
         store,
-        manifest: await selectBackup(settings),
+        manifest: await selectBackup(settings, store),
         decryption: settings.decryption,
       });
       writeBackupOutputs(store, manifest, seconds());
@@ -132,8 +132,8 @@ await runAction(async () => {
   );
 }, summary);
 
-function selectBackup(settings: Settings): Promise<BackupManifest> {
-  const { store, connection, backupId, labels } = settings;
+function selectBackup(settings: Settings, store: BackupStore): Promise<BackupManifest> {
+  const { connection, backupId, labels } = settings;
   return backupId === 'latest'
     ? latestWithLabels(store, connection.database, labels)
     : readManifest(store, connection.database, backupId);

@@ -2,12 +2,10 @@ import { isAbsolute, resolve } from 'node:path';
 import { InputError, Inputs, registerSecret } from '@deploy-suite/kit';
 import { defaultPort, isPort, parseConnectionUrl, parseEngine, type Connection } from '@deploy-suite/db';
 import {
-  AzureBlobStore,
   checkIdentity,
   checkRecipient,
   COMPRESSION_LEVELS,
   LocalStore,
-  S3Store,
   type BackupStore,
   type Compression,
   type DecryptionSettings,
@@ -21,7 +19,8 @@ export type Command = (typeof COMMANDS)[number];
 export interface Settings {
   command: Command;
   connection: Connection;
-  store: BackupStore;
+  /** Opens the store; S3 and Azure SDKs load only when used. */
+  openStore: () => Promise<BackupStore>;
   compression: Compression;
   level: number | undefined;
   encryption: EncryptionSettings;
@@ -71,7 +70,7 @@ export function readSettings(inputs: Inputs): Settings {
   return {
     command,
     connection,
-    store: readStore(inputs),
+    openStore: readStore(inputs),
     compression,
     level,
     encryption: command === 'backup' ? readEncryption(inputs) : { kind: 'none' },
@@ -128,7 +127,7 @@ function readConnection(inputs: Inputs): Connection {
   };
 }
 
-function readStore(inputs: Inputs): BackupStore {
+function readStore(inputs: Inputs): () => Promise<BackupStore> {
   const text = inputs.required('store', { example: 'store: s3://backups/shop' });
   const match = /^(s3|azure):\/\/([^/]+)\/?(.*)$/.exec(text);
   if (match?.[1] === 's3') {
@@ -151,17 +150,19 @@ function readStore(inputs: Inputs): BackupStore {
     }
     const endpoint = inputs.url('s3-endpoint', { example: 'http://minio.internal:9000' });
     const kmsKeyId = inputs.optional('s3-kms-key-id');
-    return new S3Store({
-      bucket: match[2]!,
-      prefix: match[3] ?? '',
-      region: inputs.optional('s3-region') ?? process.env.AWS_REGION ?? 'us-east-1',
-      ...(endpoint === undefined ? {} : { endpoint: endpoint.href.replace(/\/$/, '') }),
-      ...(accessKeyId !== undefined && secretAccessKey !== undefined
-        ? { credentials: { accessKeyId, secretAccessKey } }
-        : {}),
-      ...(sse === undefined ? {} : { serverSideEncryption: sse }),
-      ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
-    });
+    const region = inputs.optional('s3-region') ?? process.env.AWS_REGION ?? 'us-east-1';
+    return async () =>
+      new (await import('@deploy-suite/storage/s3')).S3Store({
+        bucket: match[2]!,
+        prefix: match[3] ?? '',
+        region,
+        ...(endpoint === undefined ? {} : { endpoint: endpoint.href.replace(/\/$/, '') }),
+        ...(accessKeyId !== undefined && secretAccessKey !== undefined
+          ? { credentials: { accessKeyId, secretAccessKey } }
+          : {}),
+        ...(sse === undefined ? {} : { serverSideEncryption: sse }),
+        ...(kmsKeyId === undefined ? {} : { kmsKeyId }),
+      });
   }
   if (match?.[1] === 'azure') {
     const connectionString = inputs.required('azure-connection-string', {
@@ -169,7 +170,9 @@ function readStore(inputs: Inputs): BackupStore {
     });
     const accountKey = /AccountKey=([^;]+)/.exec(connectionString)?.[1];
     if (accountKey !== undefined) registerSecret(accountKey);
-    return new AzureBlobStore({ connectionString, container: match[2]!, prefix: match[3] ?? '' });
+    const [container, prefix] = [match[2]!, match[3] ?? ''];
+    return async () =>
+      new (await import('@deploy-suite/storage/azure')).AzureBlobStore({ connectionString, container, prefix });
   }
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(text) && !text.startsWith('file://')) {
     throw new InputError(
@@ -179,7 +182,8 @@ function readStore(inputs: Inputs): BackupStore {
     );
   }
   const folder = text.replace(/^file:\/\//, '');
-  return new LocalStore(isAbsolute(folder) ? folder : resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), folder));
+  const root = isAbsolute(folder) ? folder : resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), folder);
+  return () => Promise.resolve(new LocalStore(root));
 }
 
 function readEncryption(inputs: Inputs): EncryptionSettings {

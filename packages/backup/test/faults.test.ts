@@ -1,7 +1,9 @@
 import { readdirSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
-import { MySqlEngine, PostgresEngine, type DatabaseEngine } from '@deploy-suite/db';
+import type { DatabaseEngine } from '@deploy-suite/db';
+import { MySqlEngine } from '@deploy-suite/db/mysql';
+import { PostgresEngine } from '@deploy-suite/db/postgres';
 import { listBackups, LocalStore, type BackupStore } from '@deploy-suite/storage';
 import {
   createMariaDatabase,

@@ -1,16 +1,17 @@
 export * from './connection.ts';
 export * from './engine.ts';
 export * from './process.ts';
-export * from './postgres.ts';
-export * from './mysql.ts';
+export { toolMajor, APPLICATION_NAME } from './postgres.ts';
 
 import type { Connection } from './connection.ts';
 import type { DatabaseEngine } from './engine.ts';
-import { MySqlEngine } from './mysql.ts';
-import { PostgresEngine } from './postgres.ts';
 
-export function openEngine(connection: Connection, options: { pgBinDir?: string } = {}): DatabaseEngine {
-  return connection.engine === 'postgres'
-    ? new PostgresEngine(connection, options.pgBinDir === undefined ? {} : { binDir: options.pgBinDir })
-    : new MySqlEngine(connection);
+/** Opens the engine for a connection; each driver loads only when its engine is used. */
+export async function openEngine(connection: Connection, options: { pgBinDir?: string } = {}): Promise<DatabaseEngine> {
+  if (connection.engine === 'postgres') {
+    const { PostgresEngine } = await import('./postgres.ts');
+    return new PostgresEngine(connection, options.pgBinDir === undefined ? {} : { binDir: options.pgBinDir });
+  }
+  const { MySqlEngine } = await import('./mysql.ts');
+  return new MySqlEngine(connection);
 }

@@ -1,7 +1,7 @@
 export * from './store.ts';
 export * from './local-store.ts';
-export * from './s3-store.ts';
-export * from './azure-store.ts';
+// S3 and Azure stores are separate entry points (@deploy-suite/storage/s3, /azure): their SDKs
+// are large, so an action loads one only when the store asks for it.
 export * from './transforms.ts';
 export * from './encryption.ts';
 export * from './manifest.ts';
