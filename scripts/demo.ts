@@ -1,9 +1,54 @@
 // The suite's main job on this machine, until the pipeline demo exists: the built actions run
-// exactly as the runner runs them, against local targets — a service on loopback and a real
-// Prometheus scraping it. First a healthy release passes, then a release with 8% errors is stopped.
+// exactly as the runner runs them, against local targets. db-backup takes an encrypted, verified
+// backup of a PostgreSQL database and restores it into a copy; smoke-test checks a service on
+// loopback and a real Prometheus scraping it: a healthy release passes, one with 8% errors is stopped.
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import * as age from 'age-encryption';
+import { createPgDatabase, dropPgDatabase, pgQuery } from '../test/helpers/databases.ts';
 import { TestServer } from '../test/helpers/http-server.ts';
 import { MetricsApp, PrometheusServer } from '../test/helpers/prometheus.ts';
 import { runBuiltAction, type ActionRun } from '../test/helpers/run-action.ts';
+
+let failed = false;
+
+console.log('━━ db-backup: back up a PostgreSQL database, verify it, restore it into a copy ━━');
+const database = await createPgDatabase('demo_shop');
+const copy = `${database}_copy`;
+try {
+  const identity = await age.generateIdentity();
+  const recipient = await age.identityToRecipient(identity);
+  const store = mkdtempSync(join(tmpdir(), 'demo-backups-'));
+  const url = `postgres://postgres@127.0.0.1:5432/${database}`;
+  const backup = await runBuiltAction('db-backup', {
+    'database-url': url,
+    store,
+    recipients: recipient,
+    labels: 'pre-deploy',
+    verify: 'true',
+    identity,
+  });
+  console.log(backup.summary.trim());
+  const restore = await runBuiltAction('db-backup', {
+    command: 'restore',
+    'database-url': url,
+    store,
+    identity,
+    'target-database': copy,
+  });
+  const rows = (await pgQuery(copy, 'SELECT count(*)::int AS n FROM orders')).rows[0] as { n: number };
+  console.log(
+    `\nrestored ${rows.n} orders into ${copy}; exit codes ${backup.exitCode}, ${restore.exitCode}; store: ${store}`,
+  );
+  if (backup.exitCode !== 0 || restore.exitCode !== 0 || rows.n !== 1200) {
+    failed = true;
+    console.error(backup.log, restore.log);
+  }
+} finally {
+  await dropPgDatabase(copy);
+  await dropPgDatabase(database);
+}
 
 const service = await TestServer.start();
 service
@@ -14,9 +59,8 @@ service
   }));
 const metrics = await MetricsApp.start();
 metrics.set('green', { perScrape: 500, errorRatio: 0.004 }).set('blue', { perScrape: 500, errorRatio: 0.08 });
-console.log('Starting Prometheus on loopback and waiting for a few scrapes…');
+console.log('\nStarting Prometheus on loopback and waiting for a few scrapes…');
 const prometheus = await PrometheusServer.start([metrics.server.url]);
-let failed = false;
 try {
   await prometheus.waitFor('count_over_time(app_requests_total{service="green",code="200"}[10s])', (v) => v >= 4);
   const checks = `
@@ -62,6 +106,8 @@ try {
   await service.close();
 }
 console.log(
-  failed ? '\nDemo did not go as expected.' : '\nDemo done: the healthy release passed, the faulty one was stopped.',
+  failed
+    ? '\nDemo did not go as expected.'
+    : '\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped.',
 );
 process.exit(failed ? 1 : 0);
