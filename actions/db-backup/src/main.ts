@@ -28,7 +28,13 @@ await runAction(async () => {
       let manifest = await takeBackup({ ...settings, engine, store, log: (m) => core.info(m) });
       core.info(`Backup ${manifest.id}: ${manifest.sizes.storedBytes} bytes at ${store.urlOf(manifest.object)}`);
       if (settings.verifyAfterBackup)
-        manifest = await verifyBackup({ engine, store, manifest, decryption: settings.decryption });
+        manifest = await verifyBackup({
+          engine,
+          store,
+          manifest,
+          decryption: settings.decryption,
+          jobs: settings.dump.jobs,
+        });
       writeBackupOutputs(store, manifest, seconds());
       describeBackup(manifest, store, 'Backup taken', seconds());
       if (manifest.encryption.method === 'none')
@@ -44,6 +50,7 @@ await runAction(async () => {
         decryption: settings.decryption,
         target: settings.target,
         confirm: settings.confirm,
+        jobs: settings.dump.jobs,
       });
       writeBackupOutputs(store, manifest, seconds());
       describeBackup(manifest, store, `Restored into ${settings.target}`, seconds());
@@ -55,6 +62,7 @@ await runAction(async () => {
         store,
         manifest: await selectBackup(settings, store),
         decryption: settings.decryption,
+        jobs: settings.dump.jobs,
       });
       writeBackupOutputs(store, manifest, seconds());
       describeBackup(manifest, store, 'Backup verified', seconds());

@@ -33,6 +33,7 @@ export interface Settings {
   policy: RetentionPolicy;
   dryRun: boolean;
   pgBinDir: string | undefined;
+  dump: { format: 'custom' | 'directory'; jobs: number };
 }
 
 /** Reads every input once. Secrets are masked first, before anything can echo them. */
@@ -89,6 +90,10 @@ export function readSettings(inputs: Inputs): Settings {
     },
     dryRun: inputs.boolean('dry-run', false),
     pgBinDir: inputs.optional('pg-bin-dir'),
+    dump: {
+      format: inputs.oneOf('pg-format', ['custom', 'directory'] as const, 'custom'),
+      jobs: inputs.integer('jobs', 2, { min: 1, max: 32 }),
+    },
   };
 }
 

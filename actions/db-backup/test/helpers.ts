@@ -17,25 +17,22 @@ export async function ageKeyPair(): Promise<{ identity: string; recipient: strin
 export const tempDir = (prefix = 'bk-'): string => mkdtempSync(join(tmpdir(), prefix));
 
 /** Every manifest under a folder store, parsed. */
-export function manifestsIn(
-  folder: string,
-  database: string,
-): { id: string; object: string; verified: unknown; labels: string[] }[] {
+export interface StoredManifest {
+  id: string;
+  object: string;
+  verified: unknown;
+  labels: string[];
+  dumpFormat: string;
+}
+
+export function manifestsIn(folder: string, database: string): StoredManifest[] {
   let files: string[];
   try {
     files = readdirSync(join(folder, database)).filter((f) => f.endsWith('.manifest.json'));
   } catch {
     return [];
   }
-  return files.map(
-    (f) =>
-      JSON.parse(readFileSync(join(folder, database, f), 'utf8')) as {
-        id: string;
-        object: string;
-        verified: unknown;
-        labels: string[];
-      },
-  );
+  return files.map((f) => JSON.parse(readFileSync(join(folder, database, f), 'utf8')) as StoredManifest);
 }
 
 /** Decrypts a stored object with the standard age command-line tool, then decompresses it. */

@@ -135,6 +135,50 @@ describe('db-backup on PostgreSQL, folder store', () => {
     expect((await counts(target))!.o).toBe(10);
   });
 
+  it('replaces a non-empty database when confirm repeats its name', async () => {
+    const target = await createPgDatabase('bkreplace');
+    created.push(target);
+    await pgQuery(target, 'DELETE FROM orders WHERE id > 10; CREATE TABLE extra (x int)');
+    const run = await backupAction({
+      command: 'restore',
+      'database-url': url(source),
+      store,
+      identity: keys.identity,
+      'target-database': target,
+      confirm: target,
+    });
+    expect(errorOf(run)).toBe('');
+    expect(await counts(target)).toEqual(await counts(source));
+  });
+
+  it('dumps in directory format with parallel jobs, and verifies and restores it', async () => {
+    const folder = tempDir('pgdir-');
+    const backup = await backupAction({
+      'database-url': url(source),
+      store: folder,
+      recipients: keys.recipient,
+      'pg-format': 'directory',
+      jobs: '3',
+      verify: 'true',
+      identity: keys.identity,
+    });
+    expect(errorOf(backup)).toBe('');
+    expect(backup.outputs.verified).toBe('true');
+    expect(manifestsIn(folder, source)[0]).toMatchObject({ dumpFormat: 'pg_dump directory (tar)' });
+    const target = uniqueName('bkdircopy');
+    created.push(target);
+    const restore = await backupAction({
+      command: 'restore',
+      'database-url': url(source),
+      store: folder,
+      identity: keys.identity,
+      'target-database': target,
+      jobs: '3',
+    });
+    expect(errorOf(restore)).toBe('');
+    expect(await counts(target)).toEqual(await counts(source));
+  });
+
   it('fails clearly on a wrong key, a flipped byte or a missing manifest, before the target exists', async () => {
     const other = await ageKeyPair();
     const target = uniqueName('bknever');

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError, readRunContext } from '@deploy-suite/kit';
-import { describeConnection, type DatabaseEngine } from '@deploy-suite/db';
+import { describeConnection, type DatabaseEngine, type DumpOptions } from '@deploy-suite/db';
 import {
   listBackups,
   manifestKey,
@@ -28,6 +28,8 @@ export interface BackupOptions {
   level: number | undefined;
   encryption: EncryptionSettings;
   labels: string[];
+  /** PostgreSQL: custom (default) or directory with parallel jobs. */
+  dump?: DumpOptions;
   now?: () => Date;
   log?: (message: string) => void;
 }
@@ -44,7 +46,7 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   const started = now();
   const id = newBackupId(connection.database, started, randomBytes(3).toString('hex'));
   const key = objectKey(connection.database, id, options.compression, options.encryption.kind !== 'none');
-  const dump = await options.engine.startDump();
+  const dump = await options.engine.startDump(options.dump);
   log(`Dumping ${describeConnection(connection)} (server ${dump.serverVersion}) with ${dump.tool.version}`);
   let stored;
   try {
@@ -117,6 +119,8 @@ export interface RestoreOptions {
   target: string;
   /** Must repeat the target's name to restore over a database that is not empty. */
   confirm: string | undefined;
+  /** Parallel jobs for a directory-format dump. */
+  jobs?: number;
 }
 
 /**
@@ -132,7 +136,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<void> {
     );
   }
   const exists = await engine.databaseExists(target);
-  if (exists && (await engine.tableCount(target)) > 0 && options.confirm !== target) {
+  const occupied = exists && (await engine.tableCount(target)) > 0;
+  if (occupied && options.confirm !== target) {
     throw new ConfigurationError(
       `Refusing to restore over ${target}: it is not empty. Set confirm to "${target}" to overwrite it.`,
     );
@@ -140,7 +145,11 @@ export async function restoreBackup(options: RestoreOptions): Promise<void> {
   const { stream, cleanup } = await openBackup(options.store, options.manifest, options.decryption);
   try {
     if (!exists) await engine.createDatabase(target);
-    await engine.restore(target, stream);
+    await engine.restore(target, stream, {
+      format: options.manifest.dumpFormat,
+      replace: occupied,
+      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    });
   } finally {
     await cleanup();
   }

@@ -20,12 +20,26 @@ export interface DumpHandle {
   abort(): void;
 }
 
+export interface DumpOptions {
+  /** PostgreSQL only: custom (one stream, default) or directory (parallel jobs, sent as a tar stream). */
+  format?: 'custom' | 'directory';
+  jobs?: number;
+}
+
+export interface RestoreOptions {
+  /** The dump's format as the manifest records it (DumpHandle.format). */
+  format: string;
+  jobs?: number;
+  /** The target holds objects that the restore replaces (confirmed by the user). */
+  replace: boolean;
+}
+
 export interface DatabaseEngine {
   readonly connection: Connection;
   serverVersion(): Promise<string>;
-  startDump(): Promise<DumpHandle>;
+  startDump(options?: DumpOptions): Promise<DumpHandle>;
   /** Restores a dump read from `input` into `database`; rejects on the first error. */
-  restore(database: string, input: Readable): Promise<ToolInfo>;
+  restore(database: string, input: Readable, options: RestoreOptions): Promise<ToolInfo>;
   rowCounts(database: string): Promise<Record<string, number>>;
   /** Tables in the database's user schemas; 0 means empty. */
   tableCount(database: string): Promise<number>;

@@ -1,12 +1,25 @@
-import { readdirSync } from 'node:fs';
-import type { Readable } from 'node:stream';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import * as tar from 'tar';
 import { ConfigurationError } from '@deploy-suite/kit';
 import pg from 'pg';
 import { missingPasswordError, type Connection } from './connection.ts';
-import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
+import {
+  DumpFailedError,
+  RestoreFailedError,
+  type DatabaseEngine,
+  type DumpHandle,
+  type DumpOptions,
+  type RestoreOptions,
+  type ToolInfo,
+} from './engine.ts';
 import { runTool, spawnTool } from './process.ts';
 
 export const APPLICATION_NAME = 'deploy-suite';
+export const DIRECTORY_FORMAT = 'pg_dump directory (tar)';
 
 /** The libpq environment for a tool: the password travels here, never in argv. */
 function toolEnvironment(connection: Connection, database: string): NodeJS.ProcessEnv {
@@ -112,7 +125,7 @@ export class PostgresEngine implements DatabaseEngine {
     );
   }
 
-  async startDump(): Promise<DumpHandle> {
+  async startDump(options: DumpOptions = {}): Promise<DumpHandle> {
     const serverVersion = await this.serverVersion();
     const tool = await this.findTool('pg_dump');
     // One snapshot for the dump and the row counts, so verify compares like with like.
@@ -120,60 +133,105 @@ export class PostgresEngine implements DatabaseEngine {
     let snapshot: string;
     try {
       await snapshotClient.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
+      // The counts run beside the dump: one worker, so they take CPU from it as little as possible.
+      await snapshotClient.query('SET LOCAL max_parallel_workers_per_gather = 0');
       snapshot = (await snapshotClient.query<{ id: string }>('SELECT pg_export_snapshot() AS id')).rows[0]!.id;
     } catch (error) {
       await snapshotClient.end().catch(() => undefined);
       throw error;
     }
-    const spawned = spawnTool(
-      tool.path,
-      ['--format=custom', '--compress=0', '--no-password', `--snapshot=${snapshot}`],
-      {
-        env: toolEnvironment(this.connection, this.connection.database),
-      },
-    );
+    const directory = options.format === 'directory' ? mkdtempSync(join(tmpdir(), 'pg-dump-')) : undefined;
+    const formatArgs =
+      directory === undefined
+        ? ['--format=custom']
+        : ['--format=directory', `--jobs=${options.jobs ?? 2}`, `--file=${join(directory, 'dump')}`];
+    const spawned = spawnTool(tool.path, [...formatArgs, '--compress=0', '--no-password', `--snapshot=${snapshot}`], {
+      env: toolEnvironment(this.connection, this.connection.database),
+    });
     const rowCounts = countRows(snapshotClient);
-    const finished = spawned.exited.then(async (code) => {
+    const dumped = spawned.exited.then(async (code) => {
       await rowCounts.catch(() => undefined);
       await snapshotClient.query('COMMIT').catch(() => undefined);
       await snapshotClient.end().catch(() => undefined);
-      if (code !== 0)
+      if (code !== 0) {
         throw new DumpFailedError(`pg_dump exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+      }
     });
-    return {
-      stream: spawned.child.stdout,
-      finished,
-      tool,
-      serverVersion,
-      format: 'pg_dump custom',
-      rowCounts,
-      abort: () => spawned.child.kill('SIGTERM'),
-    };
+    const abort = (): void => void spawned.child.kill('SIGTERM');
+    if (directory === undefined) {
+      return {
+        stream: spawned.child.stdout,
+        finished: dumped,
+        tool,
+        serverVersion,
+        format: 'pg_dump custom',
+        rowCounts,
+        abort,
+      };
+    }
+    // A directory dump is written in parallel to a private folder, then sent on as one tar stream.
+    spawned.child.stdout.resume();
+    const stream = new PassThrough();
+    const finished = dumped
+      .then(() => pipeline(Readable.from(tar.create({ cwd: directory, portable: true }, ['dump'])), stream))
+      .finally(() => rmSync(directory, { recursive: true, force: true }));
+    finished.catch((error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))));
+    return { stream, finished, tool, serverVersion, format: DIRECTORY_FORMAT, rowCounts, abort };
   }
 
-  async restore(database: string, input: Readable): Promise<ToolInfo> {
+  async restore(database: string, input: Readable, options: RestoreOptions): Promise<ToolInfo> {
     const tool = await this.findTool('pg_restore');
+    const common = ['--exit-on-error', '--no-owner', '--no-privileges', '--no-password', `--dbname=${database}`];
+    // Replacing a confirmed, non-empty target: drop each object the dump recreates.
+    if (options.replace) common.push('--clean', '--if-exists');
+    if (options.format === DIRECTORY_FORMAT)
+      return this.restoreDirectory(tool, database, input, common, options.jobs ?? 2);
     // One transaction and stop at the first error: a failed restore leaves the target as it was.
-    const spawned = spawnTool(
-      tool.path,
-      [
-        '--exit-on-error',
-        '--single-transaction',
-        '--no-owner',
-        '--no-privileges',
-        '--no-password',
-        `--dbname=${database}`,
-      ],
-      { env: toolEnvironment(this.connection, database), stdin: 'pipe' },
-    );
+    const spawned = spawnTool(tool.path, [...common, '--single-transaction'], {
+      env: toolEnvironment(this.connection, database),
+      stdin: 'pipe',
+    });
     const stdin = spawned.child.stdin!;
     stdin.on('error', () => undefined); // EPIPE when pg_restore stops early; its exit code tells why
     input.on('error', () => spawned.child.kill('SIGTERM'));
     input.pipe(stdin);
     const code = await spawned.exited;
-    if (code !== 0)
+    if (code !== 0) {
       throw new RestoreFailedError(`pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+    }
     return tool;
+  }
+
+  /** Unpacks the tar stream into a private folder, then restores it with parallel jobs. */
+  private async restoreDirectory(
+    tool: ToolInfo,
+    database: string,
+    input: Readable,
+    common: string[],
+    jobs: number,
+  ): Promise<ToolInfo> {
+    const directory = mkdtempSync(join(tmpdir(), 'pg-restore-'));
+    try {
+      await pipeline(input, tar.extract({ cwd: directory, strict: true }));
+      // --single-transaction cannot run with --jobs; the restore still stops at its first error.
+      const spawned = spawnTool(
+        tool.path,
+        [...common, `--jobs=${jobs}`, '--format=directory', join(directory, 'dump')],
+        {
+          env: toolEnvironment(this.connection, database),
+        },
+      );
+      spawned.child.stdout.resume();
+      const code = await spawned.exited;
+      if (code !== 0) {
+        throw new RestoreFailedError(
+          `pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
+        );
+      }
+      return tool;
+    } finally {
+      rmSync(directory, { recursive: true, force: true });
+    }
   }
 
   rowCounts(database: string): Promise<Record<string, number>> {
