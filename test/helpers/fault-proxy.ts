@@ -10,6 +10,8 @@ export type Fault = 'status-500' | 'reset';
 export class FaultProxy {
   url!: string;
   readonly faulted: string[] = [];
+  /** Every request that passed through, with its headers. */
+  readonly seen: { method: string; url: string; headers: http.IncomingHttpHeaders }[] = [];
   private readonly server: http.Server;
   private readonly sockets = new Set<Socket>();
 
@@ -26,6 +28,7 @@ export class FaultProxy {
       socket.on('close', () => proxy.sockets.delete(socket));
     });
     server.on('request', (req: http.IncomingMessage, res: http.ServerResponse) => {
+      proxy.seen.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers });
       const fault = pick(req);
       if (fault !== undefined) {
         proxy.faulted.push(`${req.method} ${req.url}`);

@@ -106,6 +106,30 @@ describe('db-backup on MariaDB, S3 store', () => {
     expect(leakedSecrets(run, [password, encodeURIComponent(password)])).toEqual([]);
   });
 
+  it('asks S3 for server-side encryption on every object it writes', async () => {
+    const proxy = await FaultProxy.start(s3.endpoint, () => undefined);
+    try {
+      const run = await backupAction({
+        ...connection(),
+        ...s3Inputs(proxy.url),
+        recipients: keys.recipient,
+        's3-server-side-encryption': 'aws:kms',
+        's3-kms-key-id': 'alias/backups',
+      });
+      expect(errorOf(run)).toBe('');
+      const writes = proxy.seen.filter((r) => r.method === 'PUT' || (r.method === 'POST' && r.url.includes('uploads')));
+      expect(writes.map((r) => r.url)).toEqual(
+        expect.arrayContaining([expect.stringContaining('.dump.zst.age'), expect.stringContaining('.manifest.json')]),
+      );
+      for (const write of writes) {
+        expect(write.headers['x-amz-server-side-encryption']).toBe('aws:kms');
+        expect(write.headers['x-amz-server-side-encryption-aws-kms-key-id']).toBe('alias/backups');
+      }
+    } finally {
+      await proxy.close();
+    }
+  });
+
   it.each<[string, Fault]>([
     ['a 500 from the store', 'status-500'],
     ['a dropped connection', 'reset'],
@@ -124,6 +148,6 @@ describe('db-backup on MariaDB, S3 store', () => {
     }
     expect(objectsIn(s3.bucket)).toHaveLength(before);
     const listed = await backupAction({ ...connection(), ...s3Inputs(), command: 'list' });
-    expect(JSON.parse(listed.outputs.backups!)).toHaveLength(2);
+    expect(JSON.parse(listed.outputs.backups!)).toHaveLength(3);
   });
 });
