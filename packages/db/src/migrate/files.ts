@@ -1,0 +1,151 @@
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { InputError } from '@deploy-suite/kit';
+
+export type Phase = 'expand' | 'contract';
+
+export interface MigrationFile {
+  kind: 'versioned' | 'undo';
+  /** As written in the name, with _ read as . ("1_10" is "1.10"). */
+  version: string;
+  parts: number[];
+  description: string;
+  fileName: string;
+  path: string;
+  sql: string;
+  /** SHA-256 of the file's bytes. */
+  checksum: string;
+  /** SHA-256 with comments removed and whitespace collapsed: equal means a cosmetic change. */
+  normalizedChecksum: string;
+  transaction: boolean;
+  phase: Phase | undefined;
+}
+
+const NAME = /^([VU])(\d+(?:[._]\d+)*)__([^\s].*)\.sql$/;
+const DIRECTIVE_LINE = /^--\s*migrate:\s*(.*)$/i;
+const DIRECTIVES = ['no-transaction', 'phase=expand', 'phase=contract'] as const;
+
+export const FOLDER_EXAMPLE = 'folder: db/migrations (files such as V1__create_orders.sql, V1.1__add_index.sql, U1.1__drop_index.sql)';
+
+export function compareVersions(a: number[], b: number[]): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const difference = (a[i] ?? 0) - (b[i] ?? 0);
+    if (difference !== 0) return difference;
+  }
+  return 0;
+}
+
+export function parseVersion(text: string): number[] | undefined {
+  if (!/^\d+(?:[._]\d+)*$/.test(text)) return undefined;
+  return text.split(/[._]/).map(Number);
+}
+
+const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+
+/** Comments removed and whitespace collapsed, for telling cosmetic edits from real ones. */
+export function normalizeSql(sql: string): string {
+  return sql
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+/**
+ * Reads a migrations folder: Flyway-style names, numeric version order (1.10 after 1.9), one
+ * file per version and kind, and directives in leading `-- migrate:` comments. Every problem is an
+ * input error naming the file.
+ */
+export function readMigrations(folder: string, input = 'folder'): { versioned: MigrationFile[]; undo: Map<string, MigrationFile> } {
+  let entries: string[];
+  try {
+    if (!statSync(folder).isDirectory()) throw new Error('not a folder');
+    entries = readdirSync(folder).sort();
+  } catch {
+    throw new InputError(input, `names a folder that does not exist or cannot be read: ${folder}`, FOLDER_EXAMPLE);
+  }
+  const versioned: MigrationFile[] = [];
+  const undo = new Map<string, MigrationFile>();
+  const seen = new Map<string, string>();
+  for (const fileName of entries) {
+    if (!fileName.toLowerCase().endsWith('.sql')) continue;
+    const match = NAME.exec(fileName);
+    if (!match) {
+      throw new InputError(
+        input,
+        `has a file whose name is not V<version>__<description>.sql or U<version>__<description>.sql (two underscores): ${fileName}`,
+        FOLDER_EXAMPLE,
+      );
+    }
+    const [, prefix, versionText, description] = match as unknown as [string, 'V' | 'U', string, string];
+    const parts = parseVersion(versionText)!;
+    const version = parts.join('.');
+    const key = `${prefix}${version}`;
+    if (seen.has(key)) {
+      throw new InputError(input, `has two files for version ${version}: ${seen.get(key)} and ${fileName}`, FOLDER_EXAMPLE);
+    }
+    seen.set(key, fileName);
+    const path = join(folder, fileName);
+    const sql = readFileSync(path, 'utf8');
+    const directives = readDirectives(sql, fileName, input);
+    const file: MigrationFile = {
+      kind: prefix === 'V' ? 'versioned' : 'undo',
+      version,
+      parts,
+      description: description.replace(/_/g, ' '),
+      fileName,
+      path,
+      sql,
+      checksum: sha256(sql),
+      normalizedChecksum: sha256(normalizeSql(sql)),
+      transaction: !directives.has('no-transaction'),
+      phase: directives.has('phase=expand') ? 'expand' : directives.has('phase=contract') ? 'contract' : undefined,
+    };
+    if (file.kind === 'versioned') versioned.push(file);
+    else undo.set(version, file);
+  }
+  versioned.sort((a, b) => compareVersions(a.parts, b.parts));
+  for (const [version, file] of undo) {
+    if (!versioned.some((v) => v.version === version)) {
+      throw new InputError(input, `has an undo file with no matching V file: ${file.fileName}`, FOLDER_EXAMPLE);
+    }
+  }
+  return { versioned, undo };
+}
+
+function readDirectives(sql: string, fileName: string, input: string): Set<string> {
+  const found = new Set<string>();
+  for (const line of sql.split('\n')) {
+    const trimmed = line.trim();
+    if (trimmed === '') continue;
+    if (!trimmed.startsWith('--')) break; // directives live in the leading comment block only
+    const directive = DIRECTIVE_LINE.exec(trimmed);
+    if (!directive) continue;
+    for (const word of directive[1]!.split(/[\s,]+/).filter(Boolean)) {
+      const normalized = word.toLowerCase().replace(/\s/g, '');
+      if (!(DIRECTIVES as readonly string[]).includes(normalized)) {
+        throw new InputError(
+          input,
+          `has an unknown directive "${word}" in ${fileName}; known: ${DIRECTIVES.join(', ')}`,
+          '-- migrate: no-transaction, phase=expand',
+        );
+      }
+      found.add(normalized);
+    }
+  }
+  if (found.has('phase=expand') && found.has('phase=contract')) {
+    throw new InputError(input, `gives ${fileName} both phases; a migration is expand or contract`, '-- migrate: phase=expand');
+  }
+  return found;
+}
+
+/** A hash of the pending set (versions and exact contents), for approval and expected-plan-hash. */
+export function planHash(pending: MigrationFile[]): string {
+  return sha256(pending.map((m) => `${m.kind}:${m.version}:${m.checksum}`).join('\n'));
+}
+
+/** A hash of the whole folder, for the evidence that these exact migrations were tested. */
+export function folderHash(versioned: MigrationFile[], undo: Map<string, MigrationFile>): string {
+  return planHash([...versioned, ...[...undo.values()].sort((a, b) => compareVersions(a.parts, b.parts))]);
+}

@@ -1,0 +1,118 @@
+import { loadModule, parseSync } from 'libpg-query';
+
+export interface Statement {
+  sql: string;
+  /** 1-based line where the statement starts in its file. */
+  line: number;
+  /** PostgreSQL parse tree of the statement (libpg-query), when the engine is PostgreSQL. */
+  tree?: Record<string, unknown>;
+}
+
+export class SqlSyntaxError extends Error {
+  override name = 'SqlSyntaxError';
+}
+
+let loaded: Promise<void> | undefined;
+
+/**
+ * Splits PostgreSQL with PostgreSQL's own parser (libpg-query), so dollar-quoted bodies, strings,
+ * comments and E'' escapes are never cut. A syntax error names the line.
+ */
+export async function splitPostgres(sql: string): Promise<Statement[]> {
+  loaded ??= loadModule();
+  await loaded;
+  let result;
+  try {
+    result = parseSync(sql);
+  } catch (error) {
+    const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
+    const where = position === undefined ? '' : ` at line ${Buffer.from(sql).subarray(0, position).toString().split('\n').length}`;
+    throw new SqlSyntaxError(`${(error as Error).message}${where}`);
+  }
+  const bytes = Buffer.from(sql);
+  return (result.stmts ?? []).map((entry) => {
+    const start = entry.stmt_location ?? 0;
+    const end = entry.stmt_len ? start + entry.stmt_len : bytes.length;
+    const prefix = bytes.subarray(0, start).toString();
+    const text = bytes.subarray(start, end).toString();
+    const leading = text.length - text.trimStart().length;
+    return {
+      sql: text.trim(),
+      line: (prefix + text.slice(0, leading)).split('\n').length,
+      tree: entry.stmt as unknown as Record<string, unknown>,
+    };
+  });
+}
+
+/**
+ * Splits MySQL/MariaDB scripts on the current delimiter, honouring DELIMITER lines (for
+ * procedures and triggers), quotes ('', "", ``), and -- , # and block comments.
+ */
+export function splitMysql(sql: string): Statement[] {
+  const statements: Statement[] = [];
+  let delimiter = ';';
+  let current = '';
+  let startLine = 1;
+  let line = 1;
+  let i = 0;
+  const push = (): void => {
+    const text = current.trim();
+    if (text !== '') statements.push({ sql: text, line: startLine });
+    current = '';
+  };
+  while (i < sql.length) {
+    const atLineStart = i === 0 || sql[i - 1] === '\n';
+    if (atLineStart && current.trim() === '') {
+      const delimiterLine = /^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)/i.exec(sql.slice(i));
+      if (delimiterLine) {
+        delimiter = delimiterLine[1]!;
+        i += delimiterLine[0].length;
+        line += delimiterLine[0].includes('\n') ? 1 : 0;
+        current = '';
+        continue;
+      }
+    }
+    if (current.trim() === '' && !/\s/.test(sql[i]!)) startLine = line;
+    const char = sql[i]!;
+    if (char === "'" || char === '"' || char === '`') {
+      let j = i + 1;
+      while (j < sql.length && sql[j] !== char) j += sql[j] === '\\' && char !== '`' ? 2 : 1;
+      if (sql[j + 1] === char) {
+        // doubled quote inside the literal: keep scanning
+        current += sql.slice(i, j + 2);
+        line += (sql.slice(i, j + 2).match(/\n/g) ?? []).length;
+        i = j + 2;
+        continue;
+      }
+      current += sql.slice(i, j + 1);
+      line += (sql.slice(i, j + 1).match(/\n/g) ?? []).length;
+      i = j + 1;
+      continue;
+    }
+    if ((char === '-' && sql[i + 1] === '-' && /\s/.test(sql[i + 2] ?? ' ')) || char === '#') {
+      const end = sql.indexOf('\n', i);
+      i = end < 0 ? sql.length : end;
+      continue;
+    }
+    if (char === '/' && sql[i + 1] === '*') {
+      const end = sql.indexOf('*/', i + 2);
+      const stop = end < 0 ? sql.length : end + 2;
+      const comment = sql.slice(i, stop);
+      // MySQL-specific /*! … */ comments are executable: keep them.
+      if (comment.startsWith('/*!')) current += comment;
+      line += (comment.match(/\n/g) ?? []).length;
+      i = stop;
+      continue;
+    }
+    if (sql.startsWith(delimiter, i)) {
+      push();
+      i += delimiter.length;
+      continue;
+    }
+    if (char === '\n') line++;
+    current += char;
+    i++;
+  }
+  push();
+  return statements;
+}
