@@ -1,7 +1,7 @@
 // Bundles every action (or those named) with ncc into actions/<name>/dist, from a clean folder.
 import { spawnSync } from 'node:child_process';
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, readFileSync, realpathSync, rmSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { actionDirs, repoRoot } from './actions.ts';
 
 const only = process.argv.slice(2);
@@ -19,6 +19,11 @@ for (const { name, dir } of actionDirs()) {
     console.error(`build failed: ${name}`);
     failed = true;
   } else {
+    // Files a bundle loads at run time that ncc cannot see (e.g. WebAssembly found through __dirname).
+    const assets =
+      (JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as { bundleAssets?: string[] }).bundleAssets ?? [];
+    for (const asset of assets)
+      copyFileSync(realpathSync(join(dir, 'node_modules', asset)), join(dir, 'dist', basename(asset)));
     console.log(`built actions/${name}/dist`);
   }
 }

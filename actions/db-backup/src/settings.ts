@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, Inputs, registerSecret } from '@deploy-suite/kit';
-import { defaultPort, isPort, parseConnectionUrl, parseEngine, type Connection } from '@deploy-suite/db';
+import { readConnectionInputs, type Connection } from '@deploy-suite/db';
 import {
   checkIdentity,
   checkRecipient,
@@ -48,7 +48,7 @@ export function readSettings(inputs: Inputs): Settings {
   ])
     inputs.secret(name);
   const command = inputs.oneOf('command', COMMANDS, 'backup');
-  const connection = readConnection(inputs);
+  const connection = readConnectionInputs(inputs);
   const compression = inputs.oneOf('compression', ['zstd', 'gzip', 'none'] as const, 'zstd');
   const level =
     compression === 'none'
@@ -94,41 +94,6 @@ export function readSettings(inputs: Inputs): Settings {
       format: inputs.oneOf('pg-format', ['custom', 'directory'] as const, 'custom'),
       jobs: inputs.integer('jobs', 2, { min: 1, max: 32 }),
     },
-  };
-}
-
-function readConnection(inputs: Inputs): Connection {
-  const url = inputs.optional('database-url');
-  const password = inputs.optional('password');
-  if (url !== undefined) {
-    const connection = parseConnectionUrl('database-url', url);
-    const database = inputs.optional('database');
-    return {
-      ...connection,
-      ...(password === undefined ? {} : { password }),
-      ...(database === undefined ? {} : { database }),
-    };
-  }
-  const engineText = inputs.optional('engine');
-  if (engineText === undefined) {
-    throw new InputError(
-      'database-url',
-      'is required (or engine, host, user and database)',
-      'database-url: ${{ secrets.DATABASE_URL }}',
-    );
-  }
-  const engine = parseEngine('engine', engineText);
-  const portText = inputs.optional('port');
-  if (portText !== undefined && !isPort(portText)) {
-    throw new InputError('port', `must be a number from 1 to 65535, got "${portText}"`, `port: ${defaultPort(engine)}`);
-  }
-  return {
-    engine,
-    host: inputs.string('host', 'localhost'),
-    port: portText === undefined ? defaultPort(engine) : Number(portText),
-    user: inputs.required('user', { example: 'user: deployer' }),
-    password,
-    database: inputs.required('database', { example: 'database: shop' }),
   };
 }
 

@@ -15,3 +15,4 @@ export async function openEngine(connection: Connection, options: { pgBinDir?: s
   const { MySqlEngine } = await import('./mysql.ts');
   return new MySqlEngine(connection);
 }
+export * from './inputs.ts';

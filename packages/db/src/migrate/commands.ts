@@ -1,7 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError, InputError } from '@deploy-suite/kit';
 import type { Connection, Engine } from '../connection.ts';
-import { compareVersions, folderHash, parseVersion, planHash, readMigrations, type MigrationFile, type Phase } from './files.ts';
+import {
+  compareVersions,
+  folderHash,
+  parseVersion,
+  planHash,
+  readMigrations,
+  type MigrationFile,
+  type Phase,
+} from './files.ts';
 import { openDriver, type DriverOptions, type HistoryRow, type MigrationDriver } from './driver.ts';
 import { lintMigration, type LintFinding } from './lint.ts';
 import { splitMysql, splitPostgres, SqlSyntaxError, type Statement } from './split.ts';
@@ -39,7 +47,12 @@ export async function splitFor(engine: Engine, file: MigrationFile): Promise<Sta
   try {
     return engine === 'postgres' ? await splitPostgres(file.sql) : splitMysql(file.sql);
   } catch (error) {
-    if (error instanceof SqlSyntaxError) throw new InputError('folder', `has SQL that does not parse in ${file.fileName}: ${error.message}`, 'folder: db/migrations');
+    if (error instanceof SqlSyntaxError)
+      throw new InputError(
+        'folder',
+        `has SQL that does not parse in ${file.fileName}: ${error.message}`,
+        'folder: db/migrations',
+      );
     throw error;
   }
 }
@@ -59,8 +72,16 @@ interface State {
  */
 async function inspect(driver: MigrationDriver, options: MigrateOptions): Promise<State> {
   const { versioned, undo } = readMigrations(options.folder);
-  if (options.target !== undefined && options.target !== '0' && !versioned.some((m) => compareVersions(m.parts, parseVersion(options.target!) ?? [-1]) === 0)) {
-    throw new InputError('target-version', `names version ${options.target}, which no V file in ${options.folder} has`, `target-version: ${versioned.at(-1)?.version ?? '1'}`);
+  if (
+    options.target !== undefined &&
+    options.target !== '0' &&
+    !versioned.some((m) => compareVersions(m.parts, parseVersion(options.target!) ?? [-1]) === 0)
+  ) {
+    throw new InputError(
+      'target-version',
+      `names version ${options.target}, which no V file in ${options.folder} has`,
+      `target-version: ${versioned.at(-1)?.version ?? '1'}`,
+    );
   }
   const history = await driver.readHistory();
   const notes: string[] = [];
@@ -93,10 +114,12 @@ async function inspect(driver: MigrationDriver, options: MigrateOptions): Promis
       `${file.fileName} was changed after it was applied (checksum ${row.checksum.slice(0, 12)}… recorded, ${file.checksum.slice(0, 12)}… now). Applied migrations are immutable: restore the file and put the change in a new version.`,
     );
   }
-  const newest = history.filter((r) => r.success).reduce<number[] | undefined>((max, r) => {
-    const parts = parseVersion(r.version) ?? [0];
-    return max === undefined || compareVersions(parts, max) > 0 ? parts : max;
-  }, undefined);
+  const newest = history
+    .filter((r) => r.success)
+    .reduce<number[] | undefined>((max, r) => {
+      const parts = parseVersion(r.version) ?? [0];
+      return max === undefined || compareVersions(parts, max) > 0 ? parts : max;
+    }, undefined);
   let pending = versioned.filter((m) => !applied.has(m.version));
   const outOfOrder = newest === undefined ? [] : pending.filter((m) => compareVersions(m.parts, newest) < 0);
   if (outOfOrder.length > 0) {
@@ -104,7 +127,8 @@ async function inspect(driver: MigrationDriver, options: MigrateOptions): Promis
       `${outOfOrder.map((m) => m.fileName).join(', ')} ${outOfOrder.length === 1 ? 'is' : 'are'} older than the newest applied version ${newest!.join('.')}; out-of-order migrations are not applied. Give it a new, higher version.`,
     );
   }
-  if (options.target !== undefined) pending = pending.filter((m) => compareVersions(m.parts, parseVersion(options.target!)!) <= 0);
+  if (options.target !== undefined)
+    pending = pending.filter((m) => compareVersions(m.parts, parseVersion(options.target!)!) <= 0);
   if (options.phase !== undefined) {
     const firstOther = pending.findIndex((m) => m.phase !== options.phase);
     pending = firstOther < 0 ? pending : pending.slice(0, firstOther);
@@ -118,10 +142,22 @@ async function lintAll(engine: Engine, files: MigrationFile[]): Promise<LintFind
   return findings;
 }
 
-function result(state: State, applied: Applied[], lint: LintFinding[], history: HistoryRow[]): MigrateResult {
-  const done = new Set([...history.filter((r) => r.success).map((r) => r.version), ...applied.map((a) => a.version)]);
+function result(
+  state: State,
+  applied: Applied[],
+  lint: LintFinding[],
+  history: HistoryRow[],
+  appliedNow = true,
+): MigrateResult {
+  const done = new Set([
+    ...history.filter((r) => r.success).map((r) => r.version),
+    ...(appliedNow ? applied.map((a) => a.version) : []),
+  ]);
   const remaining = state.versioned.filter((m) => !done.has(m.version));
-  const current = [...done].map((v) => parseVersion(v)!).sort(compareVersions).at(-1);
+  const current = [...done]
+    .map((v) => parseVersion(v)!)
+    .sort(compareVersions)
+    .at(-1);
   return {
     applied,
     pending: remaining.map((m) => ({ version: m.version, description: m.description, phase: m.phase ?? null })),
@@ -142,10 +178,12 @@ async function withDriver<T>(options: MigrateOptions, fn: (driver: MigrationDriv
 }
 
 async function withLock<T>(driver: MigrationDriver, options: MigrateOptions, fn: () => Promise<T>): Promise<T> {
-  await driver.ensureHistory();
   options.log?.(`Waiting up to ${Math.round(options.lockWaitMs / 1000)} s for the migration lock`);
-  await driver.lock(options.lockWaitMs, options.appliedBy);
+  await driver.lock(options.lockWaitMs);
   try {
+    // Created under the lock: two first runs creating the tables at once would collide.
+    await driver.ensureHistory();
+    await driver.recordHolder(options.appliedBy);
     return await fn();
   } finally {
     await driver.unlock().catch(() => undefined);
@@ -176,7 +214,9 @@ export function apply(options: MigrateOptions): Promise<MigrateResult> {
       const lint = await lintAll(driver.engine, state.pending);
       const blocking = lint.filter((f) => f.severity === 'error');
       if (blocking.length > 0) {
-        throw new ConfigurationError(`Lint errors stop the apply: ${blocking.map((f) => `${f.file}:${f.line} ${f.id} ${f.message}`).join('; ')}`);
+        throw new ConfigurationError(
+          `Lint errors stop the apply: ${blocking.map((f) => `${f.file}:${f.line} ${f.id} ${f.message}`).join('; ')}`,
+        );
       }
       const hash = planHash(state.pending);
       if (options.expectedPlanHash !== undefined && options.expectedPlanHash !== hash) {
@@ -201,13 +241,16 @@ export function undo(options: MigrateOptions): Promise<MigrateResult> {
     withLock(driver, options, async () => {
       const state = await inspect(driver, { ...options, target: undefined, phase: undefined });
       const target = parseVersion(options.target ?? '') ?? undefined;
-      if (target === undefined) throw new InputError('target-version', 'is required for undo (0 undoes everything)', 'target-version: 1.2');
+      if (target === undefined)
+        throw new InputError('target-version', 'is required for undo (0 undoes everything)', 'target-version: 1.2');
       const toUndo = state.history
         .filter((r) => r.success && compareVersions(parseVersion(r.version)!, target) > 0)
         .sort((a, b) => compareVersions(parseVersion(b.version)!, parseVersion(a.version)!));
       const missing = toUndo.filter((r) => !state.undo.has(r.version));
       if (missing.length > 0) {
-        throw new ConfigurationError(`No undo file for ${missing.map((r) => `U${r.version}__…sql`).join(', ')}; nothing was undone.`);
+        throw new ConfigurationError(
+          `No undo file for ${missing.map((r) => `U${r.version}__…sql`).join(', ')}; nothing was undone.`,
+        );
       }
       const undone: Applied[] = [];
       for (const row of toUndo) {
@@ -217,7 +260,7 @@ export function undo(options: MigrateOptions): Promise<MigrateResult> {
         undone.push({ version: row.version, description: row.description, executionMs });
       }
       const history = await driver.readHistory();
-      return result({ ...state, pending: [] }, undone, [], history);
+      return result({ ...state, pending: [] }, undone, [], history, false);
     }),
   );
 }
@@ -227,7 +270,12 @@ export function repair(options: MigrateOptions & { repairVersion: string }): Pro
   return withDriver(options, (driver) =>
     withLock(driver, options, async () => {
       const removed = await driver.deleteFailed(options.repairVersion);
-      if (removed === 0) throw new InputError('repair-version', `names version ${options.repairVersion}, which has no failed record`, 'repair-version: 3');
+      if (removed === 0)
+        throw new InputError(
+          'repair-version',
+          `names version ${options.repairVersion}, which has no failed record`,
+          'repair-version: 3',
+        );
       return removed;
     }),
   );
@@ -256,7 +304,13 @@ export async function testMigrations(
   const { versioned, undo: undoFiles } = readMigrations(options.folder);
   const database = `${options.connection.database}_migtest_${randomBytes(3).toString('hex')}`.slice(0, 63);
   await scratch.create(database);
-  const on = { ...options, connection: { ...options.connection, database }, target: undefined, phase: undefined, expectedPlanHash: undefined };
+  const on = {
+    ...options,
+    connection: { ...options.connection, database },
+    target: undefined,
+    phase: undefined,
+    expectedPlanHash: undefined,
+  };
   try {
     await apply(on);
     const first = await withDriver(on, (d) => d.schemaSnapshot());

@@ -41,8 +41,10 @@ export interface MigrationDriver {
   readHistory(): Promise<HistoryRow[]>;
   ensureHistory(): Promise<void>;
   /** Takes the session-level lock, waiting up to waitMs; the lock dies with the connection. */
-  lock(waitMs: number, holder: string): Promise<void>;
+  lock(waitMs: number): Promise<void>;
   unlock(): Promise<void>;
+  /** Tells lock waiters who holds the lock (run URL and actor). */
+  recordHolder(holder: string): Promise<void>;
   /** Runs a migration and records it; see each engine for what a failure leaves. */
   apply(file: MigrationFile, statements: Statement[], appliedBy: string): Promise<number>;
   undo(file: MigrationFile, statements: Statement[], version: string): Promise<number>;
@@ -85,7 +87,12 @@ class PostgresDriver implements MigrationDriver {
       await client.connect();
     } catch (error) {
       void client.end().catch(() => undefined);
-      throw missingPasswordError(connection, errorText(error)) ?? new ConfigurationError(`Could not connect to PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}): ${errorText(error)}`);
+      throw (
+        missingPasswordError(connection, errorText(error)) ??
+        new ConfigurationError(
+          `Could not connect to PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}): ${errorText(error)}`,
+        )
+      );
     }
     // A migration waits seconds, not hours, behind a long transaction.
     await client.query(`SET lock_timeout = '${(options.lockTimeout ?? '10s').replace(/'/g, '')}'`);
@@ -125,26 +132,37 @@ class PostgresDriver implements MigrationDriver {
     await this.client.query(
       `CREATE TABLE IF NOT EXISTS ${this.history} (installed_rank serial PRIMARY KEY, version text NOT NULL, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL)`,
     );
-    await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.lockInfo} (id int PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`);
+    await this.client.query(
+      `CREATE TABLE IF NOT EXISTS ${this.lockInfo} (id int PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`,
+    );
   }
 
   private lockKey(): Promise<string> {
-    return this.client.query('SELECT hashtext($1) AS k', [`${this.schema}.${HISTORY_TABLE}`]).then((r) => String((r.rows[0] as { k: number }).k));
+    return this.client
+      .query('SELECT hashtext($1) AS k', [`${this.schema}.${HISTORY_TABLE}`])
+      .then((r) => String((r.rows[0] as { k: number }).k));
   }
 
-  async lock(waitMs: number, holder: string): Promise<void> {
+  async lock(waitMs: number): Promise<void> {
     const key = await this.lockKey();
     const deadline = Date.now() + waitMs;
     for (;;) {
       const { rows } = await this.client.query('SELECT pg_try_advisory_lock(872374, $1::int) AS ok', [key]);
       if ((rows[0] as { ok: boolean }).ok) break;
       if (Date.now() >= deadline) {
-        const info = await this.client.query(`SELECT holder, acquired_at FROM ${this.lockInfo} WHERE id = 1`).catch(() => ({ rows: [] }));
+        const info = await this.client
+          .query(`SELECT holder, acquired_at FROM ${this.lockInfo} WHERE id = 1`)
+          .catch(() => ({ rows: [] }));
         const who = (info.rows[0] as { holder?: string } | undefined)?.holder ?? 'another session';
-        throw new LockTimeoutError(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
+        throw new LockTimeoutError(
+          `Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`,
+        );
       }
       await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
     }
+  }
+
+  async recordHolder(holder: string): Promise<void> {
     await this.client.query(
       `INSERT INTO ${this.lockInfo} (id, holder, acquired_at) VALUES (1, $1, now()) ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = EXCLUDED.acquired_at`,
       [holder],
@@ -159,7 +177,16 @@ class PostgresDriver implements MigrationDriver {
   private async record(file: MigrationFile, executionMs: number, appliedBy: string, success: boolean): Promise<void> {
     await this.client.query(
       `INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [file.version, file.description, file.checksum, file.normalizedChecksum, file.phase ?? null, executionMs, appliedBy, success],
+      [
+        file.version,
+        file.description,
+        file.checksum,
+        file.normalizedChecksum,
+        file.phase ?? null,
+        executionMs,
+        appliedBy,
+        success,
+      ],
     );
   }
 
@@ -181,7 +208,9 @@ class PostgresDriver implements MigrationDriver {
       const where = current ? ` (statement at line ${current.line})` : '';
       if (file.transaction) {
         await this.client.query('ROLLBACK').catch(() => undefined);
-        throw new MigrationFailedError(`${file.fileName} failed${where}: ${errorText(error)}. It was rolled back: schema and history are as they were.`);
+        throw new MigrationFailedError(
+          `${file.fileName} failed${where}: ${errorText(error)}. It was rolled back: schema and history are as they were.`,
+        );
       }
       await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
       throw new MigrationFailedError(
@@ -205,7 +234,10 @@ class PostgresDriver implements MigrationDriver {
   }
 
   async updateChecksum(version: string, checksum: string, normalizedChecksum: string): Promise<void> {
-    await this.client.query(`UPDATE ${this.history} SET checksum = $2, normalized_checksum = $3 WHERE version = $1 AND success`, [version, checksum, normalizedChecksum]);
+    await this.client.query(
+      `UPDATE ${this.history} SET checksum = $2, normalized_checksum = $3 WHERE version = $1 AND success`,
+      [version, checksum, normalizedChecksum],
+    );
   }
 
   async deleteFailed(version: string): Promise<number> {
@@ -218,11 +250,10 @@ class PostgresDriver implements MigrationDriver {
       `SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT IN ($2, $3) ORDER BY 1, 2`,
       [this.schema, HISTORY_TABLE, LOCK_TABLE],
     );
-    const indexes = await this.client.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename NOT IN ($2, $3) ORDER BY 1, 2`, [
-      this.schema,
-      HISTORY_TABLE,
-      LOCK_TABLE,
-    ]);
+    const indexes = await this.client.query(
+      `SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename NOT IN ($2, $3) ORDER BY 1, 2`,
+      [this.schema, HISTORY_TABLE, LOCK_TABLE],
+    );
     const constraints = await this.client.query(
       `SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = $1::regnamespace AND conrelid::regclass::text NOT LIKE '%deploy_suite_%' ORDER BY 1, 2`,
       [this.schema],
@@ -257,12 +288,20 @@ class MySqlDriver implements MigrationDriver {
       db.on('error', () => undefined);
       return new MySqlDriver(db, connection.database);
     } catch (error) {
-      throw missingPasswordError(connection, errorText(error)) ?? new ConfigurationError(`Could not connect to MySQL at ${connection.host}:${connection.port} (database ${connection.database}): ${errorText(error)}`);
+      throw (
+        missingPasswordError(connection, errorText(error)) ??
+        new ConfigurationError(
+          `Could not connect to MySQL at ${connection.host}:${connection.port} (database ${connection.database}): ${errorText(error)}`,
+        )
+      );
     }
   }
 
   async readHistory(): Promise<HistoryRow[]> {
-    const [tables] = await this.db.query<mysql.RowDataPacket[]>('SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [HISTORY_TABLE]);
+    const [tables] = await this.db.query<mysql.RowDataPacket[]>(
+      'SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
+      [HISTORY_TABLE],
+    );
     if (tables.length === 0) return [];
     const [rows] = await this.db.query<mysql.RowDataPacket[]>(
       `SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${HISTORY_TABLE} ORDER BY installed_rank`,
@@ -284,26 +323,37 @@ class MySqlDriver implements MigrationDriver {
     await this.db.query(
       `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (installed_rank INT AUTO_INCREMENT PRIMARY KEY, version VARCHAR(100) NOT NULL, description VARCHAR(500) NOT NULL, checksum CHAR(64) NOT NULL, normalized_checksum CHAR(64) NOT NULL, phase VARCHAR(16), applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), execution_ms INT NOT NULL, applied_by VARCHAR(500) NOT NULL, success BOOLEAN NOT NULL)`,
     );
-    await this.db.query(`CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (id INT PRIMARY KEY, holder VARCHAR(500) NOT NULL, acquired_at TIMESTAMP(3) NOT NULL)`);
+    await this.db.query(
+      `CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (id INT PRIMARY KEY, holder VARCHAR(500) NOT NULL, acquired_at TIMESTAMP(3) NOT NULL)`,
+    );
   }
 
   private get lockName(): string {
     return `deploy_suite_migrate.${this.database}`.slice(0, 64);
   }
 
-  async lock(waitMs: number, holder: string): Promise<void> {
+  async lock(waitMs: number): Promise<void> {
     const deadline = Date.now() + waitMs;
     for (;;) {
       const [rows] = await this.db.query<mysql.RowDataPacket[]>('SELECT GET_LOCK(?, 0) AS ok', [this.lockName]);
       if (Number(rows[0]!.ok) === 1) break;
       if (Date.now() >= deadline) {
-        const [info] = await this.db.query<mysql.RowDataPacket[]>(`SELECT holder FROM ${LOCK_TABLE} WHERE id = 1`).catch(() => [[]] as unknown as [mysql.RowDataPacket[]]);
+        const [info] = await this.db
+          .query<mysql.RowDataPacket[]>(`SELECT holder FROM ${LOCK_TABLE} WHERE id = 1`)
+          .catch(() => [[]] as unknown as [mysql.RowDataPacket[]]);
         const who = (info[0]?.holder as string | undefined) ?? 'another session';
-        throw new LockTimeoutError(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
+        throw new LockTimeoutError(
+          `Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`,
+        );
       }
       await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
     }
-    await this.db.query(`REPLACE INTO ${LOCK_TABLE} (id, holder, acquired_at) VALUES (1, ?, CURRENT_TIMESTAMP(3))`, [holder]);
+  }
+
+  async recordHolder(holder: string): Promise<void> {
+    await this.db.query(`REPLACE INTO ${LOCK_TABLE} (id, holder, acquired_at) VALUES (1, ?, CURRENT_TIMESTAMP(3))`, [
+      holder,
+    ]);
   }
 
   async unlock(): Promise<void> {
@@ -313,7 +363,16 @@ class MySqlDriver implements MigrationDriver {
   private async record(file: MigrationFile, executionMs: number, appliedBy: string, success: boolean): Promise<void> {
     await this.db.query(
       `INSERT INTO ${HISTORY_TABLE} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [file.version, file.description, file.checksum, file.normalizedChecksum, file.phase ?? null, executionMs, appliedBy, success],
+      [
+        file.version,
+        file.description,
+        file.checksum,
+        file.normalizedChecksum,
+        file.phase ?? null,
+        executionMs,
+        appliedBy,
+        success,
+      ],
     );
   }
 
@@ -339,18 +398,26 @@ class MySqlDriver implements MigrationDriver {
     try {
       for (const statement of statements) await this.db.query(statement.sql);
     } catch (error) {
-      throw new MigrationFailedError(`${file.fileName} failed: ${errorText(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`);
+      throw new MigrationFailedError(
+        `${file.fileName} failed: ${errorText(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`,
+      );
     }
     await this.db.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = ?`, [version]);
     return Math.round(performance.now() - started);
   }
 
   async updateChecksum(version: string, checksum: string, normalizedChecksum: string): Promise<void> {
-    await this.db.query(`UPDATE ${HISTORY_TABLE} SET checksum = ?, normalized_checksum = ? WHERE version = ? AND success`, [checksum, normalizedChecksum, version]);
+    await this.db.query(
+      `UPDATE ${HISTORY_TABLE} SET checksum = ?, normalized_checksum = ? WHERE version = ? AND success`,
+      [checksum, normalizedChecksum, version],
+    );
   }
 
   async deleteFailed(version: string): Promise<number> {
-    const [result] = await this.db.query<mysql.ResultSetHeader>(`DELETE FROM ${HISTORY_TABLE} WHERE version = ? AND NOT success`, [version]);
+    const [result] = await this.db.query<mysql.ResultSetHeader>(
+      `DELETE FROM ${HISTORY_TABLE} WHERE version = ? AND NOT success`,
+      [version],
+    );
     return result.affectedRows;
   }
 

@@ -26,7 +26,8 @@ const NAME = /^([VU])(\d+(?:[._]\d+)*)__([^\s].*)\.sql$/;
 const DIRECTIVE_LINE = /^--\s*migrate:\s*(.*)$/i;
 const DIRECTIVES = ['no-transaction', 'phase=expand', 'phase=contract'] as const;
 
-export const FOLDER_EXAMPLE = 'folder: db/migrations (files such as V1__create_orders.sql, V1.1__add_index.sql, U1.1__drop_index.sql)';
+export const FOLDER_EXAMPLE =
+  'folder: db/migrations (files such as V1__create_orders.sql, V1.1__add_index.sql, U1.1__drop_index.sql)';
 
 export function compareVersions(a: number[], b: number[]): number {
   for (let i = 0; i < Math.max(a.length, b.length); i++) {
@@ -57,7 +58,10 @@ export function normalizeSql(sql: string): string {
  * file per version and kind, and directives in leading `-- migrate:` comments. Every problem is an
  * input error naming the file.
  */
-export function readMigrations(folder: string, input = 'folder'): { versioned: MigrationFile[]; undo: Map<string, MigrationFile> } {
+export function readMigrations(
+  folder: string,
+  input = 'folder',
+): { versioned: MigrationFile[]; undo: Map<string, MigrationFile> } {
   let entries: string[];
   try {
     if (!statSync(folder).isDirectory()) throw new Error('not a folder');
@@ -83,7 +87,11 @@ export function readMigrations(folder: string, input = 'folder'): { versioned: M
     const version = parts.join('.');
     const key = `${prefix}${version}`;
     if (seen.has(key)) {
-      throw new InputError(input, `has two files for version ${version}: ${seen.get(key)} and ${fileName}`, FOLDER_EXAMPLE);
+      throw new InputError(
+        input,
+        `has two files for version ${version}: ${seen.get(key)} and ${fileName}`,
+        FOLDER_EXAMPLE,
+      );
     }
     seen.set(key, fileName);
     const path = join(folder, fileName);
@@ -135,7 +143,11 @@ function readDirectives(sql: string, fileName: string, input: string): Set<strin
     }
   }
   if (found.has('phase=expand') && found.has('phase=contract')) {
-    throw new InputError(input, `gives ${fileName} both phases; a migration is expand or contract`, '-- migrate: phase=expand');
+    throw new InputError(
+      input,
+      `gives ${fileName} both phases; a migration is expand or contract`,
+      '-- migrate: phase=expand',
+    );
   }
   return found;
 }

@@ -11,16 +11,56 @@ export interface LintRule {
 }
 
 export const RULES: Record<string, LintRule> = {
-  'drop-table': { id: 'DS001', title: 'DROP TABLE', why: 'Data is gone for good, and the old colour still reads the table.', breaksOldCode: true },
-  'drop-column': { id: 'DS002', title: 'DROP COLUMN', why: 'The old colour still selects and writes the column.', breaksOldCode: true },
+  'drop-table': {
+    id: 'DS001',
+    title: 'DROP TABLE',
+    why: 'Data is gone for good, and the old colour still reads the table.',
+    breaksOldCode: true,
+  },
+  'drop-column': {
+    id: 'DS002',
+    title: 'DROP COLUMN',
+    why: 'The old colour still selects and writes the column.',
+    breaksOldCode: true,
+  },
   'drop-schema': { id: 'DS003', title: 'DROP SCHEMA', why: 'Removes every object in the schema.', breaksOldCode: true },
-  rename: { id: 'DS004', title: 'RENAME of a table or column', why: 'The old colour still uses the old name; add the new one, copy, and drop later.', breaksOldCode: true },
-  'type-change': { id: 'DS005', title: 'Column type change', why: 'Can narrow values and rewrite the whole table under an exclusive lock.', breaksOldCode: true },
-  'not-null-without-default': { id: 'DS006', title: 'ADD COLUMN NOT NULL without DEFAULT', why: 'Fails on a table with rows, and the old colour inserts rows without the column.', breaksOldCode: true },
-  'index-not-concurrent': { id: 'DS007', title: 'CREATE INDEX without CONCURRENTLY', why: 'Blocks writes to the table while the index builds; use CONCURRENTLY in a no-transaction migration.', breaksOldCode: false },
-  'constraint-validated': { id: 'DS008', title: 'FOREIGN KEY or CHECK without NOT VALID', why: 'Scans the table under a lock; add it NOT VALID, then VALIDATE CONSTRAINT separately.', breaksOldCode: false },
+  rename: {
+    id: 'DS004',
+    title: 'RENAME of a table or column',
+    why: 'The old colour still uses the old name; add the new one, copy, and drop later.',
+    breaksOldCode: true,
+  },
+  'type-change': {
+    id: 'DS005',
+    title: 'Column type change',
+    why: 'Can narrow values and rewrite the whole table under an exclusive lock.',
+    breaksOldCode: true,
+  },
+  'not-null-without-default': {
+    id: 'DS006',
+    title: 'ADD COLUMN NOT NULL without DEFAULT',
+    why: 'Fails on a table with rows, and the old colour inserts rows without the column.',
+    breaksOldCode: true,
+  },
+  'index-not-concurrent': {
+    id: 'DS007',
+    title: 'CREATE INDEX without CONCURRENTLY',
+    why: 'Blocks writes to the table while the index builds; use CONCURRENTLY in a no-transaction migration.',
+    breaksOldCode: false,
+  },
+  'constraint-validated': {
+    id: 'DS008',
+    title: 'FOREIGN KEY or CHECK without NOT VALID',
+    why: 'Scans the table under a lock; add it NOT VALID, then VALIDATE CONSTRAINT separately.',
+    breaksOldCode: false,
+  },
   truncate: { id: 'DS009', title: 'TRUNCATE', why: 'Removes every row.', breaksOldCode: true },
-  'unbounded-write': { id: 'DS010', title: 'DELETE or UPDATE without WHERE', why: 'Touches every row of the table.', breaksOldCode: false },
+  'unbounded-write': {
+    id: 'DS010',
+    title: 'DELETE or UPDATE without WHERE',
+    why: 'Touches every row of the table.',
+    breaksOldCode: false,
+  },
 };
 
 export interface LintFinding {
@@ -47,10 +87,15 @@ function postgresFindings(statement: Statement, createdHere: Set<string>): strin
     if (body.removeType === 'OBJECT_TABLE') rules.push('drop-table');
     if (body.removeType === 'OBJECT_SCHEMA') rules.push('drop-schema');
   }
-  if (type === 'RenameStmt' && ['OBJECT_TABLE', 'OBJECT_COLUMN'].includes(String(body.renameType))) rules.push('rename');
+  if (type === 'RenameStmt' && ['OBJECT_TABLE', 'OBJECT_COLUMN'].includes(String(body.renameType)))
+    rules.push('rename');
   if (type === 'TruncateStmt') rules.push('truncate');
   if ((type === 'DeleteStmt' || type === 'UpdateStmt') && body.whereClause === undefined) rules.push('unbounded-write');
-  if (type === 'IndexStmt' && !body.concurrent && !createdHere.has(String((body.relation as Node | undefined)?.relname))) {
+  if (
+    type === 'IndexStmt' &&
+    !body.concurrent &&
+    !createdHere.has(String((body.relation as Node | undefined)?.relname))
+  ) {
     rules.push('index-not-concurrent');
   }
   if (type === 'AlterTableStmt') {
@@ -62,11 +107,16 @@ function postgresFindings(statement: Statement, createdHere: Set<string>): strin
       if (cmd.subtype === 'AT_AddColumn') {
         const constraints = (((cmd.def as Node).ColumnDef as Node).constraints as Node[] | undefined) ?? [];
         const types = constraints.map((c) => (c.Constraint as Node).contype);
-        if (types.includes('CONSTR_NOTNULL') && !types.includes('CONSTR_DEFAULT') && !createdHere.has(table)) rules.push('not-null-without-default');
+        if (types.includes('CONSTR_NOTNULL') && !types.includes('CONSTR_DEFAULT') && !createdHere.has(table))
+          rules.push('not-null-without-default');
       }
       if (cmd.subtype === 'AT_AddConstraint') {
         const constraint = (cmd.def as Node).Constraint as Node;
-        if (['CONSTR_FOREIGN', 'CONSTR_CHECK'].includes(String(constraint.contype)) && !constraint.skip_validation && !createdHere.has(table)) {
+        if (
+          ['CONSTR_FOREIGN', 'CONSTR_CHECK'].includes(String(constraint.contype)) &&
+          !constraint.skip_validation &&
+          !createdHere.has(table)
+        ) {
           rules.push('constraint-validated');
         }
       }
@@ -81,10 +131,17 @@ function mysqlFindings(statement: Statement): string[] {
   const rules: string[] = [];
   if (/^DROP\s+TABLE\b/i.test(sql)) rules.push('drop-table');
   if (/^DROP\s+(SCHEMA|DATABASE)\b/i.test(sql)) rules.push('drop-schema');
-  if (/^ALTER\s+TABLE\b.*\bDROP\s+(COLUMN\s+)?(?!INDEX|KEY|PRIMARY|FOREIGN|CONSTRAINT|CHECK)`?\w/i.test(sql)) rules.push('drop-column');
-  if (/^RENAME\s+TABLE\b/i.test(sql) || /^ALTER\s+TABLE\b.*\bRENAME\b/i.test(sql) || /\bCHANGE\s+(COLUMN\s+)?`?\w+`?\s+`?\w+/i.test(sql)) rules.push('rename');
+  if (/^ALTER\s+TABLE\b.*\bDROP\s+(COLUMN\s+)?(?!INDEX|KEY|PRIMARY|FOREIGN|CONSTRAINT|CHECK)`?\w/i.test(sql))
+    rules.push('drop-column');
+  if (
+    /^RENAME\s+TABLE\b/i.test(sql) ||
+    /^ALTER\s+TABLE\b.*\bRENAME\b/i.test(sql) ||
+    /\bCHANGE\s+(COLUMN\s+)?`?\w+`?\s+`?\w+/i.test(sql)
+  )
+    rules.push('rename');
   if (/^ALTER\s+TABLE\b.*\bMODIFY\b/i.test(sql)) rules.push('type-change');
-  if (/^ALTER\s+TABLE\b.*\bADD\s+(COLUMN\s+)?.*\bNOT\s+NULL\b/i.test(sql) && !/\bDEFAULT\b/i.test(sql)) rules.push('not-null-without-default');
+  if (/^ALTER\s+TABLE\b.*\bADD\s+(COLUMN\s+)?.*\bNOT\s+NULL\b/i.test(sql) && !/\bDEFAULT\b/i.test(sql))
+    rules.push('not-null-without-default');
   if (/^TRUNCATE\b/i.test(sql)) rules.push('truncate');
   if (/^(DELETE\s+FROM|UPDATE)\b/i.test(sql) && !/\bWHERE\b/i.test(sql)) rules.push('unbounded-write');
   return rules;
@@ -94,11 +151,16 @@ function mysqlFindings(statement: Statement): string[] {
  * Lints the statements of one migration. In an expand-phase migration a change that breaks the
  * colour still running the old code is an error; elsewhere every finding is a warning.
  */
-export function lintMigration(engine: Engine, file: { fileName: string; phase: Phase | undefined }, statements: Statement[]): LintFinding[] {
+export function lintMigration(
+  engine: Engine,
+  file: { fileName: string; phase: Phase | undefined },
+  statements: Statement[],
+): LintFinding[] {
   const createdHere = new Set<string>();
   const findings: LintFinding[] = [];
   for (const statement of statements) {
-    const rules = engine === 'postgres' && statement.tree ? postgresFindings(statement, createdHere) : mysqlFindings(statement);
+    const rules =
+      engine === 'postgres' && statement.tree ? postgresFindings(statement, createdHere) : mysqlFindings(statement);
     for (const name of rules) {
       const rule = RULES[name]!;
       const blocking = rule.breaksOldCode && file.phase === 'expand';
@@ -108,7 +170,9 @@ export function lintMigration(engine: Engine, file: { fileName: string; phase: P
         severity: blocking ? 'error' : 'warning',
         file: file.fileName,
         line: statement.line,
-        message: blocking ? `${rule.title} in an expand-phase migration: the old colour still runs against this schema` : rule.title,
+        message: blocking
+          ? `${rule.title} in an expand-phase migration: the old colour still runs against this schema`
+          : rule.title,
         why: rule.why,
       });
     }

@@ -1,4 +1,7 @@
-import { loadModule, parseSync } from 'libpg-query';
+import { dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+type Parser = typeof import('libpg-query');
 
 export interface Statement {
   sql: string;
@@ -12,21 +15,36 @@ export class SqlSyntaxError extends Error {
   override name = 'SqlSyntaxError';
 }
 
-let loaded: Promise<void> | undefined;
+let parser: Promise<Parser> | undefined;
+
+/**
+ * Loads PostgreSQL's parser (WebAssembly) on first use. Its Emscripten loader looks for the .wasm
+ * beside itself through `__dirname`, which a bundled ES module lacks: point it at this file's folder,
+ * where the build puts libpg-query.wasm.
+ */
+function loadParser(): Promise<Parser> {
+  const scope = globalThis as { __dirname?: string };
+  scope.__dirname ??= dirname(fileURLToPath(import.meta.url));
+  parser ??= import('libpg-query').then(async (module) => {
+    await module.loadModule();
+    return module;
+  });
+  return parser;
+}
 
 /**
  * Splits PostgreSQL with PostgreSQL's own parser (libpg-query), so dollar-quoted bodies, strings,
  * comments and E'' escapes are never cut. A syntax error names the line.
  */
 export async function splitPostgres(sql: string): Promise<Statement[]> {
-  loaded ??= loadModule();
-  await loaded;
+  const { parseSync } = await loadParser();
   let result;
   try {
     result = parseSync(sql);
   } catch (error) {
     const position = (error as { sqlDetails?: { cursorPosition?: number } }).sqlDetails?.cursorPosition;
-    const where = position === undefined ? '' : ` at line ${Buffer.from(sql).subarray(0, position).toString().split('\n').length}`;
+    const where =
+      position === undefined ? '' : ` at line ${Buffer.from(sql).subarray(0, position).toString().split('\n').length}`;
     throw new SqlSyntaxError(`${(error as Error).message}${where}`);
   }
   const bytes = Buffer.from(sql);
