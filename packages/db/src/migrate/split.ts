@@ -93,17 +93,17 @@ export function splitMysql(sql: string): Statement[] {
     if (current.trim() === '' && !/\s/.test(sql[i]!)) startLine = line;
     const char = sql[i]!;
     if (char === "'" || char === '"' || char === '`') {
+      // A literal runs to its closing quote; a doubled quote or a backslash escape stays inside.
       let j = i + 1;
-      while (j < sql.length && sql[j] !== char) j += sql[j] === '\\' && char !== '`' ? 2 : 1;
-      if (sql[j + 1] === char) {
-        // doubled quote inside the literal: keep scanning
-        current += sql.slice(i, j + 2);
-        line += (sql.slice(i, j + 2).match(/\n/g) ?? []).length;
-        i = j + 2;
-        continue;
+      while (j < sql.length) {
+        if (sql[j] === '\\' && char !== '`') j += 2;
+        else if (sql[j] === char && sql[j + 1] === char) j += 2;
+        else if (sql[j] === char) break;
+        else j++;
       }
-      current += sql.slice(i, j + 1);
-      line += (sql.slice(i, j + 1).match(/\n/g) ?? []).length;
+      const literal = sql.slice(i, j + 1);
+      current += literal;
+      line += (literal.match(/\n/g) ?? []).length;
       i = j + 1;
       continue;
     }
