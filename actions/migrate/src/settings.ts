@@ -13,9 +13,6 @@ export interface Settings {
   repairVersion: string | undefined;
 }
 
-/** PostgreSQL takes durations as milliseconds; the input speaks "10s". */
-const pgDuration = (ms: number): string => `${ms}ms`;
-
 export function readSettings(inputs: Inputs): Settings {
   inputs.secret('database-url');
   inputs.secret('password');
@@ -68,8 +65,8 @@ export function readSettings(inputs: Inputs): Settings {
       ...(expectedPlanHash === undefined ? {} : { expectedPlanHash }),
       acceptCosmeticChanges: inputs.boolean('accept-cosmetic-changes', false),
       lockWaitMs,
-      lockTimeout: pgDuration(lockTimeoutMs),
-      statementTimeout: pgDuration(statementTimeoutMs),
+      lockTimeoutMs,
+      statementTimeoutMs,
       schema: inputs.string('schema', 'public'),
       appliedBy: [context.runUrl || 'a run outside GitHub Actions', context.actor && `by ${context.actor}`]
         .filter(Boolean)

@@ -43,7 +43,20 @@ export interface MigrateResult {
   validation: string[];
 }
 
-export async function splitFor(engine: Engine, file: MigrationFile): Promise<Statement[]> {
+/** Split once per file and engine: lint and apply need the same statements. */
+const splitCache = new Map<string, Promise<Statement[]>>();
+
+export function splitFor(engine: Engine, file: MigrationFile): Promise<Statement[]> {
+  const key = `${engine}:${file.checksum}`;
+  let statements = splitCache.get(key);
+  if (statements === undefined) {
+    statements = splitUncached(engine, file);
+    splitCache.set(key, statements);
+  }
+  return statements;
+}
+
+async function splitUncached(engine: Engine, file: MigrationFile): Promise<Statement[]> {
   try {
     return engine === 'postgres' ? await splitPostgres(file.sql) : splitMysql(file.sql);
   } catch (error) {
@@ -71,6 +84,9 @@ interface State {
  * a pending version below the newest applied one is out of order and refused.
  */
 async function inspect(driver: MigrationDriver, options: MigrateOptions): Promise<State> {
+  // The history query travels while the folder is read.
+  const historyRead = driver.readHistory();
+  historyRead.catch(() => undefined);
   const { versioned, undo } = readMigrations(options.folder);
   if (
     options.target !== undefined &&
@@ -83,7 +99,7 @@ async function inspect(driver: MigrationDriver, options: MigrateOptions): Promis
       `target-version: ${versioned.at(-1)?.version ?? '1'}`,
     );
   }
-  const history = await driver.readHistory();
+  const history = await historyRead;
   const notes: string[] = [];
   const failed = history.filter((row) => !row.success);
   if (failed.length > 0) {
@@ -93,8 +109,9 @@ async function inspect(driver: MigrationDriver, options: MigrateOptions): Promis
     );
   }
   const applied = new Map(history.map((row) => [row.version, row]));
+  const byVersion = new Map(versioned.map((m) => [m.version, m]));
   for (const row of history) {
-    const file = versioned.find((m) => m.version === row.version);
+    const file = byVersion.get(row.version);
     if (file === undefined) {
       notes.push(`Applied version ${row.version} (${row.description}) has no file in the folder.`);
       continue;

@@ -17,7 +17,7 @@ export interface MigrationFile {
   /** SHA-256 of the file's bytes. */
   checksum: string;
   /** SHA-256 with comments removed and whitespace collapsed: equal means a cosmetic change. */
-  normalizedChecksum: string;
+  readonly normalizedChecksum: string;
   transaction: boolean;
   phase: Phase | undefined;
 }
@@ -97,6 +97,7 @@ export function readMigrations(
     const path = join(folder, fileName);
     const sql = readFileSync(path, 'utf8');
     const directives = readDirectives(sql, fileName, input);
+    let normalized: string | undefined;
     const file: MigrationFile = {
       kind: prefix === 'V' ? 'versioned' : 'undo',
       version,
@@ -106,7 +107,11 @@ export function readMigrations(
       path,
       sql,
       checksum: sha256(sql),
-      normalizedChecksum: sha256(normalizeSql(sql)),
+      // Only needed when a checksum differs or a migration is recorded: computed on first use.
+      get normalizedChecksum() {
+        normalized ??= sha256(normalizeSql(sql));
+        return normalized;
+      },
       transaction: !directives.has('no-transaction'),
       phase: directives.has('phase=expand') ? 'expand' : directives.has('phase=contract') ? 'contract' : undefined,
     };
@@ -124,7 +129,9 @@ export function readMigrations(
 
 function readDirectives(sql: string, fileName: string, input: string): Set<string> {
   const found = new Set<string>();
-  for (const line of sql.split('\n')) {
+  // Only the leading block of comment lines can hold directives.
+  const leading = /^(?:[ \t]*(?:--[^\n]*)?\r?\n)*/.exec(sql)?.[0] ?? '';
+  for (const line of leading.split('\n')) {
     const trimmed = line.trim();
     if (trimmed === '') continue;
     if (!trimmed.startsWith('--')) break; // directives live in the leading comment block only

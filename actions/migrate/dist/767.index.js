@@ -1,0 +1,205 @@
+export const id = 767;
+export const ids = [767];
+export const modules = {
+
+/***/ 6767:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+__webpack_require__.r(__webpack_exports__);
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   PostgresDriver: () => (/* binding */ PostgresDriver)
+/* harmony export */ });
+/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2293);
+/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(741);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1767);
+/* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(5291);
+
+
+
+
+class PostgresDriver {
+    engine = 'postgres';
+    client;
+    schema;
+    constructor(client, schema) {
+        this.client = client;
+        this.schema = schema;
+    }
+    static async open(connection, options) {
+        const client = new pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].Client */ .Ay.Client({
+            host: connection.host,
+            port: connection.port,
+            user: connection.user,
+            password: connection.password ?? '',
+            database: connection.database,
+            application_name: 'deploy-suite migrate',
+            connectionTimeoutMillis: 15_000,
+            // A migration waits seconds, not hours, behind a long transaction (set at connect: no extra round trip).
+            lock_timeout: options.lockTimeoutMs ?? 10_000,
+            statement_timeout: options.statementTimeoutMs ?? 0,
+        });
+        client.on('error', () => undefined);
+        try {
+            await client.connect();
+        }
+        catch (error) {
+            void client.end().catch(() => undefined);
+            throw ((0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .missingPasswordError */ .GK)(connection, (0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)) ??
+                new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Could not connect to PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}): ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}`));
+        }
+        return new PostgresDriver(client, options.schema ?? 'public');
+    }
+    get history() {
+        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ}`;
+    }
+    get lockInfo() {
+        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt}`;
+    }
+    async readHistory() {
+        let rows;
+        try {
+            ({ rows } = await this.client.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${this.history} ORDER BY installed_rank`));
+        }
+        catch (error) {
+            if (error.code === '42P01')
+                return []; // no history table yet
+            throw error;
+        }
+        return rows.map((r) => ({
+            version: String(r.version),
+            description: String(r.description),
+            checksum: String(r.checksum),
+            normalizedChecksum: String(r.normalized_checksum),
+            phase: r.phase ?? null,
+            appliedAt: new Date(r.applied_at).toISOString(),
+            executionMs: Number(r.execution_ms),
+            appliedBy: String(r.applied_by),
+            success: Boolean(r.success),
+        }));
+    }
+    async ensureHistory() {
+        await this.client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema.replace(/"/g, '""')}"`);
+        await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.history} (installed_rank serial PRIMARY KEY, version text NOT NULL, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL)`);
+        await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.lockInfo} (id int PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`);
+    }
+    lockKey() {
+        return this.client
+            .query('SELECT hashtext($1) AS k', [`${this.schema}.${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ}`])
+            .then((r) => String(r.rows[0].k));
+    }
+    async lock(waitMs) {
+        const key = await this.lockKey();
+        const deadline = Date.now() + waitMs;
+        for (;;) {
+            const { rows } = await this.client.query('SELECT pg_try_advisory_lock(872374, $1::int) AS ok', [key]);
+            if (rows[0].ok)
+                break;
+            if (Date.now() >= deadline) {
+                const info = await this.client
+                    .query(`SELECT holder, acquired_at FROM ${this.lockInfo} WHERE id = 1`)
+                    .catch(() => ({ rows: [] }));
+                const who = info.rows[0]?.holder ?? 'another session';
+                throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
+            }
+            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
+        }
+    }
+    async recordHolder(holder) {
+        await this.client.query(`INSERT INTO ${this.lockInfo} (id, holder, acquired_at) VALUES (1, $1, now()) ON CONFLICT (id) DO UPDATE SET holder = EXCLUDED.holder, acquired_at = EXCLUDED.acquired_at`, [holder]);
+    }
+    async unlock() {
+        const key = await this.lockKey();
+        await this.client.query('SELECT pg_advisory_unlock(872374, $1::int)', [key]);
+    }
+    async record(file, executionMs, appliedBy, success) {
+        await this.client.query(`INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
+            file.version,
+            file.description,
+            file.checksum,
+            file.normalizedChecksum,
+            file.phase ?? null,
+            executionMs,
+            appliedBy,
+            success,
+        ]);
+    }
+    /**
+     * In a transaction (the default), a failure rolls back the schema and the history alike. A
+     * no-transaction migration that fails is recorded as failed, which blocks applies until repair.
+     */
+    async apply(file, statements, appliedBy) {
+        const started = performance.now();
+        let current;
+        try {
+            // Round trips dominate small migrations: BEGIN travels with the first statement, and the
+            // history row with COMMIT (simple protocol, literals escaped by the driver).
+            let first = file.transaction;
+            for (current of statements) {
+                await this.client.query(first ? `BEGIN;\n${current.sql}` : current.sql);
+                first = false;
+            }
+            if (first)
+                await this.client.query('BEGIN');
+            current = undefined;
+            const elapsed = Math.round(performance.now() - started);
+            const values = [
+                file.version,
+                file.description,
+                file.checksum,
+                file.normalizedChecksum,
+                file.phase ?? null,
+                elapsed,
+                appliedBy,
+            ]
+                .map((value) => value === null ? 'NULL' : typeof value === 'number' ? String(value) : this.client.escapeLiteral(value))
+                .join(', ');
+            await this.client.query(`INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES (${values}, true)${file.transaction ? ';\nCOMMIT' : ''}`);
+            return elapsed;
+        }
+        catch (error) {
+            const where = current ? ` (statement at line ${current.line})` : '';
+            if (file.transaction) {
+                await this.client.query('ROLLBACK').catch(() => undefined);
+                throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. It was rolled back: schema and history are as they were.`);
+            }
+            await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} (no-transaction) failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`);
+        }
+    }
+    async undo(file, statements, version) {
+        const started = performance.now();
+        await this.client.query('BEGIN');
+        try {
+            for (const statement of statements)
+                await this.client.query(statement.sql);
+            await this.client.query(`DELETE FROM ${this.history} WHERE version = $1`, [version]);
+            await this.client.query('COMMIT');
+            return Math.round(performance.now() - started);
+        }
+        catch (error) {
+            await this.client.query('ROLLBACK').catch(() => undefined);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. It was rolled back.`);
+        }
+    }
+    async updateChecksum(version, checksum, normalizedChecksum) {
+        await this.client.query(`UPDATE ${this.history} SET checksum = $2, normalized_checksum = $3 WHERE version = $1 AND success`, [version, checksum, normalizedChecksum]);
+    }
+    async deleteFailed(version) {
+        const result = await this.client.query(`DELETE FROM ${this.history} WHERE version = $1 AND NOT success`, [version]);
+        return result.rowCount ?? 0;
+    }
+    async schemaSnapshot() {
+        const columns = await this.client.query(`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT IN ($2, $3) ORDER BY 1, 2`, [this.schema, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt]);
+        const indexes = await this.client.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename NOT IN ($2, $3) ORDER BY 1, 2`, [this.schema, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt]);
+        const constraints = await this.client.query(`SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = $1::regnamespace AND conrelid::regclass::text NOT LIKE '%deploy_suite_%' ORDER BY 1, 2`, [this.schema]);
+        return JSON.stringify({ columns: columns.rows, indexes: indexes.rows, constraints: constraints.rows });
+    }
+    async close() {
+        await this.client.end().catch(() => undefined);
+    }
+}
+
+
+/***/ })
+
+};

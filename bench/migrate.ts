@@ -1,0 +1,131 @@
+// Migration speed against plain tools, in one run on this machine.
+// 1. 500 small migrations on an empty PostgreSQL database: `migrate apply` (the built action)
+//    ÷ `psql -f` running the same statements from one file. Goal ≤ 1.5.
+// 2. `migrate plan` over 2,000 files with all 2,000 applied ÷ a process that only reads and
+//    hashes the same files. Goal < 2.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { repoRoot } from '../test/helpers/run-action.ts';
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { plan } from '../packages/db/src/migrate/index.ts';
+import { median, round } from './stats.ts';
+
+const PG = { PATH: process.env.PATH ?? '', PGHOST: '127.0.0.1', PGPORT: '5432', PGUSER: 'postgres' };
+const psql = (database: string, args: string[]): void => {
+  const result = spawnSync('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', database, ...args], {
+    env: PG,
+    encoding: 'utf8',
+  });
+  if (result.status !== 0) throw new Error(result.stderr);
+};
+const fresh = (name: string): string => {
+  psql('postgres', ['-c', `DROP DATABASE IF EXISTS ${name}`, '-c', `CREATE DATABASE ${name}`]);
+  return name;
+};
+
+function time(command: string, args: string[], env: NodeJS.ProcessEnv): number {
+  const started = performance.now();
+  const result = spawnSync(command, args, { env, encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(`${command} failed: ${result.stdout}\n${result.stderr}`);
+  return (performance.now() - started) / 1000;
+}
+
+function action(inputs: Record<string, string>): number {
+  const dir = mkdtempSync(join(tmpdir(), 'bench-migrate-'));
+  const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, RUNNER_TEMP: dir, GITHUB_OUTPUT: join(dir, 'out') };
+  writeFileSync(env.GITHUB_OUTPUT!, '');
+  for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value;
+  const seconds = time(process.execPath, [join(repoRoot, 'actions/migrate/dist/index.js')], env);
+  rmSync(dir, { recursive: true, force: true });
+  return seconds;
+}
+
+function folderOf(count: number): { folder: string; all: string } {
+  const folder = mkdtempSync(join(tmpdir(), 'bench-migrations-'));
+  const statements: string[] = [];
+  for (let i = 1; i <= count; i++) {
+    const sql = `CREATE TABLE t_${i} (id int PRIMARY KEY, name text);\nINSERT INTO t_${i} VALUES (1, 'row ${i}');\n`;
+    writeFileSync(join(folder, `V${i}__table_${i}.sql`), sql);
+    statements.push(sql);
+  }
+  const all = join(folder, '..', `${folder.split('/').pop()}.all.sql`);
+  writeFileSync(all, statements.join(''));
+  return { folder, all };
+}
+
+// 1. apply 500 migrations vs psql -f, 3 runs each, medians.
+const small = folderOf(500);
+const applyTimes: number[] = [];
+const psqlTimes: number[] = [];
+for (let i = 0; i < 3; i++) {
+  const a = fresh('bench_migrate_psql');
+  psqlTimes.push(time('psql', ['-X', '-q', '-v', 'ON_ERROR_STOP=1', '-d', a, '-f', small.all], PG));
+  const b = fresh('bench_migrate_apply');
+  applyTimes.push(
+    action({ command: 'apply', folder: small.folder, 'database-url': `postgres://postgres@127.0.0.1:5432/${b}` }),
+  );
+}
+console.log(`apply 500: ${round(median(applyTimes))} s; psql -f: ${round(median(psqlTimes))} s`);
+
+// 2. plan over 2,000 applied files vs reading and hashing them.
+const large = folderOf(2000);
+const planned = fresh('bench_migrate_plan');
+action({ command: 'apply', folder: large.folder, 'database-url': `postgres://postgres@127.0.0.1:5432/${planned}` });
+const hashScript = `const fs=require('fs'),c=require('crypto'),p=require('path');const d=process.argv[1];for(const f of fs.readdirSync(d).sort())c.createHash('sha256').update(fs.readFileSync(p.join(d,f))).digest('hex');`;
+const planTimes: number[] = [];
+const hashTimes: number[] = [];
+for (let i = 0; i < 5; i++) {
+  hashTimes.push(time(process.execPath, ['-e', hashScript, large.folder], { PATH: process.env.PATH }));
+  planTimes.push(
+    action({ command: 'plan', folder: large.folder, 'database-url': `postgres://postgres@127.0.0.1:5432/${planned}` }),
+  );
+}
+console.log(
+  `plan over 2000 applied: ${round(median(planTimes), 3)} s; read+hash process: ${round(median(hashTimes), 3)} s`,
+);
+// The same comparison inside one warm process, without Node's start-up on either side.
+const planInProcess: number[] = [];
+const hashInProcess: number[] = [];
+for (let i = 0; i < 5; i++) {
+  let started = performance.now();
+  for (const file of readdirSync(large.folder).sort())
+    createHash('sha256')
+      .update(readFileSync(join(large.folder, file)))
+      .digest('hex');
+  hashInProcess.push((performance.now() - started) / 1000);
+  started = performance.now();
+  await plan({
+    connection: {
+      engine: 'postgres',
+      host: '127.0.0.1',
+      port: 5432,
+      user: 'postgres',
+      password: undefined,
+      database: planned,
+    },
+    folder: large.folder,
+    lockWaitMs: 0,
+    appliedBy: 'bench',
+  });
+  planInProcess.push((performance.now() - started) / 1000);
+}
+console.log(`in process: plan ${round(median(planInProcess), 3)} s; read+hash ${round(median(hashInProcess), 3)} s`);
+for (const name of ['bench_migrate_psql', 'bench_migrate_apply', 'bench_migrate_plan'])
+  psql('postgres', ['-c', `DROP DATABASE IF EXISTS ${name}`]);
+console.log(
+  JSON.stringify({
+    name: 'migrate',
+    apply_500_s: round(median(applyTimes)),
+    psql_500_s: round(median(psqlTimes)),
+    ratio_apply_vs_psql: round(median(applyTimes) / median(psqlTimes), 3),
+    plan_2000_s: round(median(planTimes), 3),
+    read_hash_2000_s: round(median(hashTimes), 3),
+    ratio_plan_vs_read_hash_processes: round(median(planTimes) / median(hashTimes), 3),
+    plan_2000_in_process_s: round(median(planInProcess), 4),
+    read_hash_2000_in_process_s: round(median(hashInProcess), 4),
+    ratio_plan_vs_read_hash_in_process: round(median(planInProcess) / median(hashInProcess), 3),
+  }),
+);
