@@ -7,6 +7,7 @@ import {
   parseVersion,
   planHash,
   readMigrations,
+  type MigrationSet,
   type MigrationFile,
   type Phase,
 } from './files.ts';
@@ -83,11 +84,9 @@ interface State {
  * comment or whitespace change is named as such and may be accepted); a failed migration blocks;
  * a pending version below the newest applied one is out of order and refused.
  */
-async function inspect(driver: MigrationDriver, options: MigrateOptions): Promise<State> {
-  // The history query travels while the folder is read.
+async function inspect(driver: MigrationDriver, options: MigrateOptions, files: MigrationSet): Promise<State> {
+  const { versioned, undo } = files;
   const historyRead = driver.readHistory();
-  historyRead.catch(() => undefined);
-  const { versioned, undo } = readMigrations(options.folder);
   if (
     options.target !== undefined &&
     options.target !== '0' &&
@@ -185,10 +184,25 @@ function result(
   };
 }
 
-async function withDriver<T>(options: MigrateOptions, fn: (driver: MigrationDriver) => Promise<T>): Promise<T> {
-  const driver = await openDriver(options.connection, options);
+/**
+ * Starts connecting, then reads the folder while the connection is under way; a folder problem
+ * wins over a connection problem. (Reading synchronously is fastest for many small files.)
+ */
+async function withDriver<T>(
+  options: MigrateOptions,
+  fn: (driver: MigrationDriver, files: MigrationSet) => Promise<T>,
+): Promise<T> {
+  const opening = openDriver(options.connection, options);
+  let files: MigrationSet;
   try {
-    return await fn(driver);
+    files = readMigrations(options.folder);
+  } catch (error) {
+    void opening.then((driver) => driver.close()).catch(() => undefined);
+    throw error;
+  }
+  const driver = await opening;
+  try {
+    return await fn(driver, files);
   } finally {
     await driver.close();
   }
@@ -209,25 +223,25 @@ async function withLock<T>(driver: MigrationDriver, options: MigrateOptions, fn:
 
 /** Lists pending migrations, validates and lints them; changes nothing. */
 export function plan(options: MigrateOptions): Promise<MigrateResult> {
-  return withDriver(options, async (driver) => {
-    const state = await inspect(driver, { ...options, acceptCosmeticChanges: true });
+  return withDriver(options, async (driver, files) => {
+    const state = await inspect(driver, { ...options, acceptCosmeticChanges: true }, files);
     return result(state, [], await lintAll(driver.engine, state.pending), state.history);
   });
 }
 
 export function validate(options: MigrateOptions): Promise<MigrateResult> {
-  return withDriver(options, async (driver) => {
-    const state = await inspect(driver, options);
+  return withDriver(options, async (driver, files) => {
+    const state = await inspect(driver, options, files);
     return result(state, [], [], state.history);
   });
 }
 
 /** Applies pending migrations in order, each in its own transaction where the engine allows. */
 export function apply(options: MigrateOptions): Promise<MigrateResult> {
-  return withDriver(options, (driver) =>
+  return withDriver(options, (driver, files) =>
     withLock(driver, options, async () => {
-      // Read again under the lock: another run may have applied some while we waited.
-      const state = await inspect(driver, options);
+      // The history is read under the lock: another run may have applied some while we waited.
+      const state = await inspect(driver, options, files);
       const lint = await lintAll(driver.engine, state.pending);
       const blocking = lint.filter((f) => f.severity === 'error');
       if (blocking.length > 0) {
@@ -254,9 +268,9 @@ export function apply(options: MigrateOptions): Promise<MigrateResult> {
 
 /** Runs U files, newest first, down to (and keeping) the target version; 0 undoes everything. */
 export function undo(options: MigrateOptions): Promise<MigrateResult> {
-  return withDriver(options, (driver) =>
+  return withDriver(options, (driver, files) =>
     withLock(driver, options, async () => {
-      const state = await inspect(driver, { ...options, target: undefined, phase: undefined });
+      const state = await inspect(driver, { ...options, target: undefined, phase: undefined }, files);
       const target = parseVersion(options.target ?? '') ?? undefined;
       if (target === undefined)
         throw new InputError('target-version', 'is required for undo (0 undoes everything)', 'target-version: 1.2');

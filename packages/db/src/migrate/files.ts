@@ -53,27 +53,42 @@ export function normalizeSql(sql: string): string {
     .trim();
 }
 
+export interface MigrationSet {
+  versioned: MigrationFile[];
+  undo: Map<string, MigrationFile>;
+}
+
+function listFolder(folder: string, input: string): string[] {
+  try {
+    if (!statSync(folder).isDirectory()) throw new Error('not a folder');
+    return readdirSync(folder)
+      .filter((name) => name.toLowerCase().endsWith('.sql'))
+      .sort();
+  } catch {
+    throw new InputError(input, `names a folder that does not exist or cannot be read: ${folder}`, FOLDER_EXAMPLE);
+  }
+}
+
 /**
  * Reads a migrations folder: Flyway-style names, numeric version order (1.10 after 1.9), one
  * file per version and kind, and directives in leading `-- migrate:` comments. Every problem is an
  * input error naming the file.
  */
-export function readMigrations(
+export function readMigrations(folder: string, input = 'folder'): MigrationSet {
+  const names = listFolder(folder, input);
+  return buildMigrations(folder, names, (name) => readFileSync(join(folder, name), 'utf8'), input);
+}
+
+function buildMigrations(
   folder: string,
-  input = 'folder',
-): { versioned: MigrationFile[]; undo: Map<string, MigrationFile> } {
-  let entries: string[];
-  try {
-    if (!statSync(folder).isDirectory()) throw new Error('not a folder');
-    entries = readdirSync(folder).sort();
-  } catch {
-    throw new InputError(input, `names a folder that does not exist or cannot be read: ${folder}`, FOLDER_EXAMPLE);
-  }
+  entries: string[],
+  contentOf: (name: string, index: number) => string,
+  input: string,
+): MigrationSet {
   const versioned: MigrationFile[] = [];
   const undo = new Map<string, MigrationFile>();
   const seen = new Map<string, string>();
-  for (const fileName of entries) {
-    if (!fileName.toLowerCase().endsWith('.sql')) continue;
+  for (const [index, fileName] of entries.entries()) {
     const match = NAME.exec(fileName);
     if (!match) {
       throw new InputError(
@@ -95,7 +110,7 @@ export function readMigrations(
     }
     seen.set(key, fileName);
     const path = join(folder, fileName);
-    const sql = readFileSync(path, 'utf8');
+    const sql = contentOf(fileName, index);
     const directives = readDirectives(sql, fileName, input);
     let normalized: string | undefined;
     const file: MigrationFile = {
