@@ -1,8 +1,9 @@
 // The suite's main job on this machine, until the pipeline demo exists: the built actions run
-// exactly as the runner runs them, against local targets. db-backup takes an encrypted, verified
-// backup of a PostgreSQL database and restores it into a copy; smoke-test checks a service on
+// exactly as the runner runs them, against local targets. migrate plans and applies the expand
+// phase of a migrations folder; db-backup takes an encrypted, verified backup of the database and
+// restores it into a copy; smoke-test checks a service on
 // loopback and a real Prometheus scraping it: a healthy release passes, one with 8% errors is stopped.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as age from 'age-encryption';
@@ -13,10 +14,40 @@ import { runBuiltAction, type ActionRun } from '../test/helpers/run-action.ts';
 
 let failed = false;
 
-console.log('━━ db-backup: back up a PostgreSQL database, verify it, restore it into a copy ━━');
 const database = await createPgDatabase('demo_shop');
 const copy = `${database}_copy`;
 try {
+  console.log('\n━━ migrate: plan (lint, plan hash), then apply the expand phase with the approved hash ━━');
+  const migrations = mkdtempSync(join(tmpdir(), 'demo-migrations-'));
+  writeFileSync(
+    join(migrations, 'V1__add_loyalty.sql'),
+    '-- migrate: phase=expand\nALTER TABLE customers ADD COLUMN loyalty_points int DEFAULT 0;\n',
+  );
+  writeFileSync(
+    join(migrations, 'V2__index_orders.sql'),
+    '-- migrate: no-transaction, phase=expand\nCREATE INDEX CONCURRENTLY orders_customer ON orders (customer_id);\n',
+  );
+  writeFileSync(
+    join(migrations, 'V3__drop_note.sql'),
+    '-- migrate: phase=contract\nALTER TABLE customers DROP COLUMN note;\n',
+  );
+  const dbUrl = `postgres://postgres@127.0.0.1:5432/${database}`;
+  const planned = await runBuiltAction('migrate', { command: 'plan', folder: migrations, 'database-url': dbUrl });
+  console.log(planned.summary.trim());
+  const applied = await runBuiltAction('migrate', {
+    command: 'apply',
+    phase: 'expand',
+    folder: migrations,
+    'database-url': dbUrl,
+    'expected-plan-hash': planned.outputs['plan-hash'] ?? '',
+  });
+  console.log(applied.summary.trim());
+  if (planned.exitCode !== 0 || applied.exitCode !== 0 || applied.outputs['current-version'] !== '2') {
+    failed = true;
+    console.error(planned.log, applied.log);
+  }
+
+  console.log('\n━━ db-backup: back up the database, verify it, restore it into a copy ━━');
   const identity = await age.generateIdentity();
   const recipient = await age.identityToRecipient(identity);
   const store = mkdtempSync(join(tmpdir(), 'demo-backups-'));

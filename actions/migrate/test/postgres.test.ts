@@ -117,7 +117,15 @@ describe('migrate on PostgreSQL', () => {
     const expand = await migrate({ command: 'apply', folder, 'database-url': url(), phase: 'expand' });
     expect(json<{ version: string }[]>(expand, 'applied').map((a) => a.version)).toEqual(['2']);
     expect(json<{ version: string }[]>(expand, 'pending').map((a) => a.version)).toEqual(['3']);
-    const contract = await migrate({ command: 'apply', folder, 'database-url': url(), phase: 'contract' });
+    // One approved plan covers both phases of a deployment.
+    const approved = expand.outputs['plan-hash']!;
+    const contract = await migrate({
+      command: 'apply',
+      folder,
+      'database-url': url(),
+      phase: 'contract',
+      'expected-plan-hash': approved,
+    });
     expect(json<{ version: string }[]>(contract, 'applied').map((a) => a.version)).toEqual(['3']);
     expect(json<{ rule: string }[]>(contract, 'lint-findings').map((f) => f.rule)).toEqual(['drop-column']);
   });

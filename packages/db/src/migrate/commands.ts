@@ -39,6 +39,10 @@ export interface MigrateResult {
   applied: Applied[];
   pending: { version: string; description: string; phase: Phase | null }[];
   currentVersion: string | null;
+  /**
+   * SHA-256 over every V file (version and contents): a changed or new pending file changes it,
+   * while applying part of the plan (the expand phase, then contract) does not.
+   */
   planHash: string;
   lint: LintFinding[];
   validation: string[];
@@ -178,7 +182,7 @@ function result(
     applied,
     pending: remaining.map((m) => ({ version: m.version, description: m.description, phase: m.phase ?? null })),
     currentVersion: current === undefined ? null : current.join('.'),
-    planHash: planHash(state.pending),
+    planHash: planHash(state.versioned),
     lint,
     validation: state.notes,
   };
@@ -249,7 +253,7 @@ export function apply(options: MigrateOptions): Promise<MigrateResult> {
           `Lint errors stop the apply: ${blocking.map((f) => `${f.file}:${f.line} ${f.id} ${f.message}`).join('; ')}`,
         );
       }
-      const hash = planHash(state.pending);
+      const hash = planHash(state.versioned);
       if (options.expectedPlanHash !== undefined && options.expectedPlanHash !== hash) {
         throw new ConfigurationError(
           `The pending migrations changed since the plan was approved (expected plan hash ${options.expectedPlanHash.slice(0, 12)}…, now ${hash.slice(0, 12)}…). Plan and approve again.`,

@@ -174,7 +174,7 @@ function readDirectives(sql: string, fileName: string, input: string): Set<strin
   return found;
 }
 
-/** A hash of the pending set (versions and exact contents), for approval and expected-plan-hash. */
+/** A hash of migrations (versions and exact contents), for approval and expected-plan-hash. */
 export function planHash(pending: MigrationFile[]): string {
   return sha256(pending.map((m) => `${m.kind}:${m.version}:${m.checksum}`).join('\n'));
 }
