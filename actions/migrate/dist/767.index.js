@@ -10,10 +10,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   PostgresDriver: () => (/* binding */ PostgresDriver)
 /* harmony export */ });
 /* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2293);
-/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(741);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1767);
-/* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(5291);
-
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
+/* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5291);
 
 
 
@@ -44,16 +42,15 @@ class PostgresDriver {
         }
         catch (error) {
             void client.end().catch(() => undefined);
-            throw ((0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .missingPasswordError */ .GK)(connection, (0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)) ??
-                new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Could not connect to PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}): ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}`));
+            throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_1__/* .connectionFailure */ .Dx)(connection, connection.database, error);
         }
         return new PostgresDriver(client, options.schema ?? 'public');
     }
     get history() {
-        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ}`;
+        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ}`;
     }
     get lockInfo() {
-        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt}`;
+        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt}`;
     }
     async readHistory() {
         let rows;
@@ -65,17 +62,7 @@ class PostgresDriver {
                 return []; // no history table yet
             throw error;
         }
-        return rows.map((r) => ({
-            version: String(r.version),
-            description: String(r.description),
-            checksum: String(r.checksum),
-            normalizedChecksum: String(r.normalized_checksum),
-            phase: r.phase ?? null,
-            appliedAt: new Date(r.applied_at).toISOString(),
-            executionMs: Number(r.execution_ms),
-            appliedBy: String(r.applied_by),
-            success: Boolean(r.success),
-        }));
+        return rows.map((r) => (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .toHistoryRow */ .Yn)(r));
     }
     async ensureHistory() {
         await this.client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema.replace(/"/g, '""')}"`);
@@ -84,7 +71,7 @@ class PostgresDriver {
     }
     lockKey() {
         return this.client
-            .query('SELECT hashtext($1) AS k', [`${this.schema}.${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ}`])
+            .query('SELECT hashtext($1) AS k', [`${this.schema}.${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ}`])
             .then((r) => String(r.rows[0].k));
     }
     async lock(waitMs) {
@@ -99,9 +86,9 @@ class PostgresDriver {
                     .query(`SELECT holder, acquired_at FROM ${this.lockInfo} WHERE id = 1`)
                     .catch(() => ({ rows: [] }));
                 const who = info.rows[0]?.holder ?? 'another session';
-                throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
+                throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
             }
-            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
+            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
         }
     }
     async recordHolder(holder) {
@@ -112,16 +99,7 @@ class PostgresDriver {
         await this.client.query('SELECT pg_advisory_unlock(872374, $1::int)', [key]);
     }
     async record(file, executionMs, appliedBy, success) {
-        await this.client.query(`INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, [
-            file.version,
-            file.description,
-            file.checksum,
-            file.normalizedChecksum,
-            file.phase ?? null,
-            executionMs,
-            appliedBy,
-            success,
-        ]);
+        await this.client.query(`INSERT INTO ${this.history} (${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_COLUMNS */ .b4}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .historyValues */ .DR)(file, executionMs, appliedBy, success));
     }
     /**
      * In a transaction (the default), a failure rolls back the schema and the history alike. A
@@ -142,28 +120,20 @@ class PostgresDriver {
                 await this.client.query('BEGIN');
             current = undefined;
             const elapsed = Math.round(performance.now() - started);
-            const values = [
-                file.version,
-                file.description,
-                file.checksum,
-                file.normalizedChecksum,
-                file.phase ?? null,
-                elapsed,
-                appliedBy,
-            ]
-                .map((value) => value === null ? 'NULL' : typeof value === 'number' ? String(value) : this.client.escapeLiteral(value))
+            const values = (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .historyValues */ .DR)(file, elapsed, appliedBy, true)
+                .map((value) => value === null ? 'NULL' : typeof value === 'string' ? this.client.escapeLiteral(value) : String(value))
                 .join(', ');
-            await this.client.query(`INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES (${values}, true)${file.transaction ? ';\nCOMMIT' : ''}`);
+            await this.client.query(`INSERT INTO ${this.history} (${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_COLUMNS */ .b4}) VALUES (${values})${file.transaction ? ';\nCOMMIT' : ''}`);
             return elapsed;
         }
         catch (error) {
             const where = current ? ` (statement at line ${current.line})` : '';
             if (file.transaction) {
                 await this.client.query('ROLLBACK').catch(() => undefined);
-                throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. It was rolled back: schema and history are as they were.`);
+                throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. It was rolled back: schema and history are as they were.`);
             }
             await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} (no-transaction) failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} (no-transaction) failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`);
         }
     }
     async undo(file, statements, version) {
@@ -178,7 +148,7 @@ class PostgresDriver {
         }
         catch (error) {
             await this.client.query('ROLLBACK').catch(() => undefined);
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. It was rolled back.`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. It was rolled back.`);
         }
     }
     async updateChecksum(version, checksum, normalizedChecksum) {
@@ -189,8 +159,8 @@ class PostgresDriver {
         return result.rowCount ?? 0;
     }
     async schemaSnapshot() {
-        const columns = await this.client.query(`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT IN ($2, $3) ORDER BY 1, 2`, [this.schema, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt]);
-        const indexes = await this.client.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename NOT IN ($2, $3) ORDER BY 1, 2`, [this.schema, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt]);
+        const columns = await this.client.query(`SELECT table_name, column_name, data_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = $1 AND table_name NOT IN ($2, $3) ORDER BY 1, 2`, [this.schema, _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt]);
+        const indexes = await this.client.query(`SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = $1 AND tablename NOT IN ($2, $3) ORDER BY 1, 2`, [this.schema, _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt]);
         const constraints = await this.client.query(`SELECT conrelid::regclass::text AS t, conname, pg_get_constraintdef(oid) AS def FROM pg_constraint WHERE connamespace = $1::regnamespace AND conrelid::regclass::text NOT LIKE '%deploy_suite_%' ORDER BY 1, 2`, [this.schema]);
         return JSON.stringify({ columns: columns.rows, indexes: indexes.rows, constraints: constraints.rows });
     }

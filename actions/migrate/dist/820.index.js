@@ -10,10 +10,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   MySqlDriver: () => (/* binding */ MySqlDriver)
 /* harmony export */ });
 /* harmony import */ var mysql2_promise__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(171);
-/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(741);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1767);
-/* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(5291);
-
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
+/* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5291);
 
 
 
@@ -39,30 +37,19 @@ class MySqlDriver {
             return new MySqlDriver(db, connection.database);
         }
         catch (error) {
-            throw ((0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .missingPasswordError */ .GK)(connection, (0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)) ??
-                new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`Could not connect to MySQL at ${connection.host}:${connection.port} (database ${connection.database}): ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}`));
+            throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_1__/* .connectionFailure */ .Dx)(connection, connection.database, error);
         }
     }
     async readHistory() {
-        const [tables] = await this.db.query('SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ]);
+        const [tables] = await this.db.query('SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ]);
         if (tables.length === 0)
             return [];
-        const [rows] = await this.db.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ} ORDER BY installed_rank`);
-        return rows.map((r) => ({
-            version: String(r.version),
-            description: String(r.description),
-            checksum: String(r.checksum),
-            normalizedChecksum: String(r.normalized_checksum),
-            phase: r.phase ?? null,
-            appliedAt: new Date(r.applied_at).toISOString(),
-            executionMs: Number(r.execution_ms),
-            appliedBy: String(r.applied_by),
-            success: Boolean(r.success),
-        }));
+        const [rows] = await this.db.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} ORDER BY installed_rank`);
+        return rows.map((r) => (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .toHistoryRow */ .Yn)(r));
     }
     async ensureHistory() {
-        await this.db.query(`CREATE TABLE IF NOT EXISTS ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ} (installed_rank INT AUTO_INCREMENT PRIMARY KEY, version VARCHAR(100) NOT NULL, description VARCHAR(500) NOT NULL, checksum CHAR(64) NOT NULL, normalized_checksum CHAR(64) NOT NULL, phase VARCHAR(16), applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), execution_ms INT NOT NULL, applied_by VARCHAR(500) NOT NULL, success BOOLEAN NOT NULL)`);
-        await this.db.query(`CREATE TABLE IF NOT EXISTS ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt} (id INT PRIMARY KEY, holder VARCHAR(500) NOT NULL, acquired_at TIMESTAMP(3) NOT NULL)`);
+        await this.db.query(`CREATE TABLE IF NOT EXISTS ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} (installed_rank INT AUTO_INCREMENT PRIMARY KEY, version VARCHAR(100) NOT NULL, description VARCHAR(500) NOT NULL, checksum CHAR(64) NOT NULL, normalized_checksum CHAR(64) NOT NULL, phase VARCHAR(16), applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), execution_ms INT NOT NULL, applied_by VARCHAR(500) NOT NULL, success BOOLEAN NOT NULL)`);
+        await this.db.query(`CREATE TABLE IF NOT EXISTS ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt} (id INT PRIMARY KEY, holder VARCHAR(500) NOT NULL, acquired_at TIMESTAMP(3) NOT NULL)`);
     }
     get lockName() {
         return `deploy_suite_migrate.${this.database}`.slice(0, 64);
@@ -75,16 +62,16 @@ class MySqlDriver {
                 break;
             if (Date.now() >= deadline) {
                 const [info] = await this.db
-                    .query(`SELECT holder FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt} WHERE id = 1`)
+                    .query(`SELECT holder FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt} WHERE id = 1`)
                     .catch(() => [[]]);
                 const who = info[0]?.holder ?? 'another session';
-                throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
+                throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
             }
-            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
+            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
         }
     }
     async recordHolder(holder) {
-        await this.db.query(`REPLACE INTO ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt} (id, holder, acquired_at) VALUES (1, ?, CURRENT_TIMESTAMP(3))`, [
+        await this.db.query(`REPLACE INTO ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt} (id, holder, acquired_at) VALUES (1, ?, CURRENT_TIMESTAMP(3))`, [
             holder,
         ]);
     }
@@ -92,16 +79,7 @@ class MySqlDriver {
         await this.db.query('SELECT RELEASE_LOCK(?)', [this.lockName]);
     }
     async record(file, executionMs, appliedBy, success) {
-        await this.db.query(`INSERT INTO ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, [
-            file.version,
-            file.description,
-            file.checksum,
-            file.normalizedChecksum,
-            file.phase ?? null,
-            executionMs,
-            appliedBy,
-            success,
-        ]);
+        await this.db.query(`INSERT INTO ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} (${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_COLUMNS */ .b4}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .historyValues */ .DR)(file, executionMs, appliedBy, success));
     }
     /** MySQL commits each DDL statement, so a failure cannot roll back: it is recorded as failed and blocks later applies until repair. */
     async apply(file, statements, appliedBy) {
@@ -113,7 +91,7 @@ class MySqlDriver {
         }
         catch (error) {
             await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`);
         }
         const elapsed = Math.round(performance.now() - started);
         await this.record(file, elapsed, appliedBy, true);
@@ -126,21 +104,21 @@ class MySqlDriver {
                 await this.db.query(statement.sql);
         }
         catch (error) {
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .errorText */ .kc)(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`);
         }
-        await this.db.query(`DELETE FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ} WHERE version = ?`, [version]);
+        await this.db.query(`DELETE FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} WHERE version = ?`, [version]);
         return Math.round(performance.now() - started);
     }
     async updateChecksum(version, checksum, normalizedChecksum) {
-        await this.db.query(`UPDATE ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ} SET checksum = ?, normalized_checksum = ? WHERE version = ? AND success`, [checksum, normalizedChecksum, version]);
+        await this.db.query(`UPDATE ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} SET checksum = ?, normalized_checksum = ? WHERE version = ? AND success`, [checksum, normalizedChecksum, version]);
     }
     async deleteFailed(version) {
-        const [result] = await this.db.query(`DELETE FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ} WHERE version = ? AND NOT success`, [version]);
+        const [result] = await this.db.query(`DELETE FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} WHERE version = ? AND NOT success`, [version]);
         return result.affectedRows;
     }
     async schemaSnapshot() {
-        const [columns] = await this.db.query(`SELECT table_name, column_name, column_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name NOT IN (?, ?) ORDER BY 1, 2`, [_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt]);
-        const [indexes] = await this.db.query(`SELECT table_name, index_name, seq_in_index, column_name, non_unique FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name NOT IN (?, ?) ORDER BY 1, 2, 3`, [_driver_js__WEBPACK_IMPORTED_MODULE_3__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_3__/* .LOCK_TABLE */ .Pt]);
+        const [columns] = await this.db.query(`SELECT table_name, column_name, column_type, is_nullable, column_default FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name NOT IN (?, ?) ORDER BY 1, 2`, [_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt]);
+        const [indexes] = await this.db.query(`SELECT table_name, index_name, seq_in_index, column_name, non_unique FROM information_schema.statistics WHERE table_schema = DATABASE() AND table_name NOT IN (?, ?) ORDER BY 1, 2, 3`, [_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ, _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt]);
         return JSON.stringify({ columns, indexes });
     }
     async close() {

@@ -70,8 +70,7 @@ class MySqlEngine {
             });
         }
         catch (error) {
-            throw ((0,_connection_js__WEBPACK_IMPORTED_MODULE_5__/* .missingPasswordError */ .GK)(this.connection, error.message) ??
-                new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_3__/* .ConfigurationError */ .j1(`Could not connect to MySQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user}${database ? ` (database ${database})` : ''}: ${error.message}`));
+            throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_5__/* .connectionFailure */ .Dx)(this.connection, database, error);
         }
         try {
             return await fn(db);

@@ -1,4 +1,4 @@
-import { InputError, registerSecret } from '@deploy-suite/kit';
+import { ConfigurationError, InputError, registerSecret } from '@deploy-suite/kit';
 
 export type Engine = 'postgres' | 'mysql';
 
@@ -91,6 +91,22 @@ export function missingPasswordError(connection: Connection, message: string): I
     'password',
     `is needed: ${connection.engine} at ${connection.host}:${connection.port} asked for a password for user ${connection.user} (${message})`,
     'password: ${{ secrets.DB_PASSWORD }}',
+  );
+}
+
+/** The error for a connection that failed: the missing password named, else the remote and the reason. */
+export function connectionFailure(
+  connection: Connection,
+  database: string | undefined,
+  error: unknown,
+): InputError | ConfigurationError {
+  const message = error instanceof Error ? error.message : String(error);
+  const name = connection.engine === 'postgres' ? 'PostgreSQL' : 'MySQL';
+  return (
+    missingPasswordError(connection, message) ??
+    new ConfigurationError(
+      `Could not connect to ${name} at ${connection.host}:${connection.port} as ${connection.user}${database ? ` (database ${database})` : ''}: ${message}`,
+    )
   );
 }
 

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from '@deploy-suite/kit';
 import mysql from 'mysql2/promise';
-import { missingPasswordError, type Connection } from './connection.ts';
+import { connectionFailure, type Connection } from './connection.ts';
 import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
 import { runTool, spawnTool } from './process.ts';
 
@@ -54,12 +54,7 @@ export class MySqlEngine implements DatabaseEngine {
         multipleStatements: false,
       });
     } catch (error) {
-      throw (
-        missingPasswordError(this.connection, (error as Error).message) ??
-        new ConfigurationError(
-          `Could not connect to MySQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user}${database ? ` (database ${database})` : ''}: ${(error as Error).message}`,
-        )
-      );
+      throw connectionFailure(this.connection, database, error);
     }
     try {
       return await fn(db);

@@ -6,7 +6,7 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ConfigurationError } from '@deploy-suite/kit';
 import pg from 'pg';
-import { missingPasswordError, type Connection } from './connection.ts';
+import { connectionFailure, type Connection } from './connection.ts';
 import {
   DumpFailedError,
   RestoreFailedError,
@@ -72,12 +72,7 @@ export class PostgresEngine implements DatabaseEngine {
     } catch (error) {
       // A failed handshake can leave the socket open and the process alive; close it.
       void client.end().catch(() => undefined);
-      throw (
-        missingPasswordError(this.connection, (error as Error).message) ??
-        new ConfigurationError(
-          `Could not connect to PostgreSQL at ${this.connection.host}:${this.connection.port} as ${this.connection.user} (database ${database}): ${(error as Error).message}`,
-        )
-      );
+      throw connectionFailure(this.connection, database, error);
     }
     return client;
   }

@@ -1,11 +1,13 @@
 import mysql from 'mysql2/promise';
-import { ConfigurationError } from '@deploy-suite/kit';
-import { missingPasswordError, type Connection } from '../connection.ts';
-import type { MigrationFile, Phase } from './files.ts';
+import { connectionFailure, type Connection } from '../connection.ts';
+import type { MigrationFile } from './files.ts';
 import type { Statement } from './split.ts';
 import {
   errorText,
+  HISTORY_COLUMNS,
   HISTORY_TABLE,
+  historyValues,
+  toHistoryRow,
   LOCK_TABLE,
   LockTimeoutError,
   MigrationFailedError,
@@ -36,12 +38,7 @@ export class MySqlDriver implements MigrationDriver {
       db.on('error', () => undefined);
       return new MySqlDriver(db, connection.database);
     } catch (error) {
-      throw (
-        missingPasswordError(connection, errorText(error)) ??
-        new ConfigurationError(
-          `Could not connect to MySQL at ${connection.host}:${connection.port} (database ${connection.database}): ${errorText(error)}`,
-        )
-      );
+      throw connectionFailure(connection, connection.database, error);
     }
   }
 
@@ -54,17 +51,7 @@ export class MySqlDriver implements MigrationDriver {
     const [rows] = await this.db.query<mysql.RowDataPacket[]>(
       `SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${HISTORY_TABLE} ORDER BY installed_rank`,
     );
-    return rows.map((r) => ({
-      version: String(r.version),
-      description: String(r.description),
-      checksum: String(r.checksum),
-      normalizedChecksum: String(r.normalized_checksum),
-      phase: (r.phase as Phase | null) ?? null,
-      appliedAt: new Date(r.applied_at as string).toISOString(),
-      executionMs: Number(r.execution_ms),
-      appliedBy: String(r.applied_by),
-      success: Boolean(r.success),
-    }));
+    return rows.map((r) => toHistoryRow(r));
   }
 
   async ensureHistory(): Promise<void> {
@@ -110,17 +97,8 @@ export class MySqlDriver implements MigrationDriver {
 
   private async record(file: MigrationFile, executionMs: number, appliedBy: string, success: boolean): Promise<void> {
     await this.db.query(
-      `INSERT INTO ${HISTORY_TABLE} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
-      [
-        file.version,
-        file.description,
-        file.checksum,
-        file.normalizedChecksum,
-        file.phase ?? null,
-        executionMs,
-        appliedBy,
-        success,
-      ],
+      `INSERT INTO ${HISTORY_TABLE} (${HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
+      historyValues(file, executionMs, appliedBy, success),
     );
   }
 

@@ -1,11 +1,13 @@
 import pg from 'pg';
-import { ConfigurationError } from '@deploy-suite/kit';
-import { missingPasswordError, type Connection } from '../connection.ts';
-import type { MigrationFile, Phase } from './files.ts';
+import { connectionFailure, type Connection } from '../connection.ts';
+import type { MigrationFile } from './files.ts';
 import type { Statement } from './split.ts';
 import {
   errorText,
+  HISTORY_COLUMNS,
   HISTORY_TABLE,
+  historyValues,
+  toHistoryRow,
   LOCK_TABLE,
   LockTimeoutError,
   MigrationFailedError,
@@ -42,12 +44,7 @@ export class PostgresDriver implements MigrationDriver {
       await client.connect();
     } catch (error) {
       void client.end().catch(() => undefined);
-      throw (
-        missingPasswordError(connection, errorText(error)) ??
-        new ConfigurationError(
-          `Could not connect to PostgreSQL at ${connection.host}:${connection.port} (database ${connection.database}): ${errorText(error)}`,
-        )
-      );
+      throw connectionFailure(connection, connection.database, error);
     }
     return new PostgresDriver(client, options.schema ?? 'public');
   }
@@ -70,17 +67,7 @@ export class PostgresDriver implements MigrationDriver {
       if ((error as { code?: string }).code === '42P01') return []; // no history table yet
       throw error;
     }
-    return rows.map((r: Record<string, unknown>) => ({
-      version: String(r.version),
-      description: String(r.description),
-      checksum: String(r.checksum),
-      normalizedChecksum: String(r.normalized_checksum),
-      phase: (r.phase as Phase | null) ?? null,
-      appliedAt: new Date(r.applied_at as string).toISOString(),
-      executionMs: Number(r.execution_ms),
-      appliedBy: String(r.applied_by),
-      success: Boolean(r.success),
-    }));
+    return rows.map((r) => toHistoryRow(r));
   }
 
   async ensureHistory(): Promise<void> {
@@ -132,17 +119,8 @@ export class PostgresDriver implements MigrationDriver {
 
   private async record(file: MigrationFile, executionMs: number, appliedBy: string, success: boolean): Promise<void> {
     await this.client.query(
-      `INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
-      [
-        file.version,
-        file.description,
-        file.checksum,
-        file.normalizedChecksum,
-        file.phase ?? null,
-        executionMs,
-        appliedBy,
-        success,
-      ],
+      `INSERT INTO ${this.history} (${HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      historyValues(file, executionMs, appliedBy, success),
     );
   }
 
@@ -164,21 +142,13 @@ export class PostgresDriver implements MigrationDriver {
       if (first) await this.client.query('BEGIN');
       current = undefined;
       const elapsed = Math.round(performance.now() - started);
-      const values = [
-        file.version,
-        file.description,
-        file.checksum,
-        file.normalizedChecksum,
-        file.phase ?? null,
-        elapsed,
-        appliedBy,
-      ]
+      const values = historyValues(file, elapsed, appliedBy, true)
         .map((value) =>
-          value === null ? 'NULL' : typeof value === 'number' ? String(value) : this.client.escapeLiteral(value),
+          value === null ? 'NULL' : typeof value === 'string' ? this.client.escapeLiteral(value) : String(value),
         )
         .join(', ');
       await this.client.query(
-        `INSERT INTO ${this.history} (version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success) VALUES (${values}, true)${file.transaction ? ';\nCOMMIT' : ''}`,
+        `INSERT INTO ${this.history} (${HISTORY_COLUMNS}) VALUES (${values})${file.transaction ? ';\nCOMMIT' : ''}`,
       );
       return elapsed;
     } catch (error) {

@@ -18,6 +18,43 @@ export interface HistoryRow {
   success: boolean;
 }
 
+/** The values of a history row, in the column order both engines insert. */
+export const HISTORY_COLUMNS =
+  'version, description, checksum, normalized_checksum, phase, execution_ms, applied_by, success';
+
+export function historyValues(
+  file: MigrationFile,
+  executionMs: number,
+  appliedBy: string,
+  success: boolean,
+): (string | number | boolean | null)[] {
+  return [
+    file.version,
+    file.description,
+    file.checksum,
+    file.normalizedChecksum,
+    file.phase ?? null,
+    executionMs,
+    appliedBy,
+    success,
+  ];
+}
+
+/** A history row as either driver returns it. */
+export function toHistoryRow(r: Record<string, unknown>): HistoryRow {
+  return {
+    version: String(r.version),
+    description: String(r.description),
+    checksum: String(r.checksum),
+    normalizedChecksum: String(r.normalized_checksum),
+    phase: (r.phase as Phase | null) ?? null,
+    appliedAt: new Date(r.applied_at as string).toISOString(),
+    executionMs: Number(r.execution_ms),
+    appliedBy: String(r.applied_by),
+    success: Boolean(r.success),
+  };
+}
+
 export class LockTimeoutError extends ConfigurationError {
   override name = 'LockTimeoutError';
 }
