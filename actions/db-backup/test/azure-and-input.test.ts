@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgDatabase, dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { startAzurite, type RunningAzurite } from '../../../test/helpers/object-stores.ts';
-import { leakedSecrets } from '../../../test/helpers/run-action.ts';
+import { expectInputError, leakedSecrets } from '../../../test/helpers/run-action.ts';
 import { backupAction, errorOf, outputsOf, tempDir } from './helpers.ts';
 
 let azurite: RunningAzurite;
@@ -151,11 +151,6 @@ describe('bad input', () => {
     const connection: Record<string, string> =
       'engine' in inputs ? {} : { 'database-url': `postgres://u:${secret}@db.invalid:5432/shop` };
     const run = await backupAction({ ...connection, store: tempDir(), recipients: recipient, ...inputs });
-    expect(run.exitCode).toBe(1);
-    const message = errorOf(run);
-    expect(message).toMatch(new RegExp(`^Input '${input}' `));
-    expect(message).toMatch(pattern);
-    expect(message).toContain('Example:');
-    expect(leakedSecrets(run, [secret])).toEqual([]);
+    expectInputError(run, input, pattern, [secret]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
-import { leakedSecrets } from '../../../test/helpers/run-action.ts';
+import { expectInputError } from '../../../test/helpers/run-action.ts';
 import { errorOf, json, migrate, migrationsFolder, writeMigration } from './helpers.ts';
 
 const databases: string[] = [];
@@ -417,11 +417,6 @@ describe('migrate bad input', () => {
       'database-url': `postgres://postgres:${secret}@127.0.0.1:5432/postgres`,
       ...inputs,
     });
-    expect(run.exitCode).toBe(1);
-    const message = errorOf(run);
-    expect(message).toMatch(new RegExp(`^Input '${input}' `));
-    expect(message).toMatch(pattern);
-    expect(message).toContain('Example:');
-    expect(leakedSecrets(run, [secret])).toEqual([]);
+    expectInputError(run, input, pattern, [secret]);
   });
 });

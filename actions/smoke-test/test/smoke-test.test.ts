@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestServer } from '../../../test/helpers/http-server.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
-import { leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
+import { expectInputError, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { selfSignedCertificate } from '../../../test/helpers/tls.ts';
 
 interface Report {
@@ -379,11 +379,6 @@ describe('bad input', () => {
 
   it.each(cases)('%s: names the input, shows an example, prints no secret', async (_label, inputs, input, pattern) => {
     const run = await smoke({ ...inputs, 'prometheus-token': secret.slice(7) });
-    expect(run.exitCode).toBe(1);
-    const failure = run.annotations.find((annotation) => annotation.level === 'error');
-    expect(failure?.message).toMatch(new RegExp(`^Input '${input}' `));
-    expect(failure?.message).toMatch(pattern);
-    expect(failure?.message).toContain('Example:');
-    expect(leakedSecrets(run, [secret.slice(7)])).toEqual([]);
+    expectInputError(run, input, pattern, [secret.slice(7)]);
   });
 });
