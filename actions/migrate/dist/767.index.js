@@ -98,7 +98,7 @@ class PostgresDriver {
         const key = await this.lockKey();
         await this.client.query('SELECT pg_advisory_unlock(872374, $1::int)', [key]);
     }
-    async record(file, executionMs, appliedBy, success) {
+    async record(file, executionMs, appliedBy, success = true) {
         await this.client.query(`INSERT INTO ${this.history} (${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_COLUMNS */ .b4}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .historyValues */ .DR)(file, executionMs, appliedBy, success));
     }
     /**

@@ -78,7 +78,7 @@ class MySqlDriver {
     async unlock() {
         await this.db.query('SELECT RELEASE_LOCK(?)', [this.lockName]);
     }
-    async record(file, executionMs, appliedBy, success) {
+    async record(file, executionMs, appliedBy, success = true) {
         await this.db.query(`INSERT INTO ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} (${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_COLUMNS */ .b4}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .historyValues */ .DR)(file, executionMs, appliedBy, success));
     }
     /** MySQL commits each DDL statement, so a failure cannot roll back: it is recorded as failed and blocks later applies until repair. */

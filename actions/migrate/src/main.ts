@@ -11,6 +11,7 @@ import {
 import { dropDatabaseFor, createDatabaseFor } from './scratch.ts';
 import {
   apply,
+  baseline,
   plan,
   repair,
   testMigrations,
@@ -63,7 +64,7 @@ await runAction(async () => {
       .paragraph(`Cleared ${removed} failed record(s); applies can go on.`);
     return;
   }
-  const run = { plan, apply, validate, undo }[settings.command];
+  const run = { plan, apply, validate, undo, baseline }[settings.command];
   const result = await run(options);
   writeOutputs(result);
   renderSummary(settings.command, result, took());

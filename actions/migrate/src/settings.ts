@@ -3,7 +3,7 @@ import { InputError, Inputs, readRunContext } from '@deploy-suite/kit';
 import { readConnectionInputs } from '@deploy-suite/db';
 import { parseVersion, type MigrateOptions, type Phase } from '@deploy-suite/db/migrate';
 
-export const COMMANDS = ['plan', 'apply', 'validate', 'undo', 'test', 'repair'] as const;
+export const COMMANDS = ['plan', 'apply', 'validate', 'undo', 'test', 'repair', 'baseline'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Settings {
@@ -34,6 +34,13 @@ export function readSettings(inputs: Inputs): Settings {
   const phaseText = inputs.optional('phase');
   const phase = phaseText === undefined ? undefined : inputs.oneOf<Phase>('phase', ['expand', 'contract'], 'expand');
   const repairVersion = inputs.optional('repair-version');
+  if (command === 'baseline' && target === undefined) {
+    throw new InputError(
+      'target-version',
+      'is required for baseline: the version the database is already at',
+      'target-version: 12',
+    );
+  }
   if (command === 'repair' && repairVersion === undefined) {
     throw new InputError(
       'repair-version',
@@ -64,6 +71,7 @@ export function readSettings(inputs: Inputs): Settings {
       ...(phase === undefined ? {} : { phase }),
       ...(expectedPlanHash === undefined ? {} : { expectedPlanHash }),
       acceptCosmeticChanges: inputs.boolean('accept-cosmetic-changes', false),
+      allowOutOfOrder: inputs.boolean('allow-out-of-order', false),
       lockWaitMs,
       lockTimeoutMs,
       statementTimeoutMs,

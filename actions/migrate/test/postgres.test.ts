@@ -309,6 +309,37 @@ describe('migrate on PostgreSQL', () => {
     expect(errorOf(broken)).toContain('the schema after undo and re-apply differs');
   });
 
+  it('adopts an existing database with baseline, then applies only what is newer', async () => {
+    await pgQuery(database, 'CREATE TABLE legacy (id int PRIMARY KEY)');
+    const folder = migrationsFolder({
+      'V1__legacy.sql': 'CREATE TABLE legacy (id int PRIMARY KEY);',
+      'V2__column.sql': 'ALTER TABLE legacy ADD COLUMN name text;',
+    });
+    const adopted = await migrate({ command: 'baseline', folder, 'database-url': url(), 'target-version': '1' });
+    expect(errorOf(adopted)).toBe('');
+    expect((await history()).map((r) => [r.version, r.applied_by.startsWith('baseline')])).toEqual([['1', true]]);
+    const applied = await migrate({ command: 'apply', folder, 'database-url': url() });
+    expect(json<{ version: string }[]>(applied, 'applied').map((a) => a.version)).toEqual(['2']);
+    const again = await migrate({ command: 'baseline', folder, 'database-url': url(), 'target-version': '2' });
+    expect(errorOf(again)).toContain('baseline is only for a database that has none');
+  });
+
+  it('refuses an out-of-order migration unless asked', async () => {
+    const folder = migrationsFolder({
+      'V1__a.sql': 'CREATE TABLE a (id int);',
+      'V3__c.sql': 'CREATE TABLE c (id int);',
+    });
+    await migrate({ command: 'apply', folder, 'database-url': url() });
+    writeMigration(folder, 'V2__b.sql', 'CREATE TABLE b (id int);');
+    const refused = await migrate({ command: 'apply', folder, 'database-url': url() });
+    expect(errorOf(refused)).toMatch(
+      /V2__b\.sql is older than the newest applied version 3; .* set allow-out-of-order: true/,
+    );
+    expect(await tableExists('b')).toBe(false);
+    const allowed = await migrate({ command: 'apply', folder, 'database-url': url(), 'allow-out-of-order': 'true' });
+    expect(json<{ version: string }[]>(allowed, 'applied').map((a) => a.version)).toEqual(['2']);
+  });
+
   it('applies each migration exactly once when two runs start together', async () => {
     const folder = migrationsFolder({
       'V1__slow.sql': 'CREATE TABLE t (id int PRIMARY KEY); SELECT pg_sleep(1);',

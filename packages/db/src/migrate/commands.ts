@@ -23,6 +23,8 @@ export interface MigrateOptions extends DriverOptions {
   phase?: Phase;
   expectedPlanHash?: string;
   acceptCosmeticChanges?: boolean;
+  /** Apply pending versions older than the newest applied one (refused unless asked). */
+  allowOutOfOrder?: boolean;
   lockWaitMs: number;
   /** Who applies: run URL and actor, recorded in the history and shown to lock waiters. */
   appliedBy: string;
@@ -142,9 +144,9 @@ async function inspect(driver: MigrationDriver, options: MigrateOptions, files: 
     }, undefined);
   let pending = versioned.filter((m) => !applied.has(m.version));
   const outOfOrder = newest === undefined ? [] : pending.filter((m) => compareVersions(m.parts, newest) < 0);
-  if (outOfOrder.length > 0) {
+  if (outOfOrder.length > 0 && !options.allowOutOfOrder) {
     throw new ConfigurationError(
-      `${outOfOrder.map((m) => m.fileName).join(', ')} ${outOfOrder.length === 1 ? 'is' : 'are'} older than the newest applied version ${newest!.join('.')}; out-of-order migrations are not applied. Give it a new, higher version.`,
+      `${outOfOrder.map((m) => m.fileName).join(', ')} ${outOfOrder.length === 1 ? 'is' : 'are'} older than the newest applied version ${newest!.join('.')}; out-of-order migrations are not applied. Give it a new, higher version, or set allow-out-of-order: true.`,
     );
   }
   if (options.target !== undefined)
@@ -296,6 +298,37 @@ export function undo(options: MigrateOptions): Promise<MigrateResult> {
       }
       const history = await driver.readHistory();
       return result({ ...state, pending: [] }, undone, [], history, false);
+    }),
+  );
+}
+
+/**
+ * Adopts an existing database: records every V file up to the target version as applied, without
+ * running it. Only on a database with no history, and only when asked.
+ */
+export function baseline(options: MigrateOptions): Promise<MigrateResult> {
+  return withDriver(options, (driver, files) =>
+    withLock(driver, options, async () => {
+      const target = parseVersion(options.target ?? '');
+      if (target === undefined)
+        throw new InputError(
+          'target-version',
+          'is required for baseline: the version the database is already at',
+          'target-version: 12',
+        );
+      if ((await driver.readHistory()).length > 0) {
+        throw new ConfigurationError(
+          'The database already has a migration history; baseline is only for a database that has none.',
+        );
+      }
+      const state = await inspect(driver, { ...options, target: options.target, phase: undefined }, files);
+      for (const file of state.pending) await driver.record(file, 0, `baseline ${options.appliedBy}`);
+      return result(
+        state,
+        state.pending.map((m) => ({ version: m.version, description: m.description, executionMs: 0 })),
+        [],
+        state.history,
+      );
     }),
   );
 }

@@ -95,7 +95,7 @@ export class MySqlDriver implements MigrationDriver {
     await this.db.query('SELECT RELEASE_LOCK(?)', [this.lockName]);
   }
 
-  private async record(file: MigrationFile, executionMs: number, appliedBy: string, success: boolean): Promise<void> {
+  async record(file: MigrationFile, executionMs: number, appliedBy: string, success = true): Promise<void> {
     await this.db.query(
       `INSERT INTO ${HISTORY_TABLE} (${HISTORY_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)`,
       historyValues(file, executionMs, appliedBy, success),

@@ -117,7 +117,7 @@ export class PostgresDriver implements MigrationDriver {
     await this.client.query('SELECT pg_advisory_unlock(872374, $1::int)', [key]);
   }
 
-  private async record(file: MigrationFile, executionMs: number, appliedBy: string, success: boolean): Promise<void> {
+  async record(file: MigrationFile, executionMs: number, appliedBy: string, success = true): Promise<void> {
     await this.client.query(
       `INSERT INTO ${this.history} (${HISTORY_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
       historyValues(file, executionMs, appliedBy, success),

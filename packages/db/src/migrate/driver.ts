@@ -84,6 +84,8 @@ export interface MigrationDriver {
   /** Runs a migration and records it; see each engine for what a failure leaves. */
   apply(file: MigrationFile, statements: Statement[], appliedBy: string): Promise<number>;
   undo(file: MigrationFile, statements: Statement[], version: string): Promise<number>;
+  /** Records a migration as applied without running it (baseline). */
+  record(file: MigrationFile, executionMs: number, appliedBy: string): Promise<void>;
   updateChecksum(version: string, checksum: string, normalizedChecksum: string): Promise<void>;
   /** Removes the failed record of a version (repair). Returns how many rows went. */
   deleteFailed(version: string): Promise<number>;
