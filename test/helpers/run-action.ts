@@ -2,7 +2,6 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { expect } from '@jest/globals';
 import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
@@ -155,19 +154,4 @@ export function leakedSecrets(run: ActionRun, secrets: string[], extraFiles: str
   const places = [run.log, JSON.stringify(run.outputs), run.summary, JSON.stringify(run.annotations)];
   for (const file of extraFiles) places.push(readFileSync(file, 'utf8'));
   return secrets.filter((secret) => places.some((text) => text.includes(secret)));
-}
-
-/**
- * What every bad-input case must show: the step failed, its error names the input and shows a
- * valid example, and no secret reached any output.
- */
-export function expectInputError(run: ActionRun, input: string, pattern: RegExp, secrets: string[]): void {
-  const message =
-    run.annotations.find((annotation) => annotation.level === 'error' && annotation.properties.title === undefined)
-      ?.message ?? '';
-  expect(run.exitCode).toBe(1);
-  expect(message).toMatch(new RegExp(`^Input '${input}' `));
-  expect(message).toMatch(pattern);
-  expect(message).toContain('Example:');
-  expect(leakedSecrets(run, secrets)).toEqual([]);
 }

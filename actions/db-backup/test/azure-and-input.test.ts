@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgDatabase, dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { startAzurite, type RunningAzurite } from '../../../test/helpers/object-stores.ts';
-import { expectInputError, leakedSecrets } from '../../../test/helpers/run-action.ts';
+import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
+import { leakedSecrets } from '../../../test/helpers/run-action.ts';
 import { backupAction, errorOf, outputsOf, tempDir } from './helpers.ts';
 
 let azurite: RunningAzurite;

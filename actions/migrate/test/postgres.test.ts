@@ -1,6 +1,6 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
-import { expectInputError } from '../../../test/helpers/run-action.ts';
+import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
 import { errorOf, json, migrate, migrationsFolder, writeMigration } from './helpers.ts';
 
 const databases: string[] = [];

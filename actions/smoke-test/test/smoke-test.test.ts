@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestServer } from '../../../test/helpers/http-server.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
-import { expectInputError, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
+import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
+import { leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { selfSignedCertificate } from '../../../test/helpers/tls.ts';
 
 interface Report {
