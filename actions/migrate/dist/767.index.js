@@ -55,7 +55,7 @@ class PostgresDriver {
     async readHistory() {
         let rows;
         try {
-            ({ rows } = await this.client.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${this.history} ORDER BY installed_rank`));
+            ({ rows } = await this.client.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at::text AS applied_at, execution_ms, applied_by, success FROM ${this.history} ORDER BY installed_rank`));
         }
         catch (error) {
             if (error.code === '42P01')

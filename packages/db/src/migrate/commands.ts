@@ -7,6 +7,7 @@ import {
   parseVersion,
   planHash,
   readMigrations,
+  readMigrationsInterleaved,
   type MigrationSet,
   type MigrationFile,
   type Phase,
@@ -90,9 +91,14 @@ interface State {
  * comment or whitespace change is named as such and may be accepted); a failed migration blocks;
  * a pending version below the newest applied one is out of order and refused.
  */
-async function inspect(driver: MigrationDriver, options: MigrateOptions, files: MigrationSet): Promise<State> {
+async function inspect(
+  driver: MigrationDriver,
+  options: MigrateOptions,
+  files: MigrationSet,
+  prefetched?: Promise<HistoryRow[]>,
+): Promise<State> {
   const { versioned, undo } = files;
-  const historyRead = driver.readHistory();
+  const historyRead = prefetched ?? driver.readHistory();
   if (
     options.target !== undefined &&
     options.target !== '0' &&
@@ -191,24 +197,27 @@ function result(
 }
 
 /**
- * Starts connecting, then reads the folder while the connection is under way; a folder problem
- * wins over a connection problem. (Reading synchronously is fastest for many small files.)
+ * Starts connecting (and, for read-only commands, reading the history) while the folder is read;
+ * a folder problem wins over a connection problem.
  */
 async function withDriver<T>(
   options: MigrateOptions,
-  fn: (driver: MigrationDriver, files: MigrationSet) => Promise<T>,
+  fn: (driver: MigrationDriver, files: MigrationSet, history?: Promise<HistoryRow[]>) => Promise<T>,
+  prefetchHistory = false,
 ): Promise<T> {
   const opening = openDriver(options.connection, options);
+  const history = prefetchHistory ? opening.then((driver) => driver.readHistory()) : undefined;
+  history?.catch(() => undefined);
   let files: MigrationSet;
   try {
-    files = readMigrations(options.folder);
+    files = await readMigrationsInterleaved(options.folder);
   } catch (error) {
     void opening.then((driver) => driver.close()).catch(() => undefined);
     throw error;
   }
   const driver = await opening;
   try {
-    return await fn(driver, files);
+    return await fn(driver, files, history);
   } finally {
     await driver.close();
   }
@@ -229,10 +238,14 @@ async function withLock<T>(driver: MigrationDriver, options: MigrateOptions, fn:
 
 /** Lists pending migrations, validates and lints them; changes nothing. */
 export function plan(options: MigrateOptions): Promise<MigrateResult> {
-  return withDriver(options, async (driver, files) => {
-    const state = await inspect(driver, { ...options, acceptCosmeticChanges: true }, files);
-    return result(state, [], await lintAll(driver.engine, state.pending), state.history);
-  });
+  return withDriver(
+    options,
+    async (driver, files, history) => {
+      const state = await inspect(driver, { ...options, acceptCosmeticChanges: true }, files, history);
+      return result(state, [], await lintAll(driver.engine, state.pending), state.history);
+    },
+    true,
+  );
 }
 
 export function validate(options: MigrateOptions): Promise<MigrateResult> {

@@ -61,7 +61,7 @@ export class PostgresDriver implements MigrationDriver {
     let rows: Record<string, unknown>[];
     try {
       ({ rows } = await this.client.query(
-        `SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${this.history} ORDER BY installed_rank`,
+        `SELECT version, description, checksum, normalized_checksum, phase, applied_at::text AS applied_at, execution_ms, applied_by, success FROM ${this.history} ORDER BY installed_rank`,
       ));
     } catch (error) {
       if ((error as { code?: string }).code === '42P01') return []; // no history table yet

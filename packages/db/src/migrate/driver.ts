@@ -48,7 +48,8 @@ export function toHistoryRow(r: Record<string, unknown>): HistoryRow {
     checksum: String(r.checksum),
     normalizedChecksum: String(r.normalized_checksum),
     phase: (r.phase as Phase | null) ?? null,
-    appliedAt: new Date(r.applied_at as string).toISOString(),
+    // Text as the database wrote it (PostgreSQL sends it as text: parsing 2,000 dates is not free).
+    appliedAt: r.applied_at instanceof Date ? r.applied_at.toISOString() : String(r.applied_at),
     executionMs: Number(r.execution_ms),
     appliedBy: String(r.applied_by),
     success: Boolean(r.success),

@@ -79,6 +79,20 @@ export function readMigrations(folder: string, input = 'folder'): MigrationSet {
   return buildMigrations(folder, names, (name) => readFileSync(join(folder, name), 'utf8'), input);
 }
 
+/**
+ * The same, yielding to the event loop every few files, so a connection being opened meanwhile
+ * makes progress while the folder is read (synchronous reads stay the fastest for small files).
+ */
+export async function readMigrationsInterleaved(folder: string, input = 'folder'): Promise<MigrationSet> {
+  const names = listFolder(folder, input);
+  const contents: string[] = [];
+  for (const [index, name] of names.entries()) {
+    contents.push(readFileSync(join(folder, name), 'utf8'));
+    if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
+  }
+  return buildMigrations(folder, names, (_name, index) => contents[index]!, input);
+}
+
 function buildMigrations(
   folder: string,
   entries: string[],
