@@ -47,11 +47,12 @@ if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
 fi
 
 # The databases the later actions test against (started before the session on this kind of machine).
-if command -v pg_lsclusters >/dev/null 2>&1 && ! pg_lsclusters -h 2>/dev/null | grep -q online; then
+# Only when nothing answers on the loopback port already (a service container, say).
+if command -v pg_lsclusters >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 && ! pg_lsclusters -h 2>/dev/null | grep -q online; then
   log "starting PostgreSQL"
   "${sudo_cmd[@]}" pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start || true
 fi
-if command -v mariadbd >/dev/null 2>&1 && ! mariadb-admin ping >/dev/null 2>&1; then
+if command -v mariadbd >/dev/null 2>&1 && ! mariadb-admin -h 127.0.0.1 -u root ping >/dev/null 2>&1 && ! mariadb-admin ping >/dev/null 2>&1; then
   log "starting MariaDB"
   "${sudo_cmd[@]}" start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true
 fi

@@ -47,10 +47,7 @@ export async function uploadDump(options: {
   const stages: (Readable | Transform)[] = [options.source, endWhenFinished(options.finished), plain];
   const compress = compressor(options.compression, options.level);
   if (compress) stages.push(compress);
-  const compressed =
-    stages.length === 1
-      ? options.source
-      : (pipeline(stages as [Readable, ...Transform[]], fail) as unknown as Readable);
+  const compressed = pipeline(stages as [Readable, ...Transform[]], fail) as unknown as Readable;
   const encrypted = await encryptStream(compressed, options.encryption);
   pipeline(encrypted, stored, fail);
   try {
