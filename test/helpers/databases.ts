@@ -161,3 +161,27 @@ export async function startPasswordCluster(
     },
   };
 }
+
+/**
+ * Runs `work` while sampling the command lines of every process whose arguments mention `tool`,
+ * so a test can check what reached argv (where any local user can read it).
+ */
+export async function commandLinesDuring(tool: string, work: () => Promise<unknown>): Promise<string[]> {
+  const seen = new Set<string>();
+  let running = true;
+  const sampler = (async () => {
+    while (running) {
+      const result = spawnSync('ps', ['-eo', 'args'], { encoding: 'utf8' });
+      for (const line of result.stdout.split('\n'))
+        if (line.includes(tool) && !line.startsWith('ps ')) seen.add(line.trim());
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+  })();
+  try {
+    await work();
+  } finally {
+    running = false;
+    await sampler;
+  }
+  return [...seen];
+}

@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  commandLinesDuring,
   createMariaDatabase,
   createMariaUser,
   dropMariaDatabase,
@@ -96,6 +97,21 @@ describe('db-backup on MariaDB, S3 store', () => {
     }
   });
 
+  it('never puts the password on a command line: the dump tool reads a private option file', async () => {
+    await mariaQuery(
+      'CREATE TABLE IF NOT EXISTS bulk AS SELECT seq AS id, MD5(seq) AS v FROM seq_1_to_300000',
+      [],
+      source,
+    );
+    let run: Awaited<ReturnType<typeof backupAction>> | undefined;
+    const lines = await commandLinesDuring('-dump', async () => {
+      run = await backupAction({ ...connection(), ...s3Inputs(), recipients: keys.recipient, compression: 'none' });
+    });
+    expect(errorOf(run!)).toBe('');
+    expect(lines.some((line) => line.includes('--defaults-extra-file='))).toBe(true);
+    expect(lines.filter((line) => line.includes('p@ss'))).toEqual([]);
+  });
+
   it('takes the connection from a mysql:// URL with a percent-encoded password', async () => {
     const run = await backupAction({
       'database-url': `mysql://${user}:${encodeURIComponent(password)}@127.0.0.1:3306/${source}`,
@@ -148,6 +164,6 @@ describe('db-backup on MariaDB, S3 store', () => {
     }
     expect(objectsIn(s3.bucket)).toHaveLength(before);
     const listed = await backupAction({ ...connection(), ...s3Inputs(), command: 'list' });
-    expect(JSON.parse(listed.outputs.backups!)).toHaveLength(3);
+    expect(JSON.parse(listed.outputs.backups!)).toHaveLength(4);
   });
 });

@@ -3,6 +3,7 @@ import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import {
+  commandLinesDuring,
   createPgDatabase,
   dropPgDatabase,
   pgQuery,
@@ -318,6 +319,28 @@ describe('passwords against a server that checks them', () => {
       ).toEqual([]);
       expect(run.masks).toContain(password);
     }
+  });
+
+  it('never puts the password on a command line', async () => {
+    const server = { host: '127.0.0.1', port: cluster.port, user: cluster.user, password };
+    await pgQuery(
+      database,
+      'CREATE TABLE IF NOT EXISTS bulk AS SELECT g AS id, md5(g::text) AS v FROM generate_series(1, 300000) g',
+      [],
+      server,
+    );
+    let run: Awaited<ReturnType<typeof backupAction>> | undefined;
+    const lines = await commandLinesDuring('pg_dump', async () => {
+      run = await backupAction({
+        'database-url': `postgres://${cluster.user}:${encodeURIComponent(password)}@127.0.0.1:${cluster.port}/${database}`,
+        store: tempDir(),
+        recipients: keys.recipient,
+        compression: 'none',
+      });
+    });
+    expect(errorOf(run!)).toBe('');
+    expect(lines.some((line) => line.includes('--snapshot='))).toBe(true);
+    expect(lines.filter((line) => line.includes(password) || line.includes(encodeURIComponent(password)))).toEqual([]);
   });
 
   it('names the password input when the server asks for one and none was given', async () => {
