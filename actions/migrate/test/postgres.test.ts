@@ -235,6 +235,10 @@ describe('migrate on PostgreSQL', () => {
     writeMigration(folder, 'V1__base.sql', '-- a comment\nCREATE TABLE t   (id int PRIMARY KEY);\n');
     const cosmetic = await migrate({ command: 'validate', folder, 'database-url': url() });
     expect(errorOf(cosmetic)).toMatch(/V1__base\.sql was edited after it was applied, in comments or whitespace only/);
+    const checksum = async () =>
+      (await pgQuery(database, "SELECT checksum FROM deploy_suite_schema_history WHERE version = '1'")).rows[0]
+        .checksum as string;
+    const before = await checksum();
     const accepted = await migrate({
       command: 'validate',
       folder,
@@ -242,6 +246,19 @@ describe('migrate on PostgreSQL', () => {
       'accept-cosmetic-changes': 'true',
     });
     expect(errorOf(accepted)).toBe('');
+    const planned = await migrate({ command: 'plan', folder, 'database-url': url() });
+    expect(errorOf(planned)).toBe('');
+    expect(await checksum()).toBe(before); // validate and plan change nothing
+    const applied = await migrate({
+      command: 'apply',
+      folder,
+      'database-url': url(),
+      'accept-cosmetic-changes': 'true',
+    });
+    expect(errorOf(applied)).toBe('');
+    expect(await checksum()).not.toBe(before); // apply records the accepted edit, so it stops warning
+    expect(errorOf(await migrate({ command: 'validate', folder, 'database-url': url() }))).toBe('');
+    writeMigration(folder, 'V3__later.sql', 'CREATE TABLE later_one (id int);');
 
     writeMigration(folder, 'V1__base.sql', 'CREATE TABLE t (id bigint PRIMARY KEY);\n');
     for (const command of ['validate', 'apply']) {
@@ -251,7 +268,7 @@ describe('migrate on PostgreSQL', () => {
         /V1__base\.sql was changed after it was applied .* Applied migrations are immutable/,
       );
     }
-    expect(await tableExists('next_one')).toBe(false);
+    expect(await tableExists('later_one')).toBe(false);
   });
 
   it('undoes down to a target version with U files', async () => {

@@ -40,7 +40,7 @@ export function readSettings(inputs: Inputs): Settings {
   const soakIntervalMs = inputs.duration('soak-interval', '10s', { minMs: 1 });
   const soakPassRatio = inputs.number('soak-pass-ratio', 1, { min: 0, max: 1 });
   const windowText = inputs.string('window', '5m');
-  inputs.duration('window', '5m', { minMs: 1000 });
+  inputs.duration('window', '5m', { minMs: 1000 }); // validated here; PromQL takes it as text
   if (!/^(\d+[smhdwy])+$/.test(windowText)) {
     throw new InputError(
       'window',

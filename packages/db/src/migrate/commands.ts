@@ -84,6 +84,8 @@ interface State {
   history: HistoryRow[];
   pending: MigrationFile[];
   notes: string[];
+  /** Applied files edited in comments or whitespace only, accepted: apply records their new checksums. */
+  cosmetic: MigrationFile[];
 }
 
 /**
@@ -112,6 +114,7 @@ async function inspect(
   }
   const history = await historyRead;
   const notes: string[] = [];
+  const cosmetic: MigrationFile[] = [];
   const failed = history.filter((row) => !row.success);
   if (failed.length > 0) {
     const row = failed[0]!;
@@ -135,7 +138,7 @@ async function inspect(
         );
       }
       notes.push(`${file.fileName}: comment or whitespace change accepted.`);
-      await driver.updateChecksum(row.version, file.checksum, file.normalizedChecksum).catch(() => undefined);
+      cosmetic.push(file);
       continue;
     }
     throw new ConfigurationError(
@@ -161,7 +164,7 @@ async function inspect(
     const firstOther = pending.findIndex((m) => m.phase !== options.phase);
     pending = firstOther < 0 ? pending : pending.slice(0, firstOther);
   }
-  return { versioned, undo, history, pending, notes };
+  return { versioned, undo, history, pending, notes, cosmetic };
 }
 
 async function lintAll(engine: Engine, files: MigrationFile[]): Promise<LintFinding[]> {
@@ -274,6 +277,9 @@ export function apply(options: MigrateOptions): Promise<MigrateResult> {
           `The pending migrations changed since the plan was approved (expected plan hash ${options.expectedPlanHash.slice(0, 12)}…, now ${hash.slice(0, 12)}…). Plan and approve again.`,
         );
       }
+      // Under the lock, and only here: plan and validate change nothing.
+      for (const file of state.cosmetic)
+        await driver.updateChecksum(file.version, file.checksum, file.normalizedChecksum);
       const applied: Applied[] = [];
       for (const file of state.pending) {
         options.log?.(`Applying ${file.fileName}`);
