@@ -42,7 +42,7 @@ export function parseVersion(text: string): number[] | undefined {
   return text.split(/[._]/).map(Number);
 }
 
-const sha256 = (text: string): string => createHash('sha256').update(text).digest('hex');
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 /** Comments removed and whitespace collapsed, for telling cosmetic edits from real ones. */
 export function normalizeSql(sql: string): string {
@@ -76,7 +76,7 @@ function listFolder(folder: string, input: string): string[] {
  */
 export function readMigrations(folder: string, input = 'folder'): MigrationSet {
   const names = listFolder(folder, input);
-  return buildMigrations(folder, names, (name) => readFileSync(join(folder, name), 'utf8'), input);
+  return buildMigrations(folder, names, (name) => readFileSync(join(folder, name)), input);
 }
 
 /**
@@ -85,9 +85,9 @@ export function readMigrations(folder: string, input = 'folder'): MigrationSet {
  */
 export async function readMigrationsInterleaved(folder: string, input = 'folder'): Promise<MigrationSet> {
   const names = listFolder(folder, input);
-  const contents: string[] = [];
+  const contents: Buffer[] = [];
   for (const [index, name] of names.entries()) {
-    contents.push(readFileSync(join(folder, name), 'utf8'));
+    contents.push(readFileSync(join(folder, name)));
     if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
   }
   return buildMigrations(folder, names, (_name, index) => contents[index]!, input);
@@ -96,7 +96,7 @@ export async function readMigrationsInterleaved(folder: string, input = 'folder'
 function buildMigrations(
   folder: string,
   entries: string[],
-  contentOf: (name: string, index: number) => string,
+  contentOf: (name: string, index: number) => Buffer,
   input: string,
 ): MigrationSet {
   const versioned: MigrationFile[] = [];
@@ -124,7 +124,9 @@ function buildMigrations(
     }
     seen.set(key, fileName);
     const path = join(folder, fileName);
-    const sql = contentOf(fileName, index);
+    // The checksum is over the file's bytes, hashed as read (no decode and re-encode).
+    const bytes = contentOf(fileName, index);
+    const sql = bytes.toString('utf8');
     const directives = readDirectives(sql, fileName, input);
     let normalized: string | undefined;
     const file: MigrationFile = {
@@ -135,7 +137,7 @@ function buildMigrations(
       fileName,
       path,
       sql,
-      checksum: sha256(sql),
+      checksum: sha256(bytes),
       // Only needed when a checksum differs or a migration is recorded: computed on first use.
       get normalizedChecksum() {
         normalized ??= sha256(normalizeSql(sql));
