@@ -9,8 +9,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   PostgresDriver: () => (/* binding */ PostgresDriver)
 /* harmony export */ });
-/* harmony import */ var pg__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2293);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
+/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(741);
+/* harmony import */ var _pg_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(760);
 /* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5291);
 
 
@@ -24,33 +24,20 @@ class PostgresDriver {
         this.schema = schema;
     }
     static async open(connection, options) {
-        const client = new pg__WEBPACK_IMPORTED_MODULE_0__/* ["default"].Client */ .Ay.Client({
-            host: connection.host,
-            port: connection.port,
-            user: connection.user,
-            password: connection.password ?? '',
+        // A migration waits seconds, not hours, behind a long transaction.
+        const client = await (0,_pg_client_js__WEBPACK_IMPORTED_MODULE_1__/* .connectPostgres */ .M)(connection, {
             database: connection.database,
-            application_name: 'deploy-suite migrate',
-            connectionTimeoutMillis: 15_000,
-            // A migration waits seconds, not hours, behind a long transaction (set at connect: no extra round trip).
-            lock_timeout: options.lockTimeoutMs ?? 10_000,
-            statement_timeout: options.statementTimeoutMs ?? 0,
+            applicationName: 'deploy-suite migrate',
+            lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+            statementTimeoutMs: options.statementTimeoutMs ?? 0,
         });
-        client.on('error', () => undefined);
-        try {
-            await client.connect();
-        }
-        catch (error) {
-            void client.end().catch(() => undefined);
-            throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_1__/* .connectionFailure */ .Dx)(connection, connection.database, error);
-        }
         return new PostgresDriver(client, options.schema ?? 'public');
     }
     get history() {
-        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ}`;
+        return `${(0,_pg_client_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v)(this.schema)}.${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ}`;
     }
     get lockInfo() {
-        return `"${this.schema.replace(/"/g, '""')}".${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt}`;
+        return `${(0,_pg_client_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v)(this.schema)}.${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LOCK_TABLE */ .Pt}`;
     }
     async readHistory() {
         let rows;
@@ -65,7 +52,7 @@ class PostgresDriver {
         return rows.map((r) => (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .toHistoryRow */ .Yn)(r));
     }
     async ensureHistory() {
-        await this.client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema.replace(/"/g, '""')}"`);
+        await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${(0,_pg_client_js__WEBPACK_IMPORTED_MODULE_1__/* .quoteIdent */ .v)(this.schema)}`);
         await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.history} (installed_rank serial PRIMARY KEY, version text NOT NULL, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL)`);
         await this.client.query(`CREATE TABLE IF NOT EXISTS ${this.lockInfo} (id int PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`);
     }
@@ -88,7 +75,7 @@ class PostgresDriver {
                 const who = info.rows[0]?.holder ?? 'another session';
                 throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
             }
-            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
+            await _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .systemClock */ .ml.sleep(Math.min(500, Math.max(50, deadline - Date.now())));
         }
     }
     async recordHolder(holder) {
@@ -130,10 +117,10 @@ class PostgresDriver {
             const where = current ? ` (statement at line ${current.line})` : '';
             if (file.transaction) {
                 await this.client.query('ROLLBACK').catch(() => undefined);
-                throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. It was rolled back: schema and history are as they were.`);
+                throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed${where}: ${(0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}. It was rolled back: schema and history are as they were.`);
             }
             await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} (no-transaction) failed${where}: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} (no-transaction) failed${where}: ${(0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`);
         }
     }
     async undo(file, statements, version) {
@@ -148,7 +135,7 @@ class PostgresDriver {
         }
         catch (error) {
             await this.client.query('ROLLBACK').catch(() => undefined);
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. It was rolled back.`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}. It was rolled back.`);
         }
     }
     async updateChecksum(version, checksum, normalizedChecksum) {

@@ -9,8 +9,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   MySqlDriver: () => (/* binding */ MySqlDriver)
 /* harmony export */ });
-/* harmony import */ var mysql2_promise__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(171);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
+/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(741);
+/* harmony import */ var _mysql_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2761);
 /* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5291);
 
 
@@ -24,27 +24,19 @@ class MySqlDriver {
         this.database = database;
     }
     static async open(connection) {
-        try {
-            const db = await mysql2_promise__WEBPACK_IMPORTED_MODULE_0__.createConnection({
-                host: connection.host,
-                port: connection.port,
-                user: connection.user,
-                password: connection.password,
-                database: connection.database,
-                connectTimeout: 15_000,
-            });
-            db.on('error', () => undefined);
-            return new MySqlDriver(db, connection.database);
-        }
-        catch (error) {
-            throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_1__/* .connectionFailure */ .Dx)(connection, connection.database, error);
-        }
+        return new MySqlDriver(await (0,_mysql_client_js__WEBPACK_IMPORTED_MODULE_1__/* .connectMySql */ .F)(connection, connection.database), connection.database);
     }
     async readHistory() {
-        const [tables] = await this.db.query('SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?', [_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ]);
-        if (tables.length === 0)
-            return [];
-        const [rows] = await this.db.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} ORDER BY installed_rank`);
+        // One query, as on PostgreSQL: a missing table means no history yet.
+        let rows;
+        try {
+            [rows] = await this.db.query(`SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} ORDER BY installed_rank`);
+        }
+        catch (error) {
+            if (error.code === 'ER_NO_SUCH_TABLE')
+                return [];
+            throw error;
+        }
         return rows.map((r) => (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .toHistoryRow */ .Yn)(r));
     }
     async ensureHistory() {
@@ -67,7 +59,7 @@ class MySqlDriver {
                 const who = info[0]?.holder ?? 'another session';
                 throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .LockTimeoutError */ .XB(`Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`);
             }
-            await (0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .sleep */ .yy)(Math.min(500, Math.max(50, deadline - Date.now())));
+            await _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .systemClock */ .ml.sleep(Math.min(500, Math.max(50, deadline - Date.now())));
         }
     }
     async recordHolder(holder) {
@@ -91,7 +83,7 @@ class MySqlDriver {
         }
         catch (error) {
             await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${(0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`);
         }
         const elapsed = Math.round(performance.now() - started);
         await this.record(file, elapsed, appliedBy, true);
@@ -104,7 +96,7 @@ class MySqlDriver {
                 await this.db.query(statement.sql);
         }
         catch (error) {
-            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .errorText */ .kc)(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`);
+            throw new _driver_js__WEBPACK_IMPORTED_MODULE_2__/* .MigrationFailedError */ .Yv(`${file.fileName} failed: ${(0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__/* .errorMessage */ .gJ)(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`);
         }
         await this.db.query(`DELETE FROM ${_driver_js__WEBPACK_IMPORTED_MODULE_2__/* .HISTORY_TABLE */ .GQ} WHERE version = ?`, [version]);
         return Math.round(performance.now() - started);
@@ -124,6 +116,43 @@ class MySqlDriver {
     async close() {
         await this.db.end().catch(() => undefined);
     }
+}
+
+
+/***/ }),
+
+/***/ 2761:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ quoteMySqlIdent),
+/* harmony export */   F: () => (/* binding */ connectMySql)
+/* harmony export */ });
+/* harmony import */ var mysql2_promise__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(171);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
+
+
+const quoteMySqlIdent = (name) => `\`${name.replace(/`/g, '``')}\``;
+/** One session to MySQL/MariaDB, for the backup engine and the migration driver alike. */
+async function connectMySql(connection, database) {
+    let db;
+    try {
+        db = await mysql2_promise__WEBPACK_IMPORTED_MODULE_0__.createConnection({
+            host: connection.host,
+            port: connection.port,
+            user: connection.user,
+            password: connection.password,
+            ...(database === undefined ? {} : { database }),
+            connectTimeout: 15_000,
+            multipleStatements: false,
+        });
+    }
+    catch (error) {
+        throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_1__/* .connectionFailure */ .Dx)(connection, database, error);
+    }
+    // A killed connection also emits 'error'; the pending query rejects with it anyway.
+    db.on('error', () => undefined);
+    return db;
 }
 
 

@@ -2,6 +2,43 @@ export const id = 961;
 export const ids = [961];
 export const modules = {
 
+/***/ 2761:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   B: () => (/* binding */ quoteMySqlIdent),
+/* harmony export */   F: () => (/* binding */ connectMySql)
+/* harmony export */ });
+/* harmony import */ var mysql2_promise__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(171);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
+
+
+const quoteMySqlIdent = (name) => `\`${name.replace(/`/g, '``')}\``;
+/** One session to MySQL/MariaDB, for the backup engine and the migration driver alike. */
+async function connectMySql(connection, database) {
+    let db;
+    try {
+        db = await mysql2_promise__WEBPACK_IMPORTED_MODULE_0__.createConnection({
+            host: connection.host,
+            port: connection.port,
+            user: connection.user,
+            password: connection.password,
+            ...(database === undefined ? {} : { database }),
+            connectTimeout: 15_000,
+            multipleStatements: false,
+        });
+    }
+    catch (error) {
+        throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_1__/* .connectionFailure */ .Dx)(connection, database, error);
+    }
+    // A killed connection also emits 'error'; the pending query rejects with it anyway.
+    db.on('error', () => undefined);
+    return db;
+}
+
+
+/***/ }),
+
 /***/ 2961:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
@@ -15,10 +52,9 @@ export const modules = {
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(4379);
 /* harmony import */ var node_path__WEBPACK_IMPORTED_MODULE_2___default = /*#__PURE__*/__webpack_require__.n(node_path__WEBPACK_IMPORTED_MODULE_2__);
 /* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_3__ = __webpack_require__(741);
-/* harmony import */ var mysql2_promise__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(171);
-/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(1767);
-/* harmony import */ var _engine_js__WEBPACK_IMPORTED_MODULE_7__ = __webpack_require__(1041);
-/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(6151);
+/* harmony import */ var _mysql_client_js__WEBPACK_IMPORTED_MODULE_4__ = __webpack_require__(2761);
+/* harmony import */ var _engine_js__WEBPACK_IMPORTED_MODULE_6__ = __webpack_require__(1041);
+/* harmony import */ var _process_js__WEBPACK_IMPORTED_MODULE_5__ = __webpack_require__(6151);
 
 
 
@@ -26,8 +62,6 @@ export const modules = {
 
 
 
-
-const quoteIdent = (name) => `\`${name.replace(/`/g, '``')}\``;
 /** Option-file value in double quotes; backslash escapes are interpreted by the client. */
 function optionValue(value) {
     return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
@@ -57,21 +91,7 @@ class MySqlEngine {
         this.connection = connection;
     }
     async withConnection(database, fn) {
-        let db;
-        try {
-            db = await mysql2_promise__WEBPACK_IMPORTED_MODULE_4__.createConnection({
-                host: this.connection.host,
-                port: this.connection.port,
-                user: this.connection.user,
-                password: this.connection.password,
-                ...(database === undefined ? {} : { database }),
-                connectTimeout: 15_000,
-                multipleStatements: false,
-            });
-        }
-        catch (error) {
-            throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_5__/* .connectionFailure */ .Dx)(this.connection, database, error);
-        }
+        const db = await (0,_mysql_client_js__WEBPACK_IMPORTED_MODULE_4__/* .connectMySql */ .F)(this.connection, database);
         try {
             return await fn(db);
         }
@@ -98,7 +118,7 @@ class MySqlEngine {
                 ? ['mariadb', 'mysql']
                 : ['mysql', 'mariadb'];
         for (const name of names) {
-            const { code, stdout } = await (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .runTool */ .qI)(name, ['--version'], { PATH: process.env.PATH });
+            const { code, stdout } = await (0,_process_js__WEBPACK_IMPORTED_MODULE_5__/* .runTool */ .qI)(name, ['--version'], { PATH: process.env.PATH });
             if (code === 0)
                 return { path: name, version: stdout.trim() };
         }
@@ -111,7 +131,7 @@ class MySqlEngine {
         const rowCounts = this.rowCounts(this.connection.database);
         await rowCounts.catch(() => undefined);
         const defaults = writeDefaultsFile(this.connection);
-        const spawned = (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .spawnTool */ .My)(tool.path, [
+        const spawned = (0,_process_js__WEBPACK_IMPORTED_MODULE_5__/* .spawnTool */ .My)(tool.path, [
             `--defaults-extra-file=${defaults.path}`,
             '--single-transaction',
             '--routines',
@@ -126,7 +146,7 @@ class MySqlEngine {
         const finished = spawned.exited.then((code) => {
             defaults.remove();
             if (code !== 0)
-                throw new _engine_js__WEBPACK_IMPORTED_MODULE_7__/* .DumpFailedError */ ._(`${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+                throw new _engine_js__WEBPACK_IMPORTED_MODULE_6__/* .DumpFailedError */ ._(`${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
         });
         return {
             stream: spawned.child.stdout,
@@ -142,7 +162,7 @@ class MySqlEngine {
         const tool = await this.findTool('client');
         const defaults = writeDefaultsFile(this.connection);
         // The client stops at the first error (no --force).
-        const spawned = (0,_process_js__WEBPACK_IMPORTED_MODULE_6__/* .spawnTool */ .My)(tool.path, [`--defaults-extra-file=${defaults.path}`, '--binary-mode', '--database', database], {
+        const spawned = (0,_process_js__WEBPACK_IMPORTED_MODULE_5__/* .spawnTool */ .My)(tool.path, [`--defaults-extra-file=${defaults.path}`, '--binary-mode', '--database', database], {
             env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
             stdin: 'pipe',
         });
@@ -153,7 +173,7 @@ class MySqlEngine {
         const code = await spawned.exited;
         defaults.remove();
         if (code !== 0)
-            throw new _engine_js__WEBPACK_IMPORTED_MODULE_7__/* .RestoreFailedError */ .U(`${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+            throw new _engine_js__WEBPACK_IMPORTED_MODULE_6__/* .RestoreFailedError */ .U(`${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
         return tool;
     }
     rowCounts(database) {
@@ -161,7 +181,7 @@ class MySqlEngine {
             const [tables] = await db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1", [database]);
             const counts = {};
             for (const table of tables) {
-                const [rows] = await db.query(`SELECT COUNT(*) AS n FROM ${quoteIdent(String(table.name))}`);
+                const [rows] = await db.query(`SELECT COUNT(*) AS n FROM ${(0,_mysql_client_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteMySqlIdent */ .B)(String(table.name))}`);
                 counts[String(table.name)] = Number(rows[0].n);
             }
             return counts;
@@ -180,10 +200,10 @@ class MySqlEngine {
         });
     }
     async createDatabase(database) {
-        await this.withConnection(undefined, (db) => db.query(`CREATE DATABASE ${quoteIdent(database)} CHARACTER SET utf8mb4`));
+        await this.withConnection(undefined, (db) => db.query(`CREATE DATABASE ${(0,_mysql_client_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteMySqlIdent */ .B)(database)} CHARACTER SET utf8mb4`));
     }
     async dropDatabase(database) {
-        await this.withConnection(undefined, (db) => db.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)}`));
+        await this.withConnection(undefined, (db) => db.query(`DROP DATABASE IF EXISTS ${(0,_mysql_client_js__WEBPACK_IMPORTED_MODULE_4__/* .quoteMySqlIdent */ .B)(database)}`));
     }
 }
 

@@ -1,4 +1,4 @@
-import { ConfigurationError, InputError, registerSecret } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, InputError, registerSecret } from '@deploy-suite/kit';
 
 export type Engine = 'postgres' | 'mysql';
 
@@ -100,7 +100,7 @@ export function connectionFailure(
   database: string | undefined,
   error: unknown,
 ): InputError | ConfigurationError {
-  const message = error instanceof Error ? error.message : String(error);
+  const message = errorMessage(error);
   const name = connection.engine === 'postgres' ? 'PostgreSQL' : 'MySQL';
   return (
     missingPasswordError(connection, message) ??

@@ -3,12 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigurationError } from '@deploy-suite/kit';
-import mysql from 'mysql2/promise';
-import { connectionFailure, type Connection } from './connection.ts';
+import type mysql from 'mysql2/promise';
+import type { Connection } from './connection.ts';
+import { connectMySql, quoteMySqlIdent } from './mysql-client.ts';
 import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
 import { runTool, spawnTool } from './process.ts';
-
-const quoteIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
 /** Option-file value in double quotes; backslash escapes are interpreted by the client. */
 function optionValue(value: string): string {
@@ -42,20 +41,7 @@ export class MySqlEngine implements DatabaseEngine {
   }
 
   private async withConnection<T>(database: string | undefined, fn: (db: mysql.Connection) => Promise<T>): Promise<T> {
-    let db: mysql.Connection;
-    try {
-      db = await mysql.createConnection({
-        host: this.connection.host,
-        port: this.connection.port,
-        user: this.connection.user,
-        password: this.connection.password,
-        ...(database === undefined ? {} : { database }),
-        connectTimeout: 15_000,
-        multipleStatements: false,
-      });
-    } catch (error) {
-      throw connectionFailure(this.connection, database, error);
-    }
+    const db = await connectMySql(this.connection, database);
     try {
       return await fn(db);
     } finally {
@@ -166,7 +152,7 @@ export class MySqlEngine implements DatabaseEngine {
       const counts: Record<string, number> = {};
       for (const table of tables) {
         const [rows] = await db.query<mysql.RowDataPacket[]>(
-          `SELECT COUNT(*) AS n FROM ${quoteIdent(String(table.name))}`,
+          `SELECT COUNT(*) AS n FROM ${quoteMySqlIdent(String(table.name))}`,
         );
         counts[String(table.name)] = Number(rows[0]!.n);
       }
@@ -196,11 +182,11 @@ export class MySqlEngine implements DatabaseEngine {
 
   async createDatabase(database: string): Promise<void> {
     await this.withConnection(undefined, (db) =>
-      db.query(`CREATE DATABASE ${quoteIdent(database)} CHARACTER SET utf8mb4`),
+      db.query(`CREATE DATABASE ${quoteMySqlIdent(database)} CHARACTER SET utf8mb4`),
     );
   }
 
   async dropDatabase(database: string): Promise<void> {
-    await this.withConnection(undefined, (db) => db.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)}`));
+    await this.withConnection(undefined, (db) => db.query(`DROP DATABASE IF EXISTS ${quoteMySqlIdent(database)}`));
   }
 }

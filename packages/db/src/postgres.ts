@@ -6,7 +6,8 @@ import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
 import { ConfigurationError } from '@deploy-suite/kit';
 import pg from 'pg';
-import { connectionFailure, type Connection } from './connection.ts';
+import type { Connection } from './connection.ts';
+import { connectPostgres, quoteIdent } from './pg-client.ts';
 import {
   DumpFailedError,
   RestoreFailedError,
@@ -36,8 +37,6 @@ function toolEnvironment(connection: Connection, database: string): NodeJS.Proce
   };
 }
 
-const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
-
 /** Major version of a tool from "pg_dump (PostgreSQL) 15.19 (Debian …)". */
 export function toolMajor(versionText: string): number {
   const match = /\(PostgreSQL\)\s+(\d+)/.exec(versionText);
@@ -54,27 +53,8 @@ export class PostgresEngine implements DatabaseEngine {
     this.binDir = options.binDir;
   }
 
-  async client(database = this.connection.database): Promise<pg.Client> {
-    const client = new pg.Client({
-      host: this.connection.host,
-      port: this.connection.port,
-      user: this.connection.user,
-      // An empty string, not undefined: pg hangs on a SCRAM challenge when it has no password at all.
-      password: this.connection.password ?? '',
-      database,
-      application_name: APPLICATION_NAME,
-      connectionTimeoutMillis: 15_000,
-    });
-    // A terminated backend also emits 'error' on the client; the pending query rejects with it anyway.
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (error) {
-      // A failed handshake can leave the socket open and the process alive; close it.
-      void client.end().catch(() => undefined);
-      throw connectionFailure(this.connection, database, error);
-    }
-    return client;
+  client(database = this.connection.database): Promise<pg.Client> {
+    return connectPostgres(this.connection, { database, applicationName: APPLICATION_NAME });
   }
 
   private async withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {

@@ -1,9 +1,10 @@
-import mysql from 'mysql2/promise';
-import { connectionFailure, type Connection } from '../connection.ts';
+import type mysql from 'mysql2/promise';
+import { errorMessage, systemClock } from '@deploy-suite/kit';
+import type { Connection } from '../connection.ts';
+import { connectMySql } from '../mysql-client.ts';
 import type { MigrationFile } from './files.ts';
 import type { Statement } from './split.ts';
 import {
-  errorText,
   HISTORY_COLUMNS,
   HISTORY_TABLE,
   historyValues,
@@ -11,7 +12,6 @@ import {
   LOCK_TABLE,
   LockTimeoutError,
   MigrationFailedError,
-  sleep,
   type HistoryRow,
   type MigrationDriver,
 } from './driver.ts';
@@ -26,31 +26,20 @@ export class MySqlDriver implements MigrationDriver {
   }
 
   static async open(connection: Connection): Promise<MySqlDriver> {
-    try {
-      const db = await mysql.createConnection({
-        host: connection.host,
-        port: connection.port,
-        user: connection.user,
-        password: connection.password,
-        database: connection.database,
-        connectTimeout: 15_000,
-      });
-      db.on('error', () => undefined);
-      return new MySqlDriver(db, connection.database);
-    } catch (error) {
-      throw connectionFailure(connection, connection.database, error);
-    }
+    return new MySqlDriver(await connectMySql(connection, connection.database), connection.database);
   }
 
   async readHistory(): Promise<HistoryRow[]> {
-    const [tables] = await this.db.query<mysql.RowDataPacket[]>(
-      'SELECT 1 FROM information_schema.tables WHERE table_schema = DATABASE() AND table_name = ?',
-      [HISTORY_TABLE],
-    );
-    if (tables.length === 0) return [];
-    const [rows] = await this.db.query<mysql.RowDataPacket[]>(
-      `SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${HISTORY_TABLE} ORDER BY installed_rank`,
-    );
+    // One query, as on PostgreSQL: a missing table means no history yet.
+    let rows: mysql.RowDataPacket[];
+    try {
+      [rows] = await this.db.query<mysql.RowDataPacket[]>(
+        `SELECT version, description, checksum, normalized_checksum, phase, applied_at, execution_ms, applied_by, success FROM ${HISTORY_TABLE} ORDER BY installed_rank`,
+      );
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ER_NO_SUCH_TABLE') return [];
+      throw error;
+    }
     return rows.map((r) => toHistoryRow(r));
   }
 
@@ -81,7 +70,7 @@ export class MySqlDriver implements MigrationDriver {
           `Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`,
         );
       }
-      await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
+      await systemClock.sleep(Math.min(500, Math.max(50, deadline - Date.now())));
     }
   }
 
@@ -111,7 +100,7 @@ export class MySqlDriver implements MigrationDriver {
     } catch (error) {
       await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
       throw new MigrationFailedError(
-        `${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${errorText(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`,
+        `${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${errorMessage(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`,
       );
     }
     const elapsed = Math.round(performance.now() - started);
@@ -125,7 +114,7 @@ export class MySqlDriver implements MigrationDriver {
       for (const statement of statements) await this.db.query(statement.sql);
     } catch (error) {
       throw new MigrationFailedError(
-        `${file.fileName} failed: ${errorText(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`,
+        `${file.fileName} failed: ${errorMessage(error)}. Statements before it stay applied (MySQL cannot roll back DDL).`,
       );
     }
     await this.db.query(`DELETE FROM ${HISTORY_TABLE} WHERE version = ?`, [version]);

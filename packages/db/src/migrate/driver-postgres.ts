@@ -1,9 +1,10 @@
-import pg from 'pg';
-import { connectionFailure, type Connection } from '../connection.ts';
+import type pg from 'pg';
+import { errorMessage, systemClock } from '@deploy-suite/kit';
+import type { Connection } from '../connection.ts';
+import { connectPostgres, quoteIdent } from '../pg-client.ts';
 import type { MigrationFile } from './files.ts';
 import type { Statement } from './split.ts';
 import {
-  errorText,
   HISTORY_COLUMNS,
   HISTORY_TABLE,
   historyValues,
@@ -11,7 +12,6 @@ import {
   LOCK_TABLE,
   LockTimeoutError,
   MigrationFailedError,
-  sleep,
   type DriverOptions,
   type HistoryRow,
   type MigrationDriver,
@@ -27,34 +27,22 @@ export class PostgresDriver implements MigrationDriver {
   }
 
   static async open(connection: Connection, options: DriverOptions): Promise<PostgresDriver> {
-    const client = new pg.Client({
-      host: connection.host,
-      port: connection.port,
-      user: connection.user,
-      password: connection.password ?? '',
+    // A migration waits seconds, not hours, behind a long transaction.
+    const client = await connectPostgres(connection, {
       database: connection.database,
-      application_name: 'deploy-suite migrate',
-      connectionTimeoutMillis: 15_000,
-      // A migration waits seconds, not hours, behind a long transaction (set at connect: no extra round trip).
-      lock_timeout: options.lockTimeoutMs ?? 10_000,
-      statement_timeout: options.statementTimeoutMs ?? 0,
+      applicationName: 'deploy-suite migrate',
+      lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
+      statementTimeoutMs: options.statementTimeoutMs ?? 0,
     });
-    client.on('error', () => undefined);
-    try {
-      await client.connect();
-    } catch (error) {
-      void client.end().catch(() => undefined);
-      throw connectionFailure(connection, connection.database, error);
-    }
     return new PostgresDriver(client, options.schema ?? 'public');
   }
 
   private get history(): string {
-    return `"${this.schema.replace(/"/g, '""')}".${HISTORY_TABLE}`;
+    return `${quoteIdent(this.schema)}.${HISTORY_TABLE}`;
   }
 
   private get lockInfo(): string {
-    return `"${this.schema.replace(/"/g, '""')}".${LOCK_TABLE}`;
+    return `${quoteIdent(this.schema)}.${LOCK_TABLE}`;
   }
 
   async readHistory(): Promise<HistoryRow[]> {
@@ -71,7 +59,7 @@ export class PostgresDriver implements MigrationDriver {
   }
 
   async ensureHistory(): Promise<void> {
-    await this.client.query(`CREATE SCHEMA IF NOT EXISTS "${this.schema.replace(/"/g, '""')}"`);
+    await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
     await this.client.query(
       `CREATE TABLE IF NOT EXISTS ${this.history} (installed_rank serial PRIMARY KEY, version text NOT NULL, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL)`,
     );
@@ -101,7 +89,7 @@ export class PostgresDriver implements MigrationDriver {
           `Timed out after ${Math.round(waitMs / 1000)} s waiting for the migration lock held by ${who}. Raise lock-wait-timeout or wait for that run to finish.`,
         );
       }
-      await sleep(Math.min(500, Math.max(50, deadline - Date.now())));
+      await systemClock.sleep(Math.min(500, Math.max(50, deadline - Date.now())));
     }
   }
 
@@ -156,12 +144,12 @@ export class PostgresDriver implements MigrationDriver {
       if (file.transaction) {
         await this.client.query('ROLLBACK').catch(() => undefined);
         throw new MigrationFailedError(
-          `${file.fileName} failed${where}: ${errorText(error)}. It was rolled back: schema and history are as they were.`,
+          `${file.fileName} failed${where}: ${errorMessage(error)}. It was rolled back: schema and history are as they were.`,
         );
       }
       await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
       throw new MigrationFailedError(
-        `${file.fileName} (no-transaction) failed${where}: ${errorText(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`,
+        `${file.fileName} (no-transaction) failed${where}: ${errorMessage(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`,
       );
     }
   }
@@ -176,7 +164,7 @@ export class PostgresDriver implements MigrationDriver {
       return Math.round(performance.now() - started);
     } catch (error) {
       await this.client.query('ROLLBACK').catch(() => undefined);
-      throw new MigrationFailedError(`${file.fileName} failed: ${errorText(error)}. It was rolled back.`);
+      throw new MigrationFailedError(`${file.fileName} failed: ${errorMessage(error)}. It was rolled back.`);
     }
   }
 

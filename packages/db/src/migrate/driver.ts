@@ -95,9 +95,6 @@ export interface MigrationDriver {
   close(): Promise<void>;
 }
 
-export const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-export const errorText = (error: unknown): string => (error instanceof Error ? error.message : String(error));
-
 /** Opens one session for a command; each engine's driver loads only when used. */
 export async function openDriver(connection: Connection, options: DriverOptions = {}): Promise<MigrationDriver> {
   if (connection.engine === 'postgres')

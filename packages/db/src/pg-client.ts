@@ -1,0 +1,37 @@
+import pg from 'pg';
+import { connectionFailure, type Connection } from './connection.ts';
+
+export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
+
+/**
+ * One session to PostgreSQL, for the backup engine and the migration driver alike. A failed
+ * connection names the missing password or the remote and the reason.
+ */
+export async function connectPostgres(
+  connection: Connection,
+  options: { database: string; applicationName: string; lockTimeoutMs?: number; statementTimeoutMs?: number },
+): Promise<pg.Client> {
+  const client = new pg.Client({
+    host: connection.host,
+    port: connection.port,
+    user: connection.user,
+    // An empty string, not undefined: pg hangs on a SCRAM challenge when it has no password at all.
+    password: connection.password ?? '',
+    database: options.database,
+    application_name: options.applicationName,
+    connectionTimeoutMillis: 15_000,
+    // Set at connect, so they cost no extra round trip.
+    ...(options.lockTimeoutMs === undefined ? {} : { lock_timeout: options.lockTimeoutMs }),
+    ...(options.statementTimeoutMs === undefined ? {} : { statement_timeout: options.statementTimeoutMs }),
+  });
+  // A terminated backend also emits 'error' on the client; the pending query rejects with it anyway.
+  client.on('error', () => undefined);
+  try {
+    await client.connect();
+  } catch (error) {
+    // A failed handshake can leave the socket open and the process alive; close it.
+    void client.end().catch(() => undefined);
+    throw connectionFailure(connection, options.database, error);
+  }
+  return client;
+}
