@@ -19,8 +19,8 @@ const folderWith = (files: Record<string, string>): string => {
 };
 
 describe('migration files', () => {
-  it('orders versions numerically and reads _ as .', () => {
-    const { versioned, undo } = readMigrations(
+  it('orders versions numerically and reads _ as .', async () => {
+    const { versioned, undo } = await readMigrations(
       folderWith({
         'V1.10__c.sql': '',
         'V1.9__b.sql': '',
@@ -37,8 +37,8 @@ describe('migration files', () => {
     expect(compareVersions(parseVersion('2')!, parseVersion('2.0')!)).toBe(0);
   });
 
-  it('reads directives from the leading comment only', () => {
-    const { versioned } = readMigrations(
+  it('reads directives from the leading comment only', async () => {
+    const { versioned } = await readMigrations(
       folderWith({
         'V1__a.sql': '-- migrate: no-transaction, phase=expand\nCREATE INDEX CONCURRENTLY i ON t (a);',
         'V2__b.sql': 'SELECT 1;\n-- migrate: no-transaction\n',
@@ -55,15 +55,15 @@ describe('migration files', () => {
     expect(normalizeSql('CREATE TABLE t (id bigint);')).not.toBe(normalizeSql('CREATE TABLE t (id int);'));
   });
 
-  it('gives a plan hash that changes with any pending content', () => {
-    const a = readMigrations(folderWith({ 'V1__a.sql': 'SELECT 1;' })).versioned;
-    const b = readMigrations(folderWith({ 'V1__a.sql': 'SELECT 2;' })).versioned;
+  it('gives a plan hash that changes with any pending content', async () => {
+    const a = (await readMigrations(folderWith({ 'V1__a.sql': 'SELECT 1;' }))).versioned;
+    const b = (await readMigrations(folderWith({ 'V1__a.sql': 'SELECT 2;' }))).versioned;
     expect(planHash(a)).not.toBe(planHash(b));
-    expect(planHash(a)).toBe(planHash(readMigrations(folderWith({ 'V1__a.sql': 'SELECT 1;' })).versioned));
+    expect(planHash(a)).toBe(planHash((await readMigrations(folderWith({ 'V1__a.sql': 'SELECT 1;' }))).versioned));
   });
 
-  it('refuses an undo file without its V file', () => {
-    expect(() => readMigrations(folderWith({ 'U3__x.sql': 'SELECT 1;' }))).toThrow(
+  it('refuses an undo file without its V file', async () => {
+    await expect(readMigrations(folderWith({ 'U3__x.sql': 'SELECT 1;' }))).rejects.toThrow(
       /undo file with no matching V file: U3__x\.sql/,
     );
   });

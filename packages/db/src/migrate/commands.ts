@@ -7,7 +7,6 @@ import {
   parseVersion,
   planHash,
   readMigrations,
-  readMigrationsInterleaved,
   type MigrationSet,
   type MigrationFile,
   type Phase,
@@ -213,7 +212,7 @@ async function withDriver<T>(
   history?.catch(() => undefined);
   let files: MigrationSet;
   try {
-    files = await readMigrationsInterleaved(options.folder);
+    files = await readMigrations(options.folder);
   } catch (error) {
     void opening.then((driver) => driver.close()).catch(() => undefined);
     throw error;
@@ -388,7 +387,7 @@ export async function testMigrations(
   options: MigrateOptions,
   scratch: { create: (name: string) => Promise<void>; drop: (name: string) => Promise<void> },
 ): Promise<TestEvidence> {
-  const { versioned, undo: undoFiles } = readMigrations(options.folder);
+  const { versioned, undo: undoFiles } = await readMigrations(options.folder);
   const database = `${options.connection.database}_migtest_${randomBytes(3).toString('hex')}`.slice(0, 63);
   await scratch.create(database);
   const on = {

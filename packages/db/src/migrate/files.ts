@@ -72,18 +72,10 @@ function listFolder(folder: string, input: string): string[] {
 /**
  * Reads a migrations folder: Flyway-style names, numeric version order (1.10 after 1.9), one
  * file per version and kind, and directives in leading `-- migrate:` comments. Every problem is an
- * input error naming the file.
+ * input error naming the file. Reads are synchronous (fastest for many small files) but yield to the
+ * event loop every few files, so a connection being opened meanwhile makes progress.
  */
-export function readMigrations(folder: string, input = 'folder'): MigrationSet {
-  const names = listFolder(folder, input);
-  return buildMigrations(folder, names, (name) => readFileSync(join(folder, name)), input);
-}
-
-/**
- * The same, yielding to the event loop every few files, so a connection being opened meanwhile
- * makes progress while the folder is read (synchronous reads stay the fastest for small files).
- */
-export async function readMigrationsInterleaved(folder: string, input = 'folder'): Promise<MigrationSet> {
+export async function readMigrations(folder: string, input = 'folder'): Promise<MigrationSet> {
   const names = listFolder(folder, input);
   const contents: Buffer[] = [];
   for (const [index, name] of names.entries()) {
