@@ -50,15 +50,11 @@ export function readSettings(inputs: Inputs): Settings {
   const command = inputs.oneOf('command', COMMANDS, 'backup');
   const connection = readConnectionInputs(inputs);
   const compression = inputs.oneOf('compression', ['zstd', 'gzip', 'none'] as const, 'zstd');
+  // The effective level, default included, so the manifest records what was used.
   const level =
     compression === 'none'
       ? undefined
-      : inputs.optional('compression-level') === undefined
-        ? undefined
-        : inputs.integer('compression-level', compression === 'zstd' ? 3 : 6, {
-            min: COMPRESSION_LEVELS[compression][0],
-            max: COMPRESSION_LEVELS[compression][1],
-          });
+      : inputs.integer('compression-level', COMPRESSION_LEVELS[compression].default, COMPRESSION_LEVELS[compression]);
   const target = inputs.string('target-database', connection.database);
   const confirm = inputs.optional('confirm');
   if (command === 'restore' && target === connection.database && confirm !== target) {

@@ -61,7 +61,7 @@ describe('db-backup on PostgreSQL, folder store', () => {
       engine: 'postgres',
       database: source,
       source: 'postgres@127.0.0.1:5432',
-      compression: { algorithm: 'zstd' },
+      compression: { algorithm: 'zstd', level: 3 },
       encryption: { method: 'age-x25519', recipients: [expect.stringMatching(/^sha256:[0-9a-f]{16}$/)] },
       uploadCheck: 'sha256-read-back',
       labels: ['pre-deploy'],

@@ -42,9 +42,11 @@ export function endWhenFinished(finished: Promise<unknown>): Transform {
 
 export function compressor(kind: Compression, level: number | undefined): Transform | undefined {
   if (kind === 'zstd') {
-    return zlib.createZstdCompress({ params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? 3 } });
+    return zlib.createZstdCompress({
+      params: { [zlib.constants.ZSTD_c_compressionLevel]: level ?? COMPRESSION_LEVELS.zstd.default },
+    });
   }
-  if (kind === 'gzip') return zlib.createGzip({ level: level ?? 6 });
+  if (kind === 'gzip') return zlib.createGzip({ level: level ?? COMPRESSION_LEVELS.gzip.default });
   return undefined;
 }
 
@@ -54,7 +56,7 @@ export function decompressor(kind: Compression): Transform | undefined {
   return undefined;
 }
 
-export const COMPRESSION_LEVELS: Record<Exclude<Compression, 'none'>, [number, number]> = {
-  zstd: [1, 19],
-  gzip: [1, 9],
+export const COMPRESSION_LEVELS: Record<Exclude<Compression, 'none'>, { min: number; max: number; default: number }> = {
+  zstd: { min: 1, max: 19, default: 3 },
+  gzip: { min: 1, max: 9, default: 6 },
 };
