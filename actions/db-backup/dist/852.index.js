@@ -16,6 +16,7 @@ __webpack_require__.r(__webpack_exports__);
 /** S3 through the AWS SDK v3: streamed multipart uploads, aborted on failure so no part is left. */
 class S3Store {
     location;
+    readBack = 'size';
     client;
     options;
     constructor(options) {

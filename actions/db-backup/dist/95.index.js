@@ -17,6 +17,7 @@ __webpack_require__.r(__webpack_exports__);
  */
 class AzureBlobStore {
     location;
+    readBack = 'size';
     container;
     prefix;
     constructor(options) {

@@ -14,6 +14,7 @@ export interface AzureStoreOptions {
  */
 export class AzureBlobStore implements BackupStore {
   readonly location: string;
+  readonly readBack = 'size' as const;
   private readonly container: ContainerClient;
   private readonly prefix: string;
 

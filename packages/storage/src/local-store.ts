@@ -9,6 +9,7 @@ import type { BackupStore } from './store.ts';
 /** A folder. Objects are written beside their final name and renamed into place when complete. */
 export class LocalStore implements BackupStore {
   readonly location: string;
+  readonly readBack = 'sha256' as const;
   private readonly root: string;
 
   constructor(root: string) {

@@ -28,6 +28,7 @@ export interface S3StoreOptions {
 /** S3 through the AWS SDK v3: streamed multipart uploads, aborted on failure so no part is left. */
 export class S3Store implements BackupStore {
   readonly location: string;
+  readonly readBack = 'size' as const;
   private readonly client: S3Client;
   private readonly options: S3StoreOptions;
 

@@ -4,6 +4,11 @@ import type { Readable } from 'node:stream';
 export interface BackupStore {
   /** For logs and manifests; never carries credentials. */
   readonly location: string;
+  /**
+   * What an upload is checked by afterwards: the size everywhere, and the SHA-256 where reading the
+   * object back is cheap (a local folder).
+   */
+  readonly readBack: 'size' | 'sha256';
   /** Streams the body to `key`; on failure nothing is left under `key` (partial uploads are aborted). */
   upload(key: string, body: Readable): Promise<void>;
   download(key: string): Promise<Readable>;

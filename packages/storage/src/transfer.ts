@@ -7,7 +7,6 @@ import { pipeline as pipelineAsync } from 'node:stream/promises';
 import { ConfigurationError } from '@deploy-suite/kit';
 import { decryptStream, encryptStream, type DecryptionSettings, type EncryptionSettings } from './encryption.ts';
 import type { BackupManifest } from './manifest.ts';
-import { LocalStore } from './local-store.ts';
 import type { BackupStore } from './store.ts';
 import { compressor, decompressor, endWhenFinished, HashTap, type Compression } from './transforms.ts';
 
@@ -24,8 +23,8 @@ export interface StoredObject {
 /**
  * dump → SHA-256 of the plain bytes → compression → age encryption → SHA-256 of the stored
  * bytes → store, all streaming. The stream ends only once the dump tool succeeded, so a failed
- * dump fails the upload (which removes or aborts what it wrote). After the upload, the size
- * (and, where the store is a folder, the SHA-256) is read back.
+ * dump fails the upload (which removes or aborts what it wrote). After the upload, what the store
+ * offers (`readBack`) is read back: the size, and the SHA-256 where that is cheap.
  */
 export async function uploadDump(options: {
   store: BackupStore;
@@ -69,7 +68,7 @@ export async function uploadDump(options: {
     );
   }
   let uploadCheck: StoredObject['uploadCheck'] = 'size-read-back';
-  if (options.store instanceof LocalStore) {
+  if (options.store.readBack === 'sha256') {
     const readBack = await hashOf(await options.store.download(options.key));
     if (readBack !== stored.sha256) {
       await options.store.remove(options.key).catch(() => undefined);
