@@ -8,7 +8,6 @@ import {
   runAction,
   setOutput,
 } from '@deploy-suite/kit';
-import { dropDatabaseFor, createDatabaseFor } from './scratch.ts';
 import {
   apply,
   baseline,
@@ -31,10 +30,7 @@ await runAction(async () => {
   const took = (): string => formatDuration(performance.now() - started);
 
   if (settings.command === 'test') {
-    const evidence = await testMigrations(options, {
-      create: createDatabaseFor(options.connection),
-      drop: dropDatabaseFor(options.connection),
-    });
+    const evidence = await testMigrations(options);
     setOutput('test-result', evidence);
     summary.heading(`${evidence.passed ? '✅' : '❌'} Migrations tested on a scratch database`);
     summary.table(

@@ -11,6 +11,7 @@ import {
   type MigrationFile,
   type Phase,
 } from './files.ts';
+import { openEngine } from '../index.ts';
 import { openDriver, type DriverOptions, type HistoryRow, type MigrationDriver } from './driver.ts';
 import { lintMigration, type LintFinding } from './lint.ts';
 import { splitMysql, splitPostgres, SqlSyntaxError, type Statement } from './split.ts';
@@ -383,13 +384,11 @@ export interface TestEvidence {
  * again, and compare the schema after the first and the second apply. The evidence carries a hash
  * of the whole folder, so a checklist can tell these exact migrations were tested.
  */
-export async function testMigrations(
-  options: MigrateOptions,
-  scratch: { create: (name: string) => Promise<void>; drop: (name: string) => Promise<void> },
-): Promise<TestEvidence> {
+export async function testMigrations(options: MigrateOptions): Promise<TestEvidence> {
   const { versioned, undo: undoFiles } = await readMigrations(options.folder);
   const database = `${options.connection.database}_migtest_${randomBytes(3).toString('hex')}`.slice(0, 63);
-  await scratch.create(database);
+  const scratch = await openEngine(options.connection);
+  await scratch.createDatabase(database);
   const on = {
     ...options,
     connection: { ...options.connection, database },
@@ -419,6 +418,6 @@ export async function testMigrations(
       passed: schemaMatches,
     };
   } finally {
-    await scratch.drop(database).catch(() => undefined);
+    await scratch.dropDatabase(database).catch(() => undefined);
   }
 }
