@@ -155,3 +155,17 @@ export function leakedSecrets(run: ActionRun, secrets: string[], extraFiles: str
   for (const file of extraFiles) places.push(readFileSync(file, 'utf8'));
   return secrets.filter((secret) => places.some((text) => text.includes(secret)));
 }
+
+/**
+ * Why a run failed: its step-failure annotations (those without a title; titled ones belong to
+ * checks and lint findings). A run that failed without one — a crash, a kill — is described by its
+ * exit code and the end of its log, so no test mistakes it for a clean run.
+ */
+export function failureOf(run: ActionRun): string {
+  const messages = run.annotations
+    .filter((a) => a.level === 'error' && a.properties.title === undefined)
+    .map((a) => a.message);
+  if (messages.length > 0) return messages.join('\n');
+  if (run.exitCode === 0) return '';
+  return `exited ${run.exitCode ?? 'by a signal'} without an error annotation; log ends:\n${run.log.slice(-2000)}`;
+}

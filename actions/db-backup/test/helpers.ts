@@ -60,9 +60,4 @@ export function outputsOf(run: ActionRun): {
   };
 }
 
-export function errorOf(run: ActionRun): string {
-  return run.annotations
-    .filter((a) => a.level === 'error')
-    .map((a) => a.message)
-    .join('\n');
-}
+export { failureOf as errorOf } from '../../../test/helpers/run-action.ts';

@@ -21,11 +21,7 @@ export function removeMigration(folder: string, name: string): void {
 export const migrate = (inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> =>
   runBuiltAction('migrate', inputs, { env, timeoutMs: 120_000 });
 
-export const errorOf = (run: ActionRun): string =>
-  run.annotations
-    .filter((a) => a.level === 'error' && a.properties.title === undefined)
-    .map((a) => a.message)
-    .join('\n');
+export { failureOf as errorOf } from '../../../test/helpers/run-action.ts';
 
 // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- the caller names the shape it expects
 export const json = <T>(run: ActionRun, output: string): T => JSON.parse(run.outputs[output] ?? 'null') as T;
