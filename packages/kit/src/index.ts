@@ -8,3 +8,5 @@ export * from './http.ts';
 export * from './context.ts';
 export * from './entry.ts';
 export * from './concurrency.ts';
+export * from './temp.ts';
+export * from './untrusted.ts';
