@@ -1,6 +1,7 @@
 export * from './connection.ts';
 export * from './engine.ts';
 export * from './process.ts';
+export * from './scratch.ts';
 export { toolMajor, APPLICATION_NAME } from './postgres.ts';
 
 import type { Connection } from './connection.ts';

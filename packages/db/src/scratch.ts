@@ -1,0 +1,94 @@
+import { randomBytes } from 'node:crypto';
+import { ConfigurationError, errorMessage } from '@deploy-suite/kit';
+import type { Connection } from './connection.ts';
+
+/**
+ * Every scratch database the suite makes starts with this. With the random part after it, a
+ * scratch name can never be a user's database, and it stays far below the 63-byte (PostgreSQL)
+ * and 64-character (MySQL) identifier limits, so nothing is ever cut off.
+ */
+export const SCRATCH_PREFIX = 'deploy_suite_scratch_';
+
+const PURPOSE = /^[a-z]{1,12}$/;
+
+/** `deploy_suite_scratch_<purpose>_<16 hex>`: ASCII, at most 50 bytes, 64 bits of randomness. */
+export function scratchDatabaseName(purpose: string): string {
+  if (!PURPOSE.test(purpose)) throw new Error(`scratch purpose must be 1-12 lowercase letters, got ${purpose}`);
+  return `${SCRATCH_PREFIX}${purpose}_${randomBytes(8).toString('hex')}`;
+}
+
+/** A database this run created; `drop` removes it, and only it. */
+export interface ScratchDatabase {
+  readonly name: string;
+  /** The connection with the scratch database as its database. */
+  readonly connection: Connection;
+  drop(): Promise<void>;
+}
+
+/**
+ * Creates a scratch database with a fresh name. CREATE DATABASE fails when the name exists, so a
+ * database this run did not make is never adopted; only a successful create hands out `drop`,
+ * and only `drop` runs DROP … WITH (FORCE) — on that name alone.
+ */
+export async function createScratchDatabase(connection: Connection, purpose: string): Promise<ScratchDatabase> {
+  const name = scratchDatabaseName(purpose);
+  const admin = await adminSession(connection);
+  try {
+    await admin.run(
+      connection.engine === 'postgres'
+        ? `CREATE DATABASE ${admin.quote(name)}`
+        : `CREATE DATABASE ${admin.quote(name)} CHARACTER SET utf8mb4`,
+    );
+  } catch (error) {
+    throw new ConfigurationError(
+      `Could not create the scratch database ${name} on ${connection.host}:${connection.port}: ${errorMessage(error)}. The user needs the right to create databases (CREATEDB on PostgreSQL, CREATE on MySQL).`,
+    );
+  } finally {
+    await admin.close();
+  }
+  let dropped = false;
+  return {
+    name,
+    connection: { ...connection, database: name },
+    async drop() {
+      if (dropped) return;
+      const session = await adminSession(connection);
+      try {
+        await session.run(
+          connection.engine === 'postgres'
+            ? `DROP DATABASE IF EXISTS ${session.quote(name)} WITH (FORCE)`
+            : `DROP DATABASE IF EXISTS ${session.quote(name)}`,
+        );
+        dropped = true;
+      } finally {
+        await session.close();
+      }
+    },
+  };
+}
+
+interface AdminSession {
+  run(sql: string): Promise<void>;
+  quote(name: string): string;
+  close(): Promise<void>;
+}
+
+/** A session outside any user database: PostgreSQL's maintenance database, or none on MySQL. */
+async function adminSession(connection: Connection): Promise<AdminSession> {
+  if (connection.engine === 'postgres') {
+    const { connectPostgres, quoteIdent } = await import('./pg-client.ts');
+    const client = await connectPostgres(connection, { database: 'postgres', applicationName: 'deploy-suite' });
+    return {
+      run: async (sql) => void (await client.query(sql)),
+      quote: quoteIdent,
+      close: () => client.end().catch(() => undefined),
+    };
+  }
+  const { connectMySql, quoteMySqlIdent } = await import('./mysql-client.ts');
+  const db = await connectMySql(connection, undefined);
+  return {
+    run: async (sql) => void (await db.query(sql)),
+    quote: quoteMySqlIdent,
+    close: () => db.end().catch(() => undefined),
+  };
+}
