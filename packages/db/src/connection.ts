@@ -10,6 +10,50 @@ export interface Connection {
   user: string;
   password: string | undefined;
   database: string;
+  /** How TLS is used; when absent, the default for the host (see defaultTls). */
+  tls?: ConnectionTls;
+}
+
+/** The ssl-mode input's values, named as libpq names them. */
+export const SSL_MODES = ['disable', 'require', 'verify-ca', 'verify-full'] as const;
+export type SslMode = (typeof SSL_MODES)[number];
+
+/** TLS settings for every client of one connection: drivers and dump tools alike. */
+export interface ConnectionTls {
+  /**
+   * 'prefer' is only ever the default on loopback: no TLS for the drivers, TLS if offered for
+   * libpq. require encrypts without verifying; verify-ca checks the chain; verify-full also the name.
+   */
+  mode: SslMode | 'prefer';
+  /** PEM contents, not paths. Without a CA, verification uses Node's bundled root certificates. */
+  ca?: string;
+  cert?: string;
+  /** Secret; masked when read. */
+  key?: string;
+}
+
+/** Loopback addresses, localhost and Unix socket paths: traffic that never leaves the machine. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase();
+  return (
+    name.startsWith('/') ||
+    name === 'localhost' ||
+    name === '::1' ||
+    /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}
+
+/** Verified TLS for any host that is not loopback; on loopback TLS only when asked. */
+export function defaultTls(host: string): ConnectionTls {
+  return { mode: isLoopbackHost(host) ? 'prefer' : 'verify-full' };
+}
+
+export function tlsOf(connection: Connection): ConnectionTls {
+  return connection.tls ?? defaultTls(connection.host);
+}
+
+export function isVerified(mode: ConnectionTls['mode']): mode is 'verify-ca' | 'verify-full' {
+  return mode === 'verify-ca' || mode === 'verify-full';
 }
 
 const DEFAULT_PORT: Record<Engine, number> = { postgres: 5432, mysql: 3306 };
@@ -94,6 +138,8 @@ export function missingPasswordError(connection: Connection, message: string): I
   );
 }
 
+const TLS_FAILURE = /certificate|SSL|TLS|altnames|self[- ]signed|secure connection|issuer/i;
+
 /** The error for a connection that failed: the missing password named, else the remote and the reason. */
 export function connectionFailure(
   connection: Connection,
@@ -102,10 +148,15 @@ export function connectionFailure(
 ): InputError | ConfigurationError {
   const message = errorMessage(error);
   const name = connection.engine === 'postgres' ? 'PostgreSQL' : 'MySQL';
+  // A TLS failure names the setting to look at: the mode in force and where trust comes from.
+  const tls = tlsOf(connection);
+  const hint = TLS_FAILURE.test(message)
+    ? ` (TLS with ssl-mode ${tls.mode}${isVerified(tls.mode) ? `, trusting ${tls.ca === undefined ? "Node's root certificates" : 'the ssl-ca certificate'}` : ''}: check ssl-mode and ssl-ca)`
+    : '';
   return (
     missingPasswordError(connection, message) ??
     new ConfigurationError(
-      `Could not connect to ${name} at ${connection.host}:${connection.port} as ${connection.user}${database ? ` (database ${database})` : ''}: ${message}`,
+      `Could not connect to ${name} at ${connection.host}:${connection.port} as ${connection.user}${database ? ` (database ${database})` : ''}: ${message}${hint}`,
     )
   );
 }

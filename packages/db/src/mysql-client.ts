@@ -1,5 +1,5 @@
 import mysql from 'mysql2/promise';
-import { connectionFailure, type Connection } from './connection.ts';
+import { connectionFailure, tlsOf, type Connection } from './connection.ts';
 
 export const quoteMySqlIdent = (name: string): string => `\`${name.replace(/`/g, '``')}\``;
 
@@ -15,6 +15,7 @@ export async function connectMySql(connection: Connection, database: string | un
       ...(database === undefined ? {} : { database }),
       connectTimeout: 15_000,
       multipleStatements: false,
+      ...mySqlTlsOptions(connection),
     });
   } catch (error) {
     throw connectionFailure(connection, database, error);
@@ -22,4 +23,25 @@ export async function connectMySql(connection: Connection, database: string | un
   // A killed connection also emits 'error'; the pending query rejects with it anyway.
   db.on('error', () => undefined);
   return db;
+}
+
+/**
+ * mysql2 TLS options for the connection's ssl-mode. With ssl set, mysql2 refuses a server that
+ * does not offer TLS, so an encrypted mode never falls back to plaintext (and never hands the
+ * password to a server's RSA key).
+ */
+export function mySqlTlsOptions(connection: Connection): { ssl?: mysql.SslOptions } {
+  const tls = tlsOf(connection);
+  if (tls.mode === 'disable' || tls.mode === 'prefer') return {};
+  return {
+    ssl: {
+      ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+      ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+      ...(tls.key === undefined ? {} : { key: tls.key }),
+      // require: encrypted, nothing verified.
+      rejectUnauthorized: tls.mode !== 'require',
+      // mysql2 checks the name only with verifyIdentity; otherwise its checkServerIdentity accepts any (verify-ca).
+      verifyIdentity: tls.mode === 'verify-full',
+    },
+  };
 }

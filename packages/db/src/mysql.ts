@@ -1,10 +1,10 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { writeFileSync } from 'node:fs';
+import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConfigurationError } from '@deploy-suite/kit';
+import { ConfigurationError, makeTempDir } from '@deploy-suite/kit';
 import type mysql from 'mysql2/promise';
-import type { Connection } from './connection.ts';
+import { isVerified, tlsOf, type Connection } from './connection.ts';
 import { connectMySql, quoteMySqlIdent } from './mysql-client.ts';
 import { DumpFailedError, RestoreFailedError, type DatabaseEngine, type DumpHandle, type ToolInfo } from './engine.ts';
 import { runTool, spawnTool } from './process.ts';
@@ -15,21 +15,47 @@ function optionValue(value: string): string {
 }
 
 /**
- * A private (0600) client option file carrying the credentials, so the password is never in
- * argv or the environment; removed when the tool is done.
+ * A private (0600) client option file under RUNNER_TEMP carrying the credentials and TLS settings,
+ * so the password is never in argv or the environment; removed when the tool is done.
  */
 function writeDefaultsFile(connection: Connection): { path: string; remove: () => void } {
-  const dir = mkdtempSync(join(tmpdir(), 'db-client-'));
-  const path = join(dir, 'client.cnf');
-  const lines = [
-    '[client]',
-    `host=${optionValue(connection.host)}`,
-    `port=${connection.port}`,
-    `user=${optionValue(connection.user)}`,
-  ];
-  if (connection.password !== undefined) lines.push(`password=${optionValue(connection.password)}`);
-  writeFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
-  return { path, remove: () => rmSync(dir, { recursive: true, force: true }) };
+  const folder = makeTempDir('db-client');
+  try {
+    const file = (name: string, content: string): string => {
+      const path = join(folder.path, name);
+      writeFileSync(path, content, { mode: 0o600 });
+      return path;
+    };
+    const path = join(folder.path, 'client.cnf');
+    const lines = [
+      '[client]',
+      `host=${optionValue(connection.host)}`,
+      `port=${connection.port}`,
+      `user=${optionValue(connection.user)}`,
+    ];
+    if (connection.password !== undefined) lines.push(`password=${optionValue(connection.password)}`);
+    const tls = tlsOf(connection);
+    if (tls.mode === 'disable') lines.push('skip-ssl');
+    if (tls.mode === 'require') lines.push('ssl', 'skip-ssl-verify-server-cert');
+    if (isVerified(tls.mode)) {
+      // The client only refuses a server without TLS when it verifies the name too, so verify-ca
+      // is verify-full for the tools: stricter, never a silent fall back to plaintext.
+      lines.push(
+        'ssl',
+        `ssl-ca=${optionValue(file('ca.pem', tls.ca ?? rootCertificates.join('\n') + '\n'))}`,
+        'ssl-verify-server-cert',
+      );
+    }
+    if (tls.cert !== undefined && tls.key !== undefined) {
+      lines.push(`ssl-cert=${optionValue(file('client.pem', tls.cert))}`);
+      lines.push(`ssl-key=${optionValue(file('client.key', tls.key))}`);
+    }
+    writeFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
+    return { path, remove: () => folder.remove() };
+  } catch (error) {
+    folder.remove();
+    throw error;
+  }
 }
 
 export class MySqlEngine implements DatabaseEngine {
@@ -124,7 +150,8 @@ export class MySqlEngine implements DatabaseEngine {
     // The client stops at the first error (no --force).
     const spawned = spawnTool(
       tool.path,
-      [`--defaults-extra-file=${defaults.path}`, '--binary-mode', '--database', database],
+      // No LOAD DATA LOCAL INFILE: a planted dump must not read the runner's files.
+      [`--defaults-extra-file=${defaults.path}`, '--local-infile=0', '--binary-mode', '--database', database],
       {
         env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
         stdin: 'pipe',

@@ -1,5 +1,6 @@
+import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
-import { connectionFailure, type Connection } from './connection.ts';
+import { connectionFailure, tlsOf, type Connection } from './connection.ts';
 
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
@@ -19,6 +20,8 @@ export async function connectPostgres(
     password: connection.password ?? '',
     database: options.database,
     application_name: options.applicationName,
+    // Always explicit, so PGSSLMODE in the environment can never weaken it.
+    ssl: pgTlsOptions(connection),
     connectionTimeoutMillis: 15_000,
     // Set at connect, so they cost no extra round trip.
     ...(options.lockTimeoutMs === undefined ? {} : { lock_timeout: options.lockTimeoutMs }),
@@ -34,4 +37,22 @@ export async function connectPostgres(
     throw connectionFailure(connection, options.database, error);
   }
   return client;
+}
+
+/**
+ * node-postgres TLS options for the connection's ssl-mode. pg refuses a server that answers the
+ * TLS request with "no", so an encrypted mode never falls back to plaintext.
+ */
+export function pgTlsOptions(connection: Connection): false | ConnectionOptions {
+  const tls = tlsOf(connection);
+  if (tls.mode === 'disable' || tls.mode === 'prefer') return false;
+  return {
+    ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+    ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+    ...(tls.key === undefined ? {} : { key: tls.key }),
+    // require: encrypted, nothing verified.
+    rejectUnauthorized: tls.mode !== 'require',
+    // verify-ca: the chain is checked, the name is not.
+    ...(tls.mode === 'verify-full' ? {} : { checkServerIdentity: () => undefined }),
+  };
 }

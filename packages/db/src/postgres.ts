@@ -1,12 +1,13 @@
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { ConfigurationError } from '@deploy-suite/kit';
+import { ConfigurationError, InputError, makeTempDir } from '@deploy-suite/kit';
 import pg from 'pg';
-import type { Connection } from './connection.ts';
+import { isVerified, tlsOf, type Connection } from './connection.ts';
 import { connectPostgres, quoteIdent } from './pg-client.ts';
 import {
   DumpFailedError,
@@ -22,19 +23,59 @@ import { runTool, spawnTool } from './process.ts';
 export const APPLICATION_NAME = 'deploy-suite';
 export const DIRECTORY_FORMAT = 'pg_dump directory (tar)';
 
-/** The libpq environment for a tool: the password travels here, never in argv. */
-function toolEnvironment(connection: Connection, database: string): NodeJS.ProcessEnv {
-  return {
-    PATH: process.env.PATH,
-    LANG: 'C.UTF-8',
-    PGHOST: connection.host,
-    PGPORT: String(connection.port),
-    PGUSER: connection.user,
-    PGDATABASE: database,
-    PGCONNECT_TIMEOUT: '15',
-    PGAPPNAME: APPLICATION_NAME,
-    ...(connection.password === undefined ? {} : { PGPASSWORD: connection.password }),
+/**
+ * The libpq environment for a tool, its files in a private folder under RUNNER_TEMP: the password
+ * in a 0600 passfile (never argv, nor PGPASSWORD, which /proc/<pid>/environ shows), the TLS mode
+ * and certificates. Call remove() when the tool is done.
+ */
+function toolEnvironment(connection: Connection, database: string): { env: NodeJS.ProcessEnv; remove: () => void } {
+  const folder = makeTempDir('pg-tool');
+  const file = (name: string, content: string): string => {
+    const path = join(folder.path, name);
+    writeFileSync(path, content, { mode: 0o600 });
+    return path;
   };
+  try {
+    const tls = tlsOf(connection);
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env.PATH,
+      LANG: 'C.UTF-8',
+      PGHOST: connection.host,
+      PGPORT: String(connection.port),
+      PGUSER: connection.user,
+      PGDATABASE: database,
+      PGCONNECT_TIMEOUT: '15',
+      PGAPPNAME: APPLICATION_NAME,
+      // Always set, so nothing else decides it; on loopback the default is libpq's own prefer.
+      PGSSLMODE: tls.mode,
+    };
+    if (connection.password !== undefined) env.PGPASSFILE = file('pgpass', passfileLine(connection.password));
+    // Without ssl-ca, the same roots Node trusts (libpq 15 has no sslrootcert=system).
+    if (isVerified(tls.mode)) env.PGSSLROOTCERT = file('root.crt', tls.ca ?? rootCertificates.join('\n') + '\n');
+    if (tls.cert !== undefined && tls.key !== undefined) {
+      env.PGSSLCERT = file('client.crt', tls.cert);
+      env.PGSSLKEY = file('client.key', tls.key);
+    }
+    return { env, remove: () => folder.remove() };
+  } catch (error) {
+    folder.remove();
+    throw error;
+  }
+}
+
+/**
+ * A pgpass line for this one connection (the file serves one tool run, so any host, port,
+ * database and user match); ":" and "\\" escaped as the format requires.
+ */
+export function passfileLine(password: string): string {
+  if (/[\r\n]/.test(password)) {
+    throw new InputError(
+      'password',
+      'cannot hold a line break for the PostgreSQL tools (pg_dump, pg_restore)',
+      'password: ${{ secrets.DB_PASSWORD }}',
+    );
+  }
+  return `*:*:*:*:${password.replace(/[\\:]/g, (c) => `\\${c}`)}\n`;
 }
 
 /** Major version of a tool from "pg_dump (PostgreSQL) 15.19 (Debian …)". */
@@ -120,11 +161,13 @@ export class PostgresEngine implements DatabaseEngine {
       directory === undefined
         ? ['--format=custom']
         : ['--format=directory', `--jobs=${options.jobs ?? 2}`, `--file=${join(directory, 'dump')}`];
+    const environment = toolEnvironment(this.connection, this.connection.database);
     const spawned = spawnTool(tool.path, [...formatArgs, '--compress=0', '--no-password', `--snapshot=${snapshot}`], {
-      env: toolEnvironment(this.connection, this.connection.database),
+      env: environment.env,
     });
     const rowCounts = countRows(snapshotClient);
     const dumped = spawned.exited.then(async (code) => {
+      environment.remove();
       await rowCounts.catch(() => undefined);
       await snapshotClient.query('COMMIT').catch(() => undefined);
       await snapshotClient.end().catch(() => undefined);
@@ -162,8 +205,9 @@ export class PostgresEngine implements DatabaseEngine {
     if (options.format === DIRECTORY_FORMAT)
       return this.restoreDirectory(tool, database, input, common, options.jobs ?? 2);
     // One transaction and stop at the first error: a failed restore leaves the target as it was.
+    const environment = toolEnvironment(this.connection, database);
     const spawned = spawnTool(tool.path, [...common, '--single-transaction'], {
-      env: toolEnvironment(this.connection, database),
+      env: environment.env,
       stdin: 'pipe',
     });
     const stdin = spawned.child.stdin!;
@@ -171,6 +215,7 @@ export class PostgresEngine implements DatabaseEngine {
     input.on('error', () => spawned.child.kill('SIGTERM'));
     input.pipe(stdin);
     const code = await spawned.exited;
+    environment.remove();
     if (code !== 0) {
       throw new RestoreFailedError(`pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
     }
@@ -189,15 +234,17 @@ export class PostgresEngine implements DatabaseEngine {
     try {
       await pipeline(input, tar.extract({ cwd: directory, strict: true }));
       // --single-transaction cannot run with --jobs; the restore still stops at its first error.
+      const environment = toolEnvironment(this.connection, database);
       const spawned = spawnTool(
         tool.path,
         [...common, `--jobs=${jobs}`, '--format=directory', join(directory, 'dump')],
         {
-          env: toolEnvironment(this.connection, database),
+          env: environment.env,
         },
       );
       spawned.child.stdout.resume();
       const code = await spawned.exited;
+      environment.remove();
       if (code !== 0) {
         throw new RestoreFailedError(
           `pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
