@@ -1,20 +1,33 @@
 import * as core from '@actions/core';
-import { formatDuration, Inputs, JobSummary, runAction, setOutput } from '@deploy-suite/kit';
+import {
+  formatDuration,
+  Inputs,
+  JobSummary,
+  quoteUntrusted,
+  readRunContext,
+  runAction,
+  setOutput,
+} from '@deploy-suite/kit';
 import { describeConnection, openEngine } from '@deploy-suite/db';
 import {
   latestWithLabels,
   listBackups,
+  openDetails,
   readManifest,
   type BackupManifest,
   type BackupStore,
+  type RejectedManifest,
 } from '@deploy-suite/storage';
 import { pruneBackups, restoreBackup, takeBackup, verifyBackup } from '@deploy-suite/backup';
 import { readSettings, type Settings } from './settings.ts';
+import { describeBackup, describeCatalog, describePrune } from './summary.ts';
 
 const summary = new JobSummary();
 
 await runAction(async () => {
   const settings = readSettings(new Inputs());
+  const context = readRunContext();
+  const provenance = { sha: context.sha, runUrl: context.runUrl };
   const engine = await openEngine(
     settings.connection,
     settings.pgBinDir === undefined ? {} : { pgBinDir: settings.pgBinDir },
@@ -22,21 +35,30 @@ await runAction(async () => {
   const started = performance.now();
   const seconds = (): number => Math.round((performance.now() - started) / 10) / 100;
   const store = await settings.openStore();
+  const database = settings.connection.database;
 
   switch (settings.command) {
     case 'backup': {
-      let manifest = await takeBackup({ ...settings, engine, store, log: (m) => core.info(m) });
-      core.info(`Backup ${manifest.id}: ${manifest.sizes.storedBytes} bytes at ${store.urlOf(manifest.object)}`);
+      let manifest = await takeBackup({
+        ...settings,
+        signer: settings.signer!,
+        provenance,
+        engine,
+        store,
+        log: (m) => core.info(m),
+      });
+      core.info(`Backup ${manifest.id}: ${manifest.stored.bytes} bytes at ${store.urlOf(manifest.object)}`);
       if (settings.verifyAfterBackup)
         manifest = await verifyBackup({
+          ...verifyOptions(settings, provenance),
           engine,
           store,
           manifest,
-          decryption: settings.decryption,
-          jobs: settings.dump.jobs,
+          // This run just encrypted it: its own keys decide, not the restore-side expectations.
+          allowUnencrypted: manifest.encryption.method === 'none',
         });
       writeBackupOutputs(store, manifest, seconds());
-      describeBackup(manifest, store, 'Backup taken', seconds());
+      describeBackup(summary, manifest, store.urlOf(manifest.object), 'Backup taken', seconds());
       if (manifest.encryption.method === 'none')
         core.warning('This backup is not encrypted (allow-unencrypted is true).');
       break;
@@ -48,90 +70,74 @@ await runAction(async () => {
         store,
         manifest,
         decryption: settings.decryption,
+        allowUnencrypted: settings.allowUnencrypted,
         target: settings.target,
         confirm: settings.confirm,
         jobs: settings.dump.jobs,
       });
       writeBackupOutputs(store, manifest, seconds());
-      describeBackup(manifest, store, `Restored into ${settings.target}`, seconds());
+      const details = await openDetails(manifest, settings.decryption);
+      describeBackup(
+        summary,
+        manifest,
+        store.urlOf(manifest.object),
+        `Restored into ${settings.target}`,
+        seconds(),
+        details.rowCounts,
+      );
       break;
     }
     case 'verify': {
       const manifest = await verifyBackup({
+        ...verifyOptions(settings, provenance),
         engine,
         store,
         manifest: await selectBackup(settings, store),
-        decryption: settings.decryption,
-        jobs: settings.dump.jobs,
+        allowUnencrypted: settings.allowUnencrypted,
       });
       writeBackupOutputs(store, manifest, seconds());
-      describeBackup(manifest, store, 'Backup verified', seconds());
+      describeBackup(summary, manifest, store.urlOf(manifest.object), 'Backup verified', seconds());
       break;
     }
     case 'prune': {
-      const plan = await pruneBackups({
+      const result = await pruneBackups({
         store,
-        database: settings.connection.database,
+        database,
+        verifier: settings.verifier,
         policy: settings.policy,
         dryRun: settings.dryRun,
       });
+      warnRejected(result.rejected);
       setOutput(
         'deleted',
-        plan.remove.map((m) => m.id),
+        result.remove.map((m) => m.id),
       );
       setOutput(
         'backups',
-        plan.keep.map(({ manifest, reasons }) => ({ id: manifest.id, completedAt: manifest.completedAt, reasons })),
+        result.keep.map(({ manifest, reasons }) => ({ id: manifest.id, completedAt: manifest.completedAt, reasons })),
       );
       setOutput('duration-seconds', seconds());
-      summary.heading(
-        `Retention for ${settings.connection.database}${settings.dryRun ? ' (dry run: nothing deleted)' : ''}`,
-      );
-      summary.table(
-        ['Backup', 'Completed', 'Labels', 'Verdict'],
-        [
-          ...plan.keep.map(({ manifest, reasons }) => [
-            manifest.id,
-            manifest.completedAt,
-            manifest.labels.join(', '),
-            `kept: ${reasons.join('; ')}`,
-          ]),
-          ...plan.remove.map((m) => [
-            m.id,
-            m.completedAt,
-            m.labels.join(', '),
-            settings.dryRun ? 'would be deleted' : 'deleted',
-          ]),
-        ],
-      );
+      describePrune(summary, database, result, settings.dryRun);
       core.info(
-        `${settings.dryRun ? 'Would delete' : 'Deleted'} ${plan.remove.length} of ${plan.keep.length + plan.remove.length} backups`,
+        `${settings.dryRun ? 'Would delete' : 'Deleted'} ${result.remove.length} of ${result.keep.length + result.remove.length} backups` +
+          (result.orphans.length ? ` and sweep ${result.orphans.length} object(s) without a manifest` : ''),
       );
       break;
     }
     case 'list': {
-      const backups = await listBackups(store, settings.connection.database);
+      const { backups, rejected } = await listBackups(store, database, settings.verifier);
+      warnRejected(rejected);
       setOutput(
         'backups',
         backups.map((m) => ({
           id: m.id,
           completedAt: m.completedAt,
           labels: m.labels,
-          sizeBytes: m.sizes.storedBytes,
+          sizeBytes: m.stored.bytes,
           verified: m.verified !== null,
         })),
       );
-      summary.heading(`Backups of ${settings.connection.database} in ${store.location}`);
-      summary.table(
-        ['Backup', 'Completed', 'Size', 'Labels', 'Verified'],
-        backups.map((m) => [
-          m.id,
-          m.completedAt,
-          m.sizes.storedBytes,
-          m.labels.join(', '),
-          m.verified ? m.verified.at : 'no',
-        ]),
-      );
+      describeCatalog(summary, `Backups of ${database} in ${store.location}`, backups, rejected);
       break;
     }
   }
@@ -140,48 +146,34 @@ await runAction(async () => {
   );
 }, summary);
 
+function verifyOptions(settings: Settings, provenance: { sha: string; runUrl: string }) {
+  return {
+    decryption: settings.decryption,
+    signer: settings.signer!,
+    provenance,
+    jobs: settings.dump.jobs,
+    log: (message: string) => core.info(message),
+    ...(settings.scratchServer === undefined ? {} : { scratchServer: settings.scratchServer }),
+  };
+}
+
+/** Refused manifests are reported, never used: their text came from the store, so it is quoted. */
+function warnRejected(rejected: RejectedManifest[]): void {
+  for (const entry of rejected.slice(0, 20)) core.warning(`Refused ${quoteUntrusted(entry.reason, 400)}`);
+}
+
 function selectBackup(settings: Settings, store: BackupStore): Promise<BackupManifest> {
-  const { connection, backupId, labels } = settings;
+  const { connection, backupId, labels, verifier } = settings;
   return backupId === 'latest'
-    ? latestWithLabels(store, connection.database, labels)
-    : readManifest(store, connection.database, backupId);
+    ? latestWithLabels(store, connection.database, labels, verifier)
+    : readManifest(store, connection.database, backupId, verifier);
 }
 
 function writeBackupOutputs(store: BackupStore, manifest: BackupManifest, seconds: number): void {
   setOutput('backup-id', manifest.id);
   setOutput('location', store.urlOf(manifest.object));
-  setOutput('size-bytes', manifest.sizes.storedBytes);
-  setOutput('sha256', manifest.sha256.stored);
+  setOutput('size-bytes', manifest.stored.bytes);
+  setOutput('sha256', manifest.stored.sha256);
   setOutput('duration-seconds', seconds);
   setOutput('verified', manifest.verified !== null);
-}
-
-function describeBackup(manifest: BackupManifest, store: BackupStore, title: string, seconds: number): void {
-  summary.heading(`${title}: ${manifest.id}`);
-  summary.table(
-    ['', ''],
-    [
-      ['Database', `${manifest.engine} ${manifest.database} (server ${manifest.serverVersion})`],
-      ['Location', store.urlOf(manifest.object)],
-      ['Size', `${manifest.sizes.storedBytes} bytes stored, ${manifest.sizes.plainBytes} bytes of dump`],
-      [
-        'Compression',
-        `${manifest.compression.algorithm}${manifest.compression.level === null ? '' : ` level ${manifest.compression.level}`}`,
-      ],
-      [
-        'Encryption',
-        manifest.encryption.method === 'none'
-          ? '⚠️ none'
-          : `${manifest.encryption.method} ${manifest.encryption.recipients.join(', ')}`,
-      ],
-      ['SHA-256 (stored)', manifest.sha256.stored],
-      [
-        'Tables',
-        `${Object.keys(manifest.rowCounts).length} (${Object.values(manifest.rowCounts).reduce((a, b) => a + b, 0)} rows)`,
-      ],
-      ['Labels', manifest.labels.join(', ') || '—'],
-      ['Verified', manifest.verified ? `yes, ${manifest.verified.at}` : 'no'],
-      ['Duration', formatDuration(seconds * 1000)],
-    ],
-  );
 }

@@ -1,12 +1,17 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, Inputs, registerSecret } from '@deploy-suite/kit';
-import { readConnectionInputs, type Connection } from '@deploy-suite/db';
+import { parseConnectionUrl, readConnectionInputs, type Connection } from '@deploy-suite/db';
 import {
   checkIdentity,
   checkRecipient,
   COMPRESSION_LEVELS,
   LocalStore,
+  parseSigningKey,
+  parseVerifyKey,
+  SIGNING_KEY_EXAMPLE,
   type BackupStore,
+  type ManifestSigner,
+  type ManifestVerifier,
   type Compression,
   type DecryptionSettings,
   type EncryptionSettings,
@@ -25,6 +30,14 @@ export interface Settings {
   level: number | undefined;
   encryption: EncryptionSettings;
   decryption: DecryptionSettings;
+  /** Restore and verify refuse an unencrypted backup unless this is set. */
+  allowUnencrypted: boolean;
+  /** Signs manifests (backup, verify); absent for commands that only read the catalog. */
+  signer: ManifestSigner | undefined;
+  /** Authenticates every manifest before any of its fields is used. */
+  verifier: ManifestVerifier;
+  /** verify: the server the scratch database is made on; default the backup's own server. */
+  scratchServer: Connection | undefined;
   labels: string[];
   backupId: string;
   target: string;
@@ -45,6 +58,8 @@ export function readSettings(inputs: Inputs): Settings {
     'identity',
     'aws-secret-access-key',
     'azure-connection-string',
+    'signing-key',
+    'scratch-server-url',
   ])
     inputs.secret(name);
   const command = inputs.oneOf('command', COMMANDS, 'backup');
@@ -56,6 +71,16 @@ export function readSettings(inputs: Inputs): Settings {
       ? undefined
       : inputs.integer('compression-level', COMPRESSION_LEVELS[compression].default, COMPRESSION_LEVELS[compression]);
   const target = inputs.string('target-database', connection.database);
+  // libpq reads a database name holding "=" or "://" as a connection string (another host, say).
+  if (/=|:\/\//.test(target)) {
+    throw new InputError(
+      'target-database',
+      'must be a database name, not a connection string',
+      'target-database: shop_restored',
+    );
+  }
+  const { signer, verifier } = readKeys(inputs, command);
+  const scratchUrl = inputs.optional('scratch-server-url');
   const confirm = inputs.optional('confirm');
   if (command === 'restore' && target === connection.database && confirm !== target) {
     throw new InputError(
@@ -72,6 +97,16 @@ export function readSettings(inputs: Inputs): Settings {
     level,
     encryption: command === 'backup' ? readEncryption(inputs) : { kind: 'none' },
     decryption: readDecryption(inputs),
+    allowUnencrypted: inputs.boolean('allow-unencrypted', false),
+    signer,
+    verifier,
+    scratchServer:
+      scratchUrl === undefined
+        ? undefined
+        : {
+            ...parseConnectionUrl('scratch-server-url', scratchUrl),
+            ...(connection.tls === undefined ? {} : { tls: connection.tls }),
+          },
     labels: inputs.list('labels'),
     backupId: inputs.string('backup-id', 'latest'),
     target,
@@ -136,6 +171,15 @@ function readStore(inputs: Inputs): () => Promise<BackupStore> {
     });
     const accountKey = /AccountKey=([^;]+)/.exec(connectionString)?.[1];
     if (accountKey !== undefined) registerSecret(accountKey);
+    // A SAS carries its signature in a query string: mask the whole SAS and its sig alone.
+    const sas = /SharedAccessSignature=([^;]+)/.exec(connectionString)?.[1];
+    if (sas !== undefined) {
+      registerSecret(sas);
+      const sig = new URLSearchParams(sas.replace(/^\?/, '')).get('sig');
+      if (sig !== null) registerSecret(sig);
+      const rawSig = /(?:^|[?&])sig=([^&]+)/.exec(sas)?.[1];
+      if (rawSig !== undefined) registerSecret(rawSig);
+    }
     const [container, prefix] = [match[2]!, match[3] ?? ''];
     return async () =>
       new (await import('@deploy-suite/storage/azure')).AzureBlobStore({ connectionString, container, prefix });
@@ -150,6 +194,39 @@ function readStore(inputs: Inputs): () => Promise<BackupStore> {
   const folder = text.replace(/^file:\/\//, '');
   const root = isAbsolute(folder) ? folder : resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), folder);
   return () => Promise.resolve(new LocalStore(root));
+}
+
+/**
+ * backup and verify write manifests and need the private signing key; restore, list and prune
+ * only read them and need just the public verify key (the signing key also serves).
+ */
+function readKeys(
+  inputs: Inputs,
+  command: Command,
+): { signer: ManifestSigner | undefined; verifier: ManifestVerifier } {
+  const signingPem = inputs.optional('signing-key');
+  const verifyPem = inputs.optional('verify-key');
+  const signer = signingPem === undefined ? undefined : parseSigningKey('signing-key', signingPem);
+  const pinned = verifyPem === undefined ? undefined : parseVerifyKey('verify-key', verifyPem);
+  if (signer === undefined && (command === 'backup' || command === 'verify')) {
+    throw new InputError('signing-key', `is required for ${command}: every manifest is signed`, SIGNING_KEY_EXAMPLE);
+  }
+  if (signer !== undefined && pinned !== undefined && signer.keyId !== pinned.keyId) {
+    throw new InputError(
+      'verify-key',
+      `is the public half of another key (${pinned.keyId}) than signing-key (${signer.keyId})`,
+      'verify-key: the output of openssl pkey -in signing.pem -pubout',
+    );
+  }
+  const verifier = pinned ?? signer?.verifier;
+  if (verifier === undefined) {
+    throw new InputError(
+      'verify-key',
+      `is required for ${command}: manifests are trusted only when their signature verifies with the pinned key`,
+      'verify-key: ${{ vars.BACKUP_VERIFY_KEY }}',
+    );
+  }
+  return { signer, verifier };
 }
 
 function readEncryption(inputs: Inputs): EncryptionSettings {

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,8 +7,25 @@ import { zstdDecompressSync } from 'node:zlib';
 import * as age from 'age-encryption';
 import { runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 
+/** One Ed25519 manifest-signing key pair for the tests, as openssl would write them (PEM). */
+export const TEST_KEYS = (() => {
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  return {
+    signing: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    verify: publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+  };
+})();
+
+/**
+ * Runs db-backup the runner's way. Unless a test gives its own key inputs, the run gets the
+ * tests' signing key (which also verifies), as a backup job would.
+ */
 export const backupAction = (inputs: Record<string, string>, env: Record<string, string> = {}): Promise<ActionRun> =>
-  runBuiltAction('db-backup', inputs, { env, timeoutMs: 120_000 });
+  runBuiltAction(
+    'db-backup',
+    'signing-key' in inputs || 'verify-key' in inputs ? inputs : { 'signing-key': TEST_KEYS.signing, ...inputs },
+    { env, timeoutMs: 120_000 },
+  );
 
 export async function ageKeyPair(): Promise<{ identity: string; recipient: string }> {
   const identity = await age.generateIdentity();
@@ -16,13 +34,16 @@ export async function ageKeyPair(): Promise<{ identity: string; recipient: strin
 
 export const tempDir = (prefix = 'bk-'): string => mkdtempSync(join(tmpdir(), prefix));
 
-/** Every manifest under a folder store, parsed. */
+/** Every manifest under a folder store, parsed out of its signed envelope. */
 export interface StoredManifest {
   id: string;
   object: string;
   verified: unknown;
   labels: string[];
   dumpFormat: string;
+  encryption: { method: string; recipients: string[] };
+  sealedDetails?: string;
+  details?: { rowCounts: Record<string, number> };
 }
 
 export function manifestsIn(folder: string, database: string): StoredManifest[] {
@@ -32,7 +53,10 @@ export function manifestsIn(folder: string, database: string): StoredManifest[] 
   } catch {
     return [];
   }
-  return files.map((f) => JSON.parse(readFileSync(join(folder, database, f), 'utf8')) as StoredManifest);
+  return files.map(
+    (f) =>
+      JSON.parse((JSON.parse(readFileSync(join(folder, database, f), 'utf8')) as { manifest: string }).manifest) as StoredManifest,
+  );
 }
 
 /** Decrypts a stored object with the standard age command-line tool, then decompresses it. */
@@ -61,3 +85,11 @@ export function outputsOf(run: ActionRun): {
 }
 
 export { failureOf as errorOf } from '../../../test/helpers/run-action.ts';
+
+/** Opens a manifest's sealed details (Base64 age ciphertext) with an identity or a passphrase. */
+export async function openSealed(sealed: string | undefined, identity: string): Promise<string> {
+  const decrypter = new age.Decrypter();
+  if (identity.startsWith('AGE-SECRET-KEY-')) decrypter.addIdentity(identity);
+  else decrypter.addPassphrase(identity);
+  return Buffer.from(await decrypter.decrypt(Buffer.from(sealed ?? '', 'base64'))).toString('utf8');
+}

@@ -11,7 +11,7 @@ import {
   uniqueName,
 } from '../../../test/helpers/databases.ts';
 import { leakedSecrets } from '../../../test/helpers/run-action.ts';
-import { ageKeyPair, backupAction, decryptWithAgeTool, errorOf, manifestsIn, outputsOf, tempDir } from './helpers.ts';
+import { ageKeyPair, backupAction, openSealed, decryptWithAgeTool, errorOf, manifestsIn, outputsOf, tempDir } from './helpers.ts';
 
 const counts = async (database: string) =>
   (
@@ -60,18 +60,27 @@ describe('db-backup on PostgreSQL, folder store', () => {
       id: out.id,
       engine: 'postgres',
       database: source,
-      source: 'postgres@127.0.0.1:5432',
       compression: { algorithm: 'zstd', level: 3 },
       encryption: { method: 'age-x25519', recipients: [expect.stringMatching(/^sha256:[0-9a-f]{16}$/)] },
       uploadCheck: 'sha256-read-back',
       labels: ['pre-deploy'],
-      rowCounts: { 'public.customers': 500, 'public.orders': 1200, 'billing.invoices': 77 },
+      stored: { bytes: out.size, sha256: out.sha256 },
       deploySha: '0123456789abcdef0123456789abcdef01234567',
       runUrl: 'https://github.com/acme/service/actions/runs/4242',
       verified: null,
     });
-    expect(manifest.serverVersion).toMatch(/^\d+\.\d+/);
-    expect(manifest.toolVersion).toMatch(/pg_dump \(PostgreSQL\)/);
+    // Table names, row counts, plain hash and user@host are sealed to the backup's own recipients.
+    expect(manifest.details).toBeUndefined();
+    const raw = readFileSync(`${store}/${source}/${out.id}.manifest.json`, 'utf8');
+    for (const clear of ['customers', 'invoices', 'postgres@127.0.0.1', 'rowCounts', 'pg_dump (PostgreSQL)'])
+      expect(raw).not.toContain(clear);
+    const details = JSON.parse(await openSealed(manifest.sealedDetails, keys.identity)) as Record<string, any>;
+    expect(details).toMatchObject({
+      source: 'postgres@127.0.0.1:5432',
+      rowCounts: { 'public.customers': 500, 'public.orders': 1200, 'billing.invoices': 77 },
+    });
+    expect(details.serverVersion).toMatch(/^\d+\.\d+/);
+    expect(details.toolVersion).toMatch(/pg_dump \(PostgreSQL\)/);
     expect(Date.parse(manifest.completedAt)).toBeGreaterThanOrEqual(Date.parse(manifest.startedAt));
     expect(run.summary).toContain(`Backup taken: ${out.id}`);
   });
@@ -108,13 +117,10 @@ describe('db-backup on PostgreSQL, folder store', () => {
     expect(errorOf(run)).toBe('');
     expect(run.outputs.verified).toBe('true');
     const manifest = manifestsIn(store, source).find((m) => m.id === backupId)!;
-    expect(manifest.verified).toMatchObject({
-      tables: 3,
-      scratchDatabase: expect.stringMatching(new RegExp(`^${source}_verify_`)),
-    });
-    const leftovers = await pgQuery('postgres', 'SELECT datname FROM pg_database WHERE datname LIKE $1', [
-      `${source}_verify_%`,
-    ]);
+    expect(manifest.verified).toMatchObject({ tables: 3 });
+    const scratch = /scratch database (deploy_suite_scratch_verify_[0-9a-f]{16})/.exec(run.log)?.[1];
+    expect(scratch).toBeDefined();
+    const leftovers = await pgQuery('postgres', 'SELECT datname FROM pg_database WHERE datname = $1', [scratch]);
     expect(leftovers.rowCount).toBe(0);
   });
 

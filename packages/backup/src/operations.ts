@@ -1,15 +1,28 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError, readRunContext } from '@deploy-suite/kit';
-import { describeConnection, type DatabaseEngine, type DumpOptions } from '@deploy-suite/db';
+import { ConfigurationError } from '@deploy-suite/kit';
 import {
+  createScratchDatabase,
+  describeConnection,
+  openEngine,
+  type Connection,
+  type DatabaseEngine,
+  type DumpOptions,
+} from '@deploy-suite/db';
+import {
+  asStoreError,
+  checkProtection,
+  idPrefix,
+  idStamp,
   listBackups,
   manifestKey,
   MANIFEST_FORMAT,
   newBackupId,
   objectKey,
   openBackup,
+  openDetails,
   planRetention,
   recipientFingerprint,
+  sealDetails,
   uploadDump,
   writeManifest,
   type BackupManifest,
@@ -17,9 +30,18 @@ import {
   type Compression,
   type DecryptionSettings,
   type EncryptionSettings,
+  type ManifestSigner,
+  type ManifestVerifier,
+  type RejectedManifest,
   type RetentionPlan,
   type RetentionPolicy,
 } from '@deploy-suite/storage';
+
+/** Where a run comes from, recorded in the manifest; passed in by the action, never read here. */
+export interface Provenance {
+  sha: string;
+  runUrl: string;
+}
 
 export interface BackupOptions {
   engine: DatabaseEngine;
@@ -27,7 +49,9 @@ export interface BackupOptions {
   compression: Compression;
   level: number | undefined;
   encryption: EncryptionSettings;
+  signer: ManifestSigner;
   labels: string[];
+  provenance: Provenance;
   /** PostgreSQL: custom (default) or directory with parallel jobs. */
   dump?: DumpOptions;
   now?: () => Date;
@@ -35,8 +59,8 @@ export interface BackupOptions {
 }
 
 /**
- * Takes one backup. The manifest — the only thing that makes a backup exist — is written last,
- * after the dump tool succeeded and the upload was read back; any failure before leaves no
+ * Takes one backup. The signed manifest — the only thing that makes a backup exist — is written
+ * last, after the dump tool succeeded and the upload was read back; any failure before leaves no
  * manifest and no object under the backup's key.
  */
 export async function takeBackup(options: BackupOptions): Promise<BackupManifest> {
@@ -62,24 +86,27 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   } catch (error) {
     dump.abort();
     await dump.finished.catch(() => undefined);
-    throw error instanceof ConfigurationError
-      ? error
-      : new ConfigurationError(
-          `Backup of ${connection.database} failed; nothing was recorded: ${(error as Error).message}`,
-        );
+    // What the store or the dump tool did is reported as such; anything else is a bug and keeps its stack.
+    throw asStoreError(error, options.store, `Backup of ${connection.database} failed; nothing was recorded`);
   }
   const completed = now();
-  const context = readRunContext();
+  const sealed = await sealDetails(
+    {
+      source: `${connection.user}@${connection.host}:${connection.port}`,
+      serverVersion: dump.serverVersion,
+      tool: dump.tool.path,
+      toolVersion: dump.tool.version,
+      plain: stored.plain,
+      rowCounts: await dump.rowCounts,
+    },
+    options.encryption,
+  );
   const manifest: BackupManifest = {
     format: MANIFEST_FORMAT,
     id,
     engine: connection.engine,
     database: connection.database,
-    source: `${connection.user}@${connection.host}:${connection.port}`,
-    serverVersion: dump.serverVersion,
-    tool: dump.tool.path,
-    toolVersion: dump.tool.version,
-    dumpFormat: dump.format,
+    dumpFormat: dump.format as BackupManifest['dumpFormat'],
     object: key,
     compression: {
       algorithm: options.compression,
@@ -95,27 +122,29 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
       recipients:
         options.encryption.kind === 'age-recipients' ? options.encryption.recipients.map(recipientFingerprint) : [],
     },
-    sizes: { plainBytes: stored.plain.bytes, storedBytes: stored.stored.bytes },
-    sha256: { plain: stored.plain.sha256, stored: stored.stored.sha256 },
+    stored: stored.stored,
     uploadCheck: stored.uploadCheck,
-    rowCounts: await dump.rowCounts,
     labels: options.labels,
     startedAt: started.toISOString(),
     completedAt: completed.toISOString(),
     durationSeconds: Math.round((completed.getTime() - started.getTime()) / 10) / 100,
-    deploySha: context.sha,
-    runUrl: context.runUrl,
+    deploySha: options.provenance.sha,
+    runUrl: options.provenance.runUrl,
     verified: null,
+    ...sealed,
   };
-  await writeManifest(options.store, manifest);
+  await writeManifest(options.store, manifest, options.signer);
   return manifest;
 }
 
 export interface RestoreOptions {
   engine: DatabaseEngine;
   store: BackupStore;
+  /** A manifest whose signature verified (read through the catalog). */
   manifest: BackupManifest;
   decryption: DecryptionSettings;
+  /** Restore an unencrypted backup; without it one is refused. */
+  allowUnencrypted: boolean;
   target: string;
   /** Must repeat the target's name to restore over a database that is not empty. */
   confirm: string | undefined;
@@ -125,8 +154,9 @@ export interface RestoreOptions {
 
 /**
  * Restores into `target`. Refuses a non-empty target unless confirm repeats its name; checks the
- * stored object and the key before the target is touched; a failed restore rolls back (PostgreSQL)
- * or stops at the first error.
+ * backup's protection, the stored object and the key before the target is touched; a failed
+ * restore rolls back (PostgreSQL) or stops at the first error, and a target this run created is
+ * dropped again.
  */
 export async function restoreBackup(options: RestoreOptions): Promise<void> {
   const { engine, target } = options;
@@ -135,6 +165,8 @@ export async function restoreBackup(options: RestoreOptions): Promise<void> {
       `Backup ${options.manifest.id} is a ${options.manifest.engine} dump; the target is ${engine.connection.engine}.`,
     );
   }
+  await checkProtection(options.manifest, options.decryption, options.allowUnencrypted);
+  const details = await openDetails(options.manifest, options.decryption);
   const exists = await engine.databaseExists(target);
   const occupied = exists && (await engine.tableCount(target)) > 0;
   if (occupied && options.confirm !== target) {
@@ -142,72 +174,160 @@ export async function restoreBackup(options: RestoreOptions): Promise<void> {
       `Refusing to restore over ${target}: it is not empty. Set confirm to "${target}" to overwrite it.`,
     );
   }
-  const { stream, cleanup } = await openBackup(options.store, options.manifest, options.decryption);
+  const { stream, cleanup } = await openBackup(options.store, options.manifest, details, options.decryption);
+  let created = false;
   try {
-    if (!exists) await engine.createDatabase(target);
+    if (!exists) {
+      await engine.createDatabase(target);
+      created = true;
+    }
     await engine.restore(target, stream, {
       format: options.manifest.dumpFormat,
       replace: occupied,
       ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
     });
+  } catch (error) {
+    // Only what this run made is removed: a database that existed before is never dropped.
+    if (created) await engine.dropDatabase(target).catch(() => undefined);
+    throw error;
   } finally {
     await cleanup();
   }
 }
 
+export interface VerifyOptions extends Omit<RestoreOptions, 'target' | 'confirm'> {
+  signer: ManifestSigner;
+  provenance: Provenance;
+  /**
+   * The server the scratch database is made on. Restoring a backup runs its SQL, so this should
+   * be an isolated server with a low-privilege user; default: the backup's own server.
+   */
+  scratchServer?: Connection;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
 /**
- * Restores into a scratch database made for the purpose, compares row counts per table with those
- * recorded at dump time, drops the scratch database, and marks the backup verified.
+ * Restores into a scratch database made for the purpose (a fresh name no real database can have),
+ * compares row counts per table with those sealed in the manifest at dump time, drops the scratch
+ * database, and marks the backup verified.
  */
-export async function verifyBackup(options: Omit<RestoreOptions, 'target' | 'confirm'>): Promise<BackupManifest> {
-  const scratch = `${options.manifest.database}_verify_${randomBytes(3).toString('hex')}`.slice(0, 63);
-  try {
-    await restoreBackup({ ...options, target: scratch, confirm: undefined });
-    const counts = await options.engine.rowCounts(scratch);
-    const expected = options.manifest.rowCounts;
-    const problems: string[] = [];
-    for (const [table, rows] of Object.entries(expected)) {
-      if (counts[table] !== rows) problems.push(`${table}: ${counts[table] ?? 'missing'} rows, ${rows} at backup time`);
-    }
-    for (const table of Object.keys(counts))
-      if (!(table in expected)) problems.push(`${table}: not in the backup's record`);
-    if (problems.length > 0)
-      throw new ConfigurationError(
-        `Backup ${options.manifest.id} failed verification: ${problems.slice(0, 10).join('; ')}`,
-      );
-  } finally {
-    await options.engine.dropDatabase(scratch).catch(() => undefined);
+export async function verifyBackup(options: VerifyOptions): Promise<BackupManifest> {
+  const { manifest } = options;
+  const server = options.scratchServer ?? options.engine.connection;
+  if (manifest.engine !== server.engine) {
+    throw new ConfigurationError(
+      `Backup ${manifest.id} is a ${manifest.engine} dump; the scratch server is ${server.engine}.`,
+    );
   }
-  const context = readRunContext();
+  await checkProtection(manifest, options.decryption, options.allowUnencrypted);
+  const details = await openDetails(manifest, options.decryption);
+  const { stream, cleanup } = await openBackup(options.store, manifest, details, options.decryption);
+  try {
+    const scratch = await createScratchDatabase(server, 'verify');
+    options.log?.(`Restoring into scratch database ${scratch.name} on ${server.host}:${server.port}`);
+    try {
+      const engine = await openEngine(scratch.connection);
+      await engine.restore(scratch.name, stream, {
+        format: manifest.dumpFormat,
+        replace: false,
+        ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+      });
+      const counts = await engine.rowCounts(scratch.name);
+      const expected = details.rowCounts;
+      const problems: string[] = [];
+      for (const [table, rows] of Object.entries(expected)) {
+        if (counts[table] !== rows)
+          problems.push(`${table}: ${counts[table] ?? 'missing'} rows, ${rows} at backup time`);
+      }
+      for (const table of Object.keys(counts))
+        if (!(table in expected)) problems.push(`${table}: not in the backup's record`);
+      if (problems.length > 0)
+        throw new ConfigurationError(`Backup ${manifest.id} failed verification: ${problems.slice(0, 10).join('; ')}`);
+    } finally {
+      await scratch.drop();
+    }
+  } finally {
+    stream.destroy();
+    await cleanup();
+  }
   const verified: BackupManifest = {
-    ...options.manifest,
+    ...manifest,
     verified: {
-      at: new Date().toISOString(),
-      scratchDatabase: scratch,
-      tables: Object.keys(options.manifest.rowCounts).length,
-      runUrl: context.runUrl,
+      at: (options.now ?? (() => new Date()))().toISOString(),
+      tables: Object.keys(details.rowCounts).length,
+      runUrl: options.provenance.runUrl,
     },
   };
-  await writeManifest(options.store, verified);
+  await writeManifest(options.store, verified, options.signer);
   return verified;
 }
 
-/** Applies the retention policy; with dryRun nothing is deleted. Objects go before manifests. */
+export interface PruneResult extends RetentionPlan {
+  /** Objects of this database's form with no manifest, older than the sweep age, removed (or to be). */
+  orphans: string[];
+  /** Manifests found but not trusted: never used, never deleted. */
+  rejected: RejectedManifest[];
+}
+
+/** Objects without a manifest younger than this may be a backup still being written. */
+const ORPHAN_MIN_AGE_MS = 2 * 86_400_000;
+
+/**
+ * Applies the retention policy to the trusted backups; with dryRun nothing is deleted. Stops
+ * before deleting anything when a manifest is dated in the future. Each backup's manifest goes
+ * before its object: an interrupted prune leaves an unlisted orphan (swept by a later prune),
+ * never a listed backup that cannot be restored.
+ */
 export async function pruneBackups(options: {
   store: BackupStore;
   database: string;
+  verifier: ManifestVerifier;
   policy: RetentionPolicy;
   dryRun: boolean;
   now?: Date;
-}): Promise<RetentionPlan> {
-  const backups = await listBackups(options.store, options.database);
-  const plan = planRetention(backups, options.policy, options.now ?? new Date());
+}): Promise<PruneResult> {
+  const now = options.now ?? new Date();
+  const { store, database } = options;
+  const { backups, rejected } = await listBackups(store, database, options.verifier, now);
+  const future = rejected.find((r) => r.future);
+  if (future !== undefined) {
+    throw new ConfigurationError(`Nothing was pruned: ${future.reason}.`);
+  }
+  const plan = planRetention(backups, options.policy, now);
+  const orphans = await findOrphans(store, database, now);
   if (!options.dryRun) {
-    for (const manifest of plan.remove) {
-      // The manifest goes last: a half-pruned backup stays listed and is pruned again next time.
-      await options.store.remove(manifest.object);
-      await options.store.remove(manifestKey(manifest.database, manifest.id));
+    try {
+      for (const manifest of plan.remove) {
+        // Both keys derived from the database and id, never taken from the manifest's text.
+        await store.remove(manifestKey(database, manifest.id));
+        await store.remove(
+          objectKey(database, manifest.id, manifest.compression.algorithm, manifest.encryption.method !== 'none'),
+        );
+      }
+      for (const key of orphans) await store.remove(key);
+    } catch (error) {
+      throw asStoreError(error, store, `Pruning ${database} stopped`);
     }
   }
-  return plan;
+  return { ...plan, orphans, rejected };
+}
+
+/** Backup objects of this database's exact form whose manifest is gone, old enough to be abandoned. */
+async function findOrphans(store: BackupStore, database: string, now: Date): Promise<string[]> {
+  const keys = await store.list(`${database}/`);
+  const present = new Set(keys);
+  const prefix = `${database}/${idPrefix(database)}-`;
+  const form = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)-[0-9a-f]{6}\.dump(?:\.zst|\.gz)?(?:\.age)?$/;
+  return keys.filter((key) => {
+    if (!key.startsWith(prefix)) return false;
+    const match = form.exec(key.slice(prefix.length));
+    if (match === null) return false;
+    const id = key.slice(database.length + 1).replace(/\.dump.*$/, '');
+    if (present.has(manifestKey(database, id))) return false;
+    const started = Date.parse(match[1]!.replace(/T(\d{2})-(\d{2})-(\d{2})Z$/, 'T$1:$2:$3Z'));
+    return (
+      Number.isFinite(started) && idStamp(new Date(started)) === match[1] && now.getTime() - started > ORPHAN_MIN_AGE_MS
+    );
+  });
 }

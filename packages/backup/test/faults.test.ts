@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { DatabaseEngine } from '@deploy-suite/db';
 import { MySqlEngine } from '@deploy-suite/db/mysql';
 import { PostgresEngine } from '@deploy-suite/db/postgres';
-import { listBackups, LocalStore, type BackupStore } from '@deploy-suite/storage';
+import { listBackups, LocalStore, parseSigningKey, type BackupStore } from '@deploy-suite/storage';
 import {
   createMariaDatabase,
   createPgDatabase,
@@ -15,7 +15,10 @@ import {
   mariaQuery,
   pgQuery,
 } from '../../../test/helpers/databases.ts';
-import { ageKeyPair, tempDir } from '../../../actions/db-backup/test/helpers.ts';
+import { ageKeyPair, tempDir, TEST_KEYS } from '../../../actions/db-backup/test/helpers.ts';
+
+const signer = parseSigningKey('signing-key', TEST_KEYS.signing);
+const provenance = { sha: 'abc', runUrl: '' };
 import { takeBackup } from '../src/index.ts';
 
 /** A folder store whose uploads can be held after the first bytes, or broken after some bytes. */
@@ -75,6 +78,8 @@ async function backupWithHeldUpload(
     level: undefined,
     encryption: { kind: 'age-recipients', recipients: [recipient] },
     labels: [],
+    signer,
+    provenance,
   }).catch((e: unknown) => e);
   await startedPromise;
   let killed: number;
@@ -162,13 +167,15 @@ describe.each([
       level: 1,
       encryption: { kind: 'age-recipients', recipients: [recipient] },
       labels: ['before'],
+      signer,
+      provenance,
     });
     earlier = first.id;
   }, 120_000);
   afterAll(() => drop(database));
 
   const expectOnlyEarlierBackup = async (store: BackupStore): Promise<void> => {
-    const backups = await listBackups(store, database);
+    const { backups } = await listBackups(store, database, signer.verifier);
     expect(backups.map((b) => b.id)).toEqual([earlier]);
     expect(filesIn(folder).map((f) => f.slice(folder.length + 1))).toEqual([
       `${database}/${earlier}.dump.zst.age`,
@@ -192,6 +199,8 @@ describe.each([
       level: undefined,
       encryption: { kind: 'none' },
       labels: [],
+      signer,
+      provenance,
     }).catch((e: unknown) => e);
     store.breakAfterBytes = undefined;
     expect((error as Error).message).toContain('store went away mid-upload');

@@ -1,3 +1,4 @@
+import { RemoteError } from '@deploy-suite/kit';
 import type { Readable } from 'node:stream';
 import type { Connection } from './connection.ts';
 
@@ -48,10 +49,12 @@ export interface DatabaseEngine {
   dropDatabase(database: string): Promise<void>;
 }
 
-export class DumpFailedError extends Error {
+/** The dump tool failed (it exited non-zero, or its connection died): the database's doing, not a bug. */
+export class DumpFailedError extends RemoteError {
   override name = 'DumpFailedError';
 }
 
-export class RestoreFailedError extends Error {
+/** The restore tool stopped at an error in the target database. */
+export class RestoreFailedError extends RemoteError {
   override name = 'RestoreFailedError';
 }

@@ -1,6 +1,6 @@
 import type { Readable } from 'node:stream';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import type { BackupStore } from './store.ts';
+import { readBounded, type BackupStore } from './store.ts';
 
 export interface AzureStoreOptions {
   connectionString: string;
@@ -17,6 +17,7 @@ export class AzureBlobStore implements BackupStore {
   readonly readBack = 'size' as const;
   private readonly container: ContainerClient;
   private readonly prefix: string;
+  private readonly containerUrl: string;
 
   constructor(options: AzureStoreOptions) {
     this.container = BlobServiceClient.fromConnectionString(options.connectionString).getContainerClient(
@@ -24,6 +25,9 @@ export class AzureBlobStore implements BackupStore {
     );
     this.prefix = options.prefix.replace(/\/$/, '');
     this.location = `azure://${options.container}/${this.prefix}`;
+    // A SAS connection string puts the signature in the client's URL query: never show it.
+    const url = new URL(this.container.url);
+    this.containerUrl = `${url.origin}${url.pathname.replace(/\/$/, '')}`;
   }
 
   private key(key: string): string {
@@ -35,8 +39,10 @@ export class AzureBlobStore implements BackupStore {
     await this.container.getBlockBlobClient(this.key(key)).uploadStream(body, 8 * 1024 * 1024, 4);
   }
 
-  async download(key: string): Promise<Readable> {
-    const response = await this.container.getBlobClient(this.key(key)).download();
+  async download(key: string, maxBytes?: number): Promise<Readable> {
+    const response = await this.container
+      .getBlobClient(this.key(key))
+      .download(0, maxBytes === undefined ? undefined : maxBytes + 1);
     return response.readableStreamBody as Readable;
   }
 
@@ -49,14 +55,15 @@ export class AzureBlobStore implements BackupStore {
     }
   }
 
-  async readText(key: string): Promise<string | undefined> {
+  async readText(key: string, maxBytes: number): Promise<string | undefined> {
+    let body: Readable;
     try {
-      const buffer = await this.container.getBlobClient(this.key(key)).downloadToBuffer();
-      return buffer.toString('utf8');
+      body = await this.download(key, maxBytes);
     } catch (error) {
       if ((error as { statusCode?: number }).statusCode === 404) return undefined;
       throw error;
     }
+    return (await readBounded(body, maxBytes, key)).toString('utf8');
   }
 
   async writeText(key: string, text: string): Promise<void> {
@@ -84,6 +91,6 @@ export class AzureBlobStore implements BackupStore {
   }
 
   urlOf(key: string): string {
-    return `${this.container.url}/${this.key(key)}`;
+    return `${this.containerUrl}/${this.key(key)}`;
   }
 }

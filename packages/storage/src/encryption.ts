@@ -62,3 +62,21 @@ export async function decryptStream(input: Readable, settings: DecryptionSetting
   const decrypted = await decrypter.decrypt(web);
   return Readable.fromWeb(decrypted);
 }
+
+/** Encrypts a small buffer (a manifest's details) the same way as the backup itself. */
+export async function encryptBytes(
+  plain: Uint8Array,
+  settings: Exclude<EncryptionSettings, { kind: 'none' }>,
+): Promise<Uint8Array> {
+  const encrypter = new Encrypter();
+  if (settings.kind === 'age-passphrase') encrypter.setPassphrase(settings.passphrase);
+  else for (const recipient of settings.recipients) encrypter.addRecipient(recipient);
+  return encrypter.encrypt(plain);
+}
+
+export async function decryptBytes(sealed: Uint8Array, settings: DecryptionSettings): Promise<Uint8Array> {
+  const decrypter = new Decrypter();
+  for (const identity of settings.identities) decrypter.addIdentity(identity);
+  if (settings.passphrase !== undefined) decrypter.addPassphrase(settings.passphrase);
+  return decrypter.decrypt(sealed);
+}

@@ -6,5 +6,6 @@ export * from './transforms.ts';
 export * from './encryption.ts';
 export * from './manifest.ts';
 export * from './catalog.ts';
+export * from './signing.ts';
 export * from './retention.ts';
 export * from './transfer.ts';

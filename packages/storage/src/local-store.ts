@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import type { BackupStore } from './store.ts';
+import { readBounded, type BackupStore } from './store.ts';
 
 /** A folder. Objects are written beside their final name and renamed into place when complete. */
 export class LocalStore implements BackupStore {
@@ -36,10 +36,10 @@ export class LocalStore implements BackupStore {
     }
   }
 
-  async download(key: string): Promise<Readable> {
+  async download(key: string, maxBytes?: number): Promise<Readable> {
     const path = this.path(key);
     await stat(path);
-    return createReadStream(path);
+    return createReadStream(path, maxBytes === undefined ? {} : { end: maxBytes });
   }
 
   async size(key: string): Promise<number | undefined> {
@@ -50,12 +50,14 @@ export class LocalStore implements BackupStore {
     }
   }
 
-  async readText(key: string): Promise<string | undefined> {
+  async readText(key: string, maxBytes: number): Promise<string | undefined> {
+    let stream;
     try {
-      return await readFile(this.path(key), 'utf8');
+      stream = await this.download(key, maxBytes);
     } catch {
       return undefined;
     }
+    return (await readBounded(stream, maxBytes, key)).toString('utf8');
   }
 
   async writeText(key: string, text: string): Promise<void> {

@@ -9,7 +9,7 @@ import {
   type ServerSideEncryption,
 } from '@aws-sdk/client-s3';
 import { Upload } from '@aws-sdk/lib-storage';
-import type { BackupStore } from './store.ts';
+import { readBounded, type BackupStore } from './store.ts';
 
 export interface S3StoreOptions {
   bucket: string;
@@ -69,8 +69,14 @@ export class S3Store implements BackupStore {
     await upload.done();
   }
 
-  async download(key: string): Promise<Readable> {
-    const result = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+  async download(key: string, maxBytes?: number): Promise<Readable> {
+    const result = await this.client.send(
+      new GetObjectCommand({
+        Bucket: this.options.bucket,
+        Key: this.key(key),
+        ...(maxBytes === undefined ? {} : { Range: `bytes=0-${maxBytes}` }),
+      }),
+    );
     return result.Body as Readable;
   }
 
@@ -89,14 +95,15 @@ export class S3Store implements BackupStore {
     }
   }
 
-  async readText(key: string): Promise<string | undefined> {
+  async readText(key: string, maxBytes: number): Promise<string | undefined> {
+    let body: Readable;
     try {
-      const result = await this.client.send(new GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
-      return await result.Body!.transformToString('utf8');
+      body = await this.download(key, maxBytes);
     } catch (error) {
       if ((error as { name?: string }).name === 'NoSuchKey') return undefined;
       throw error;
     }
+    return (await readBounded(body, maxBytes, key)).toString('utf8');
   }
 
   async writeText(key: string, text: string): Promise<void> {

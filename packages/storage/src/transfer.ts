@@ -1,12 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PassThrough, Transform, pipeline, type Readable } from 'node:stream';
 import { pipeline as pipelineAsync } from 'node:stream/promises';
-import { ConfigurationError } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, makeTempDir } from '@deploy-suite/kit';
 import { decryptStream, encryptStream, type DecryptionSettings, type EncryptionSettings } from './encryption.ts';
-import type { BackupManifest } from './manifest.ts';
+import type { BackupDetails, BackupManifest } from './manifest.ts';
 import type { BackupStore } from './store.ts';
 import { compressor, decompressor, endWhenFinished, HashTap, type Compression } from './transforms.ts';
 
@@ -93,46 +91,64 @@ async function hashOf(stream: Readable): Promise<string> {
 
 /**
  * Fetches a backup and checks it before anything reads it: the stored bytes are downloaded to a
- * private temporary file and their size and SHA-256 compared with the manifest; the age header is
- * opened with the given key. Only then is the plain stream handed out; its SHA-256 is compared at
- * the end, and a mismatch fails the stream (so a restore reading it fails).
+ * private temporary file under RUNNER_TEMP — never more than the recorded size + 1 — and their
+ * size and SHA-256 compared with the signed manifest; the age header is opened with the given
+ * key. Only then is the plain stream handed out; its SHA-256 is compared at the end, and a
+ * mismatch fails the stream (so a restore reading it fails).
  */
 export async function openBackup(
   store: BackupStore,
   manifest: BackupManifest,
+  details: BackupDetails,
   decryption: DecryptionSettings,
 ): Promise<{ stream: Readable; cleanup: () => Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'backup-'));
-  const cleanup = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  const dir = makeTempDir('backup');
+  const cleanup = (): Promise<void> => Promise.resolve(dir.remove());
   try {
-    const path = join(dir, 'object');
+    const path = join(dir.path, 'object');
     const tap = new HashTap();
+    const limit = manifest.stored.bytes;
     let source: Readable;
     try {
-      source = await store.download(manifest.object);
+      source = await store.download(manifest.object, limit);
     } catch (error) {
       throw new IntegrityError(
-        `Backup ${manifest.id}: its object ${manifest.object} cannot be read from ${store.location}: ${(error as Error).message}`,
+        `Backup ${manifest.id}: its object ${manifest.object} cannot be read from ${store.location}: ${errorMessage(error)}`,
       );
     }
-    await pipelineAsync(source, tap, createWriteStream(path, { mode: 0o600 }));
-    if (tap.bytes !== manifest.sizes.storedBytes || tap.sha256 !== manifest.sha256.stored) {
+    // Stop at the recorded size + 1: a planted object larger than recorded is never read whole.
+    let seen = 0;
+    const bound = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        const keep = chunk.subarray(0, Math.max(0, limit + 1 - seen));
+        seen += chunk.length;
+        callback(null, keep);
+        if (seen > limit) source.destroy();
+      },
+    });
+    await pipelineAsync(source, bound, tap, createWriteStream(path, { mode: 0o600 })).catch((error: unknown) => {
+      if (seen <= limit)
+        throw new IntegrityError(
+          `Backup ${manifest.id}: reading its object from ${store.location} failed: ${errorMessage(error)}. Nothing was restored.`,
+        );
+    });
+    if (seen > limit) {
       throw new IntegrityError(
-        `Backup ${manifest.id} is damaged: the stored object has ${tap.bytes} bytes with SHA-256 ${tap.sha256}, the manifest records ${manifest.sizes.storedBytes} bytes with ${manifest.sha256.stored}. Nothing was restored.`,
+        `Backup ${manifest.id} is damaged: the stored object is larger than the ${limit} bytes recorded. Nothing was restored.`,
+      );
+    }
+    if (tap.bytes !== limit || tap.sha256 !== manifest.stored.sha256) {
+      throw new IntegrityError(
+        `Backup ${manifest.id} is damaged: the stored object has ${tap.bytes} bytes with SHA-256 ${tap.sha256}, the manifest records ${limit} bytes with ${manifest.stored.sha256}. Nothing was restored.`,
       );
     }
     let stream: Readable = createReadStream(path);
     if (manifest.encryption.method !== 'none') {
-      if (decryption.identities.length === 0 && decryption.passphrase === undefined) {
-        throw new ConfigurationError(
-          `Backup ${manifest.id} is encrypted (${manifest.encryption.method}); give its identity or passphrase.`,
-        );
-      }
       try {
         stream = await decryptStream(stream, decryption);
       } catch (error) {
         throw new IntegrityError(
-          `Backup ${manifest.id} cannot be decrypted with the key given (${(error as Error).message}). Nothing was restored.`,
+          `Backup ${manifest.id} cannot be decrypted with the key given (${errorMessage(error)}). Nothing was restored.`,
         );
       }
     }
@@ -143,11 +159,11 @@ export async function openBackup(
         callback(null, chunk);
       },
       flush(callback) {
-        if (plain.sha256 === manifest.sha256.plain && plain.bytes === manifest.sizes.plainBytes) callback();
+        if (plain.sha256 === details.plain.sha256 && plain.bytes === details.plain.bytes) callback();
         else
           callback(
             new IntegrityError(
-              `Backup ${manifest.id}: the decrypted dump does not match the SHA-256 recorded at backup time.`,
+              `Backup ${manifest.id}: the decrypted dump does not match the SHA-256 recorded at backup time. Nothing was kept.`,
             ),
           );
       },

@@ -60,7 +60,7 @@ describe('retention', () => {
 
   it('never deletes the newest verified backup or the newest backup, whatever the policy', () => {
     const verified = manifest('2026-01-01T00:00:00.000Z', {
-      verified: { at: 'x', scratchDatabase: 'y', tables: 1, runUrl: '' },
+      verified: { at: 'x', tables: 1, runUrl: '' },
     });
     const plan = planRetention([...history.slice(0, 50), verified], policy(), now);
     expect(plan.keep.map((k) => [k.manifest.completedAt, k.reasons])).toEqual([
