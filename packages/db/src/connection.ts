@@ -138,7 +138,7 @@ export function missingPasswordError(connection: Connection, message: string): I
   );
 }
 
-const TLS_FAILURE = /certificate|SSL|TLS|altnames|self[- ]signed|secure connection|issuer/i;
+const TLS_FAILURE = /certificate|SSL|TLS|altnames|self[- _]signed|_CERT|secure connection|issuer/i;
 
 /** The error for a connection that failed: the missing password named, else the remote and the reason. */
 export function connectionFailure(
@@ -146,7 +146,11 @@ export function connectionFailure(
   database: string | undefined,
   error: unknown,
 ): InputError | ConfigurationError {
-  const message = errorMessage(error);
+  // Duck-typed: an Error from another realm (a VM context) still has its message.
+  const message =
+    typeof (error as { message?: unknown } | null)?.message === 'string'
+      ? (error as { message: string }).message
+      : errorMessage(error);
   const name = connection.engine === 'postgres' ? 'PostgreSQL' : 'MySQL';
   // A TLS failure names the setting to look at: the mode in force and where trust comes from.
   const tls = tlsOf(connection);

@@ -1,3 +1,4 @@
+import { connect, isIP, type Socket } from 'node:net';
 import mysql from 'mysql2/promise';
 import { connectionFailure, tlsOf, type Connection } from './connection.ts';
 
@@ -30,10 +31,11 @@ export async function connectMySql(connection: Connection, database: string | un
  * does not offer TLS, so an encrypted mode never falls back to plaintext (and never hands the
  * password to a server's RSA key).
  */
-export function mySqlTlsOptions(connection: Connection): { ssl?: mysql.SslOptions } {
+export function mySqlTlsOptions(connection: Connection): { ssl?: mysql.SslOptions; stream?: () => Socket } {
   const tls = tlsOf(connection);
   if (tls.mode === 'disable' || tls.mode === 'prefer') return {};
   return {
+    ...(tls.mode === 'verify-full' && isIP(connection.host) !== 0 ? { stream: () => dial(connection) } : {}),
     ssl: {
       ...(tls.ca === undefined ? {} : { ca: tls.ca }),
       ...(tls.cert === undefined ? {} : { cert: tls.cert }),
@@ -44,4 +46,16 @@ export function mySqlTlsOptions(connection: Connection): { ssl?: mysql.SslOption
       verifyIdentity: tls.mode === 'verify-full',
     },
   };
+}
+
+/**
+ * The socket mysql2 would open, named for the address dialled. mysql2 sets no TLS servername for
+ * an IP host, and Node then checks the certificate against the socket's _host, which net sets only
+ * for names, else "localhost": without this, verify-full to 10.0.0.5 accepts a localhost certificate.
+ */
+function dial(connection: Connection): Socket {
+  const socket = connect(connection.port, connection.host);
+  socket.setNoDelay(true);
+  Object.assign(socket, { _host: connection.host });
+  return socket;
 }
