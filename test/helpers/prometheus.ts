@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './ports.ts';
-import { TestServer } from './http-server.ts';
+import { TestServer, type Route } from './http-server.ts';
 
 export interface Traffic {
   /** Requests added to the counters at every scrape. */
@@ -133,4 +133,22 @@ export class PrometheusServer {
     }
     rmSync(this.dataDir, { recursive: true, force: true });
   }
+}
+
+/** A Prometheus answer for an instant vector, as the HTTP API writes it. */
+export function vectorAnswer(series: { labels: Record<string, string>; value: string }[]): object {
+  return {
+    status: 'success',
+    data: { resultType: 'vector', result: series.map((s) => ({ metric: s.labels, value: [1_700_000_000, s.value] })) },
+  };
+}
+
+/**
+ * A fake Prometheus for what a real one will not do on demand: hostile label values, overload
+ * with a long Retry-After. It answers the query API (GET and POST) with the given route.
+ */
+export async function fakePrometheus(answer: Route): Promise<TestServer> {
+  const server = await TestServer.start();
+  server.route('*', '/api/v1/query', answer);
+  return server;
 }

@@ -3,6 +3,7 @@ import {
   InputError,
   Inputs,
   isSensitiveHeader,
+  parseDuration,
   readRunContext,
   registerHeaderSecret,
   registerSecret,
@@ -14,6 +15,8 @@ import {
   metricChecksSchema,
   prepareHttpCheck,
   promqlSyntaxError,
+  userInfoProblem,
+  type HttpCheck,
   type HttpCheckSpec,
   type NoDataPolicy,
   type SmokeTestPlan,
@@ -26,6 +29,8 @@ export interface Settings {
   plan: SmokeTestPlan;
   failOnWarn: boolean;
   junitPath: string;
+  /** Risky but allowed choices, for the entry point to show as warnings. */
+  warnings: string[];
 }
 
 /** Reads and validates every input once; any problem is an InputError naming the input. */
@@ -40,8 +45,9 @@ export function readSettings(inputs: Inputs): Settings {
   const soakIntervalMs = inputs.duration('soak-interval', '10s', { minMs: 1 });
   const soakPassRatio = inputs.number('soak-pass-ratio', 1, { min: 0, max: 1 });
   const windowText = inputs.string('window', '5m');
-  inputs.duration('window', '5m', { minMs: 1000 }); // validated here; PromQL takes it as text
-  if (!/^(\d+[smhdwy])+$/.test(windowText)) {
+  // PromQL takes the window as text, and a range may be longer than any wait (30d): no timer limit here.
+  const windowMs = parseDuration(windowText.replace(/(\d+)w/g, (_, n: string) => `${Number(n) * 7}d`));
+  if (!/^(\d+[smhdwy])+$/.test(windowText) || (windowMs !== undefined && windowMs < 1000)) {
     throw new InputError(
       'window',
       `must be a PromQL range with units such as 5m or 1h30m, got "${windowText}"`,
@@ -79,7 +85,13 @@ export function readSettings(inputs: Inputs): Settings {
       'prometheus-url: http://prometheus.monitoring:9090',
     );
   }
-  if (prometheusUrl !== undefined) registerUrlSecret(prometheusUrl);
+  if (prometheusUrl !== undefined) {
+    registerUrlSecret(prometheusUrl);
+    const problem = userInfoProblem(prometheusUrl);
+    if (problem !== undefined) {
+      throw new InputError('prometheus-url', problem, 'prometheus-url: https://reader:p%25ss@prometheus.example.com');
+    }
+  }
   for (const metric of metrics) {
     for (const [field, query] of [
       ['query', metric.query],
@@ -101,6 +113,23 @@ export function readSettings(inputs: Inputs): Settings {
   if (prometheusToken !== undefined) {
     headers.authorization = `Bearer ${prometheusToken}`;
     registerHeaderSecret(headers.authorization);
+    // Checked after masking, and never echoed: node:http would throw on it at the first query.
+    if (/[^\x21-\x7e]/.test(prometheusToken)) {
+      throw new InputError(
+        'prometheus-token',
+        'holds a character a token cannot have (a space, a control character or a non-ASCII letter)',
+        'prometheus-token: ${{ secrets.PROMETHEUS_TOKEN }}',
+      );
+    }
+  }
+  const warnings = httpChecks.flatMap(riskWarnings);
+  if (prometheusUrl !== undefined && prometheusUrl.protocol === 'http:' && prometheusToken !== undefined) {
+    warnings.push(
+      `prometheus-token is sent to ${prometheusUrl.origin} over plain http, where anyone on the path can read it; use https`,
+    );
+  }
+  if (prometheusUrl !== undefined && prometheusUrl.protocol === 'http:' && prometheusUrl.password !== '') {
+    warnings.push(`prometheus-url carries a password over plain http, where anyone on the path can read it; use https`);
   }
   const context = readRunContext();
   return {
@@ -115,9 +144,10 @@ export function readSettings(inputs: Inputs): Settings {
         : {}),
       ...(prometheusUrl === undefined
         ? {}
-        : { prometheus: { url: prometheusUrl, headers, window: windowText, onNoData } }),
+        : { prometheus: { url: prometheusUrl, headers, window: windowText, onNoData, timeoutMs } }),
     },
     failOnWarn,
+    warnings,
     junitPath:
       inputs.optional('junit-path') ??
       join(context.runnerTemp, `smoke-test-${context.runId || process.pid}-${Date.now()}.xml`),
@@ -133,7 +163,33 @@ function maskCheckSecrets(spec: HttpCheckSpec): void {
   if (userInfo?.[1]?.includes(':')) {
     const password = userInfo[1].slice(userInfo[1].indexOf(':') + 1);
     registerSecret(password);
-    registerSecret(decodeURIComponent(password));
-    registerSecret(decodeURIComponent(userInfo[1]));
+    // A stray % cannot be decoded; prepareHttpCheck then reports the URL as bad input.
+    for (const text of [password, userInfo[1]]) {
+      try {
+        registerSecret(decodeURIComponent(text));
+      } catch {
+        // only the written form is masked, above
+      }
+    }
   }
+}
+
+/** Choices that weaken a check's protection: allowed, but never silently. */
+function riskWarnings(check: HttpCheck): string[] {
+  const warnings: string[] = [];
+  if (check.insecure) {
+    warnings.push(
+      `check "${check.name}" sets insecure: true, so TLS certificates of ${check.url.origin} are not verified; give the CA with ca-file instead`,
+    );
+  }
+  if (check.url.protocol === 'http:') {
+    const credentials = Object.keys(check.headers).filter(isSensitiveHeader);
+    if (check.url.password !== '') credentials.push('the password in its url');
+    if (credentials.length > 0) {
+      warnings.push(
+        `check "${check.name}" sends ${credentials.join(', ')} to ${check.url.origin} over plain http, where anyone on the path can read it; use https`,
+      );
+    }
+  }
+  return warnings;
 }

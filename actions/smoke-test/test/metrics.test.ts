@@ -2,12 +2,12 @@ import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestServer } from '../../../test/helpers/http-server.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
 import { MetricsApp, PrometheusServer } from '../../../test/helpers/prometheus.ts';
-import { leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
+import { failureOf, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 
 interface MetricResult {
   name: string;
   verdict: string;
-  outcome: string;
+  inconclusive: boolean;
   value?: number;
   samples?: number;
   reason: string;
@@ -55,12 +55,12 @@ describe('metric checks against a real Prometheus', () => {
         .join('\n'),
     });
     const [healthy, degraded, failing] = metricsOf(run);
-    expect(healthy).toMatchObject({ verdict: 'pass', outcome: 'pass' });
+    expect(healthy).toMatchObject({ verdict: 'pass', inconclusive: false });
     expect(healthy!.value).toBeCloseTo(0.002, 3);
-    expect(degraded).toMatchObject({ verdict: 'warn', outcome: 'warn' });
+    expect(degraded).toMatchObject({ verdict: 'warn', inconclusive: false });
     expect(degraded!.value).toBeCloseTo(0.03, 3);
     expect(degraded!.reason).toContain('above the warning threshold 0.01');
-    expect(failing).toMatchObject({ verdict: 'fail', outcome: 'fail' });
+    expect(failing).toMatchObject({ verdict: 'fail', inconclusive: false });
     expect(failing!.reason).toContain('above the failure threshold 0.05');
     expect(run.exitCode).toBe(1);
     expect(run.annotations.map((a) => `${a.level}:${a.properties.title ?? ''}`)).toEqual(
@@ -92,7 +92,7 @@ describe('metric checks against a real Prometheus', () => {
   it('treats NaN (no traffic: 0/0) as inconclusive, which fails by default', async () => {
     const run = await metricCheck({ metrics: `- name: idle\n  query: ${JSON.stringify(errorRate('idle'))}` });
     expect(run.exitCode).toBe(1);
-    expect(metricsOf(run)[0]).toMatchObject({ verdict: 'inconclusive', outcome: 'fail' });
+    expect(metricsOf(run)[0]).toMatchObject({ verdict: 'fail', inconclusive: true });
     expect(metricsOf(run)[0]!.reason).toContain('the query returned NaN');
   });
 
@@ -103,10 +103,10 @@ describe('metric checks against a real Prometheus', () => {
     expect(metricsOf(strict)[0]!.reason).toContain('no data (no series matched)');
     const lenient = await metricCheck({ metrics: `- name: nothing\n  query: ${query}`, 'on-no-data': 'pass' });
     expect(lenient.exitCode).toBe(0);
-    expect(metricsOf(lenient)[0]).toMatchObject({ verdict: 'inconclusive', outcome: 'pass' });
+    expect(metricsOf(lenient)[0]).toMatchObject({ verdict: 'pass', inconclusive: true });
     const perCheck = await metricCheck({ metrics: `- name: nothing\n  query: ${query}\n  on-no-data: warn` });
     expect(perCheck.exitCode).toBe(0);
-    expect(metricsOf(perCheck)[0]).toMatchObject({ verdict: 'inconclusive', outcome: 'warn' });
+    expect(metricsOf(perCheck)[0]).toMatchObject({ verdict: 'warn', inconclusive: true });
   });
 
   it('is inconclusive below the minimum sample count, however good the value', async () => {
@@ -114,7 +114,7 @@ describe('metric checks against a real Prometheus', () => {
       metrics: `- name: quiet\n  query: ${JSON.stringify(errorRate('quiet'))}\n  min-samples: 500\n  samples-query: ${JSON.stringify(requests('quiet'))}\n- name: busy\n  query: ${JSON.stringify(errorRate('healthy'))}\n  min-samples: 500\n  samples-query: ${JSON.stringify(requests('healthy'))}`,
     });
     const [quiet, busy] = metricsOf(run);
-    expect(quiet).toMatchObject({ verdict: 'inconclusive', outcome: 'fail' });
+    expect(quiet).toMatchObject({ verdict: 'fail', inconclusive: true });
     expect(quiet!.reason).toMatch(/only \d+(\.\d+)? samples in the window, 500 needed/);
     expect(busy).toMatchObject({ verdict: 'pass' });
     expect(busy!.samples).toBeGreaterThanOrEqual(500);
@@ -152,6 +152,31 @@ describe('metric checks against a real Prometheus', () => {
     } finally {
       await proxy.close();
     }
+  });
+
+  it('reports a query Prometheus rejects as a remote error with the next step, not as a bug', async () => {
+    const run = await metricCheck({ metrics: '- name: bad\n  query: rate(up)' });
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(
+      /^Prometheus at http:\/\/127\.0\.0\.1:\d+ rejected the query "rate\(up\)" \(bad_data\): ".*range vector.*"\. Fix the query in metrics/,
+    );
+    expect(run.log).not.toContain('a bug in this action');
+    expect(run.log).not.toMatch(/^\s+at /m);
+  });
+
+  it('gives every check one verdict of pass, warn or fail', async () => {
+    const run = await metricCheck({
+      checks: `- url: ${app.server.url.href}metrics`,
+      metrics: `- name: degraded\n  query: ${JSON.stringify(errorRate('degraded'))}\n- name: idle\n  query: ${JSON.stringify(errorRate('idle'))}\n  on-no-data: warn`,
+    });
+    const parsed = JSON.parse(run.outputs.report!) as { http: object[]; metrics: object[] };
+    expect([...parsed.http, ...parsed.metrics].map((r) => (r as { verdict: string }).verdict)).toEqual([
+      'pass',
+      'warn',
+      'warn',
+    ]);
+    expect(parsed.metrics[1]).toMatchObject({ inconclusive: true });
+    expect(parsed.metrics[1]).not.toHaveProperty('outcome');
   });
 
   it('runs HTTP and metric checks together in one verdict', async () => {

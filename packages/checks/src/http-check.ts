@@ -1,7 +1,10 @@
 import { readFileSync } from 'node:fs';
+import { RE2JS } from 're2js';
 import {
+  HttpRedirectError,
   HttpTransportError,
   httpRequest,
+  quoteUntrusted,
   redact,
   redactUrl,
   retry,
@@ -10,7 +13,7 @@ import {
   type HttpResponse,
 } from '@deploy-suite/kit';
 import { readJsonPath } from './json-path.ts';
-import { describeStatus, statusRanges, type HttpCheckSpec } from './spec.ts';
+import { describeStatus, statusRanges, type HttpCheckSpec, type Verdict } from './spec.ts';
 
 /** One HTTP check made ready to run: absolute URL, effective timeout, body text. */
 export interface HttpCheck {
@@ -21,6 +24,8 @@ export interface HttpCheck {
   body: string | undefined;
   timeoutMs: number;
   expect: HttpCheckSpec['expect'];
+  /** body-matches compiled by RE2: linear time, so no pattern can stall the event loop. */
+  bodyPattern: RE2JS | undefined;
   followRedirects: boolean;
   insecure: boolean;
   ca: string | undefined;
@@ -34,6 +39,8 @@ export interface AttemptResult {
   failure?: 'unreachable' | 'assertion';
   status?: number;
   latencyMs?: number;
+  /** Where the answer came from, when redirects led elsewhere (remote text: escape before logging). */
+  finalUrl?: string;
 }
 
 export interface HttpCheckResult {
@@ -41,13 +48,30 @@ export interface HttpCheckResult {
   name: string;
   method: string;
   url: string;
-  verdict: 'pass' | 'fail';
+  verdict: Verdict;
   attempts: number;
   status?: number;
   latencyMs?: number;
+  /** The URL that answered after redirects, when it differs from url; redacted, remote text. */
+  finalUrl?: string;
   durationMs: number;
   reason: string;
   soak?: { rounds: number; passed: number; ratio: number };
+}
+
+/** Why a URL's user name or password cannot be sent (a `%` not followed by two hex digits), or undefined. */
+export function userInfoProblem(url: URL): string | undefined {
+  for (const [part, value] of [
+    ['user name', url.username],
+    ['password', url.password],
+  ] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      return `has a ${part} with a "%" that is not followed by two hex digits; write a literal % as %25`;
+    }
+  }
+  return undefined;
 }
 
 /** Resolves a spec against the base URL and defaults; throws a plain Error with the reason. */
@@ -71,6 +95,8 @@ export function prepareHttpCheck(
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new Error(`check ${index + 1}: url must use http:// or https://, got "${url.protocol}"`);
   }
+  const userInfo = userInfoProblem(url);
+  if (userInfo !== undefined) throw new Error(`check ${index + 1}: url ${userInfo}`);
   let ca: string | undefined;
   if (spec['ca-file'] !== undefined) {
     try {
@@ -95,6 +121,8 @@ export function prepareHttpCheck(
     body,
     timeoutMs: spec.timeout ?? defaultTimeoutMs,
     expect: spec.expect,
+    bodyPattern:
+      spec.expect['body-matches'] === undefined ? undefined : compileBodyPattern(spec.expect['body-matches']),
     followRedirects: spec['follow-redirects'],
     insecure: spec.insecure,
     ca,
@@ -113,7 +141,7 @@ export function evaluateResponse(check: HttpCheck, response: HttpResponse): stri
   for (const text of contains) {
     if (!response.body.includes(text)) problems.push(`body does not contain "${text}"`);
   }
-  if (expect['body-matches'] !== undefined && !new RegExp(expect['body-matches']).test(response.body)) {
+  if (check.bodyPattern !== undefined && !check.bodyPattern.matcher(response.body).find()) {
     problems.push(`body does not match /${expect['body-matches']}/`);
   }
   if (expect.json !== undefined) {
@@ -128,7 +156,7 @@ export function evaluateResponse(check: HttpCheck, response: HttpResponse): stri
         const found = readJsonPath(document, path);
         if (!found.found) problems.push(`JSON has nothing at ${path}`);
         else if (!sameJson(found.value, wanted)) {
-          problems.push(`JSON at ${path} is ${JSON.stringify(found.value)}, expected ${JSON.stringify(wanted)}`);
+          problems.push(`JSON at ${path} is ${jsonForLog(found.value)}, expected ${JSON.stringify(wanted)}`);
         }
       }
     }
@@ -137,12 +165,31 @@ export function evaluateResponse(check: HttpCheck, response: HttpResponse): stri
     const actual = response.headers[name.toLowerCase()];
     if (actual === undefined) problems.push(`header ${name} is missing`);
     else if (!actual.toLowerCase().includes(wanted.toLowerCase()))
-      problems.push(`header ${name} is "${actual}", expected it to contain "${wanted}"`);
+      problems.push(`header ${name} is ${quoteUntrusted(actual)}, expected it to contain "${wanted}"`);
   }
   if (expect['max-latency'] !== undefined && response.latencyMs > expect['max-latency']) {
     problems.push(`latency ${Math.round(response.latencyMs)} ms exceeds ${expect['max-latency']} ms`);
   }
   return problems;
+}
+
+/**
+ * Compiles body-matches with RE2 (re2js): matching time grows linearly with the body, whatever
+ * the pattern, so `^(a+)+$` cannot hang the step. Throws RE2's own message for a pattern it
+ * cannot run (backreferences, lookaround).
+ */
+export function compileBodyPattern(source: string): RE2JS {
+  return RE2JS.compile(source);
+}
+
+/**
+ * A remote JSON value for one log line. JSON already escapes control characters; the line
+ * separators it leaves as they are are escaped too, and the length is bounded.
+ */
+function jsonForLog(value: unknown): string {
+  const text = JSON.stringify(value) ?? 'undefined';
+  const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
+  return cut.replace(/[\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function sameJson(actual: unknown, wanted: unknown): boolean {
@@ -164,8 +211,17 @@ export async function attemptHttpCheck(check: HttpCheck, signal?: AbortSignal): 
       signal,
     });
   } catch (error) {
-    const reason = error instanceof HttpTransportError ? error.message : String(error);
-    return { ok: false, reason: redact(reason), failure: 'unreachable' };
+    if (error instanceof HttpRedirectError) {
+      // An answer came, and it pointed somewhere this check will not go: waiting will not change it.
+      return {
+        ok: false,
+        reason: redact(`${error.message} (${quoteUntrusted(error.location)})`),
+        failure: 'assertion',
+      };
+    }
+    // Anything else is a bug, not a target that is still starting: it must not be retried away.
+    if (!(error instanceof HttpTransportError)) throw error;
+    return { ok: false, reason: redact(error.message), failure: 'unreachable' };
   }
   const problems = evaluateResponse(check, response);
   return {
@@ -174,6 +230,7 @@ export async function attemptHttpCheck(check: HttpCheck, signal?: AbortSignal): 
     ...(problems.length === 0 ? {} : { failure: 'assertion' as const }),
     status: response.status,
     latencyMs: Math.round(response.latencyMs),
+    ...(response.url.href === check.url.href ? {} : { finalUrl: redactUrl(redact(response.url.href)) }),
   };
 }
 
@@ -231,6 +288,7 @@ export async function runHttpCheckUntilReady(check: HttpCheck, options: Readines
     attempts,
     ...(last.status === undefined ? {} : { status: last.status }),
     ...(last.latencyMs === undefined ? {} : { latencyMs: last.latencyMs }),
+    ...(last.finalUrl === undefined ? {} : { finalUrl: last.finalUrl }),
     durationMs: Math.round(performance.now() - started),
     reason: last.ok ? '' : `${kind}${waited}: ${last.reason}`,
   };

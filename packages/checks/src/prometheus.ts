@@ -1,14 +1,19 @@
 import {
+  escapeUntrusted,
+  formatDuration,
   HttpTransportError,
   httpRequest,
   parseRetryAfter,
+  quoteUntrusted,
   redact,
+  RemoteError,
   retry,
   RetryExhaustedError,
+  systemClock,
   type Clock,
 } from '@deploy-suite/kit';
 import { expandWindow } from './promql.ts';
-import type { MetricCheckSpec, NoDataPolicy } from './spec.ts';
+import type { MetricCheckSpec, NoDataPolicy, Verdict } from './spec.ts';
 
 /** The operations policy: error rate above 1% warns, above 5% is critical. */
 export const POLICY_ERROR_RATE = { warnAbove: 0.01, failAbove: 0.05 } as const;
@@ -21,12 +26,16 @@ export interface Sample {
 export interface PrometheusOptions {
   url: URL;
   headers?: Record<string, string>;
+  /** Budget for one query, retries and server-asked waits included. */
   timeoutMs?: number;
   clock?: Clock;
 }
 
-/** The query was rejected as malformed by Prometheus itself: a configuration problem. */
-export class PromQLRejectedError extends Error {
+/**
+ * Prometheus rejected the query as malformed (bad_data): the user must fix the query, so the
+ * step fails with this message and no stack.
+ */
+export class PromQLRejectedError extends RemoteError {
   override name = 'PromQLRejectedError';
 }
 
@@ -45,26 +54,45 @@ export class PrometheusClient {
     this.options = options;
   }
 
+  get origin(): string {
+    return this.options.url.origin;
+  }
+
   async query(promql: string): Promise<Sample[]> {
     const endpoint = new URL(
       'api/v1/query',
       this.options.url.href.endsWith('/') ? this.options.url : `${this.options.url.href}/`,
     );
+    const clock = this.options.clock ?? systemClock;
+    const budgetMs = this.options.timeoutMs ?? 15_000;
+    const started = clock.now();
     try {
-      const { value } = await retry(() => this.queryOnce(endpoint, promql), {
-        attempts: 3,
-        baseDelayMs: 500,
-        retryable: (error) => error instanceof RetryableQueryError,
-        retryAfterMs: (error) => (error instanceof RetryableQueryError ? error.retryAfterMs : undefined),
-        ...(this.options.clock ? { clock: this.options.clock } : {}),
-      });
+      const { value } = await retry(
+        // Each attempt gets what is left of the budget, so the query never outlives its timeout.
+        () => this.queryOnce(endpoint, promql, Math.max(1, budgetMs - (clock.now() - started))),
+        {
+          attempts: 3,
+          baseDelayMs: 500,
+          deadlineMs: budgetMs,
+          retryable: (error) => error instanceof RetryableQueryError,
+          retryAfterMs: (error) => (error instanceof RetryableQueryError ? error.retryAfterMs : undefined),
+          clock,
+        },
+      );
       return value;
     } catch (error) {
-      throw error instanceof RetryExhaustedError ? error.lastError : error;
+      if (!(error instanceof RetryExhaustedError)) throw error;
+      if (error.reason === 'deadline' && error.refusedDelayMs !== undefined) {
+        throw new Error(
+          `${errorText(error.lastError)}; it asked to wait ${formatDuration(error.refusedDelayMs)} before retrying, beyond the query's timeout of ${formatDuration(budgetMs)}`,
+          { cause: error },
+        );
+      }
+      throw error.lastError;
     }
   }
 
-  private async queryOnce(endpoint: URL, promql: string): Promise<Sample[]> {
+  private async queryOnce(endpoint: URL, promql: string, timeoutMs: number): Promise<Sample[]> {
     const body = new URLSearchParams({ query: promql }).toString();
     let response;
     try {
@@ -77,7 +105,7 @@ export class PrometheusClient {
           ...this.options.headers,
         },
         body,
-        timeoutMs: this.options.timeoutMs ?? 15_000,
+        timeoutMs,
       });
     } catch (error) {
       if (error instanceof HttpTransportError)
@@ -86,7 +114,7 @@ export class PrometheusClient {
     }
     if (response.status === 429 || response.status >= 500) {
       throw new RetryableQueryError(
-        `Prometheus answered ${response.status}`,
+        `Prometheus at ${endpoint.origin} answered ${response.status}`,
         parseRetryAfter(response.headers['retry-after']),
       );
     }
@@ -95,16 +123,30 @@ export class PrometheusClient {
       payload = JSON.parse(response.body) as PrometheusResponse;
     } catch {
       throw new Error(
-        `Prometheus answered ${response.status} with a body that is not JSON; is prometheus-url the server's root URL?`,
+        `Prometheus at ${endpoint.origin} answered ${response.status} with a body that is not JSON; is prometheus-url the server's root URL?`,
+      );
+    }
+    if (payload === null || typeof payload !== 'object') {
+      throw new Error(
+        `Prometheus at ${endpoint.origin} answered ${response.status} with JSON that is not an API answer`,
       );
     }
     if (payload.status !== 'success') {
-      const message = `Prometheus rejected the query (${payload.errorType ?? response.status}): ${payload.error ?? 'no reason given'}`;
-      if (payload.errorType === 'bad_data') throw new PromQLRejectedError(message);
-      throw new Error(message);
+      const kind = typeof payload.errorType === 'string' ? escapeUntrusted(payload.errorType, 40) : response.status;
+      const reason = typeof payload.error === 'string' ? quoteUntrusted(payload.error) : 'no reason given';
+      if (payload.errorType === 'bad_data') {
+        throw new PromQLRejectedError(
+          `Prometheus at ${endpoint.origin} rejected the query ${quoteUntrusted(promql)} (${kind}): ${reason}. Fix the query in metrics (try it in Prometheus's expression browser first)`,
+        );
+      }
+      throw new Error(`Prometheus at ${endpoint.origin} could not run the query (${kind}): ${reason}`);
     }
     return toSamples(payload.data);
   }
+}
+
+function errorText(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }
 
 interface PrometheusResponse {
@@ -139,16 +181,14 @@ export function parseSampleValue(text: string): number {
   return Number(text);
 }
 
-export type MetricVerdict = 'pass' | 'warn' | 'fail' | 'inconclusive';
-
 export interface MetricCheckResult {
   kind: 'metric';
   name: string;
   query: string;
-  /** What the data said; inconclusive when it could not decide. */
-  verdict: MetricVerdict;
-  /** What counts for the deployment: inconclusive resolved by the no-data policy. */
-  outcome: 'pass' | 'warn' | 'fail';
+  /** What counts for the deployment; an inconclusive check counts as its no-data policy says. */
+  verdict: Verdict;
+  /** True when the data could not decide (no data, NaN, too few samples, a failed query). */
+  inconclusive: boolean;
   value?: number;
   samples?: number;
   series: number;
@@ -192,7 +232,7 @@ export function describeThresholds(spec: MetricCheckSpec): string {
 }
 
 /** Judges a value against the thresholds; the worst series decides. */
-export function judge(spec: MetricCheckSpec, value: number): { verdict: 'pass' | 'warn' | 'fail'; reason: string } {
+export function judge(spec: MetricCheckSpec, value: number): { verdict: Verdict; reason: string } {
   const t = thresholdsOf(spec);
   if (t.failAbove !== undefined && value > t.failAbove)
     return { verdict: 'fail', reason: `${format(value)} is above the failure threshold ${t.failAbove}` };
@@ -224,8 +264,8 @@ export async function runMetricCheck(spec: MetricCheckSpec, context: MetricConte
     ...base,
     series: 0,
     ...extra,
-    verdict: 'inconclusive',
-    outcome: policy,
+    verdict: policy,
+    inconclusive: true,
     reason: redact(`inconclusive (counts as ${policy}): ${reason}`),
     durationMs: Math.round(performance.now() - started),
   });
@@ -262,11 +302,12 @@ export async function runMetricCheck(spec: MetricCheckSpec, context: MetricConte
       series: result.length,
     });
   }
-  let worst = { verdict: 'pass' as 'pass' | 'warn' | 'fail', reason: '', value: result[0]!.value };
+  let worst = { verdict: 'pass' as Verdict, reason: '', value: result[0]!.value };
   for (const sample of result) {
     const judged = judge(spec, sample.value);
+    // Label values are remote text: quoted so a line break cannot start a workflow command.
     const labels = Object.entries(sample.labels)
-      .map(([k, v]) => `${k}="${v}"`)
+      .map(([k, v]) => `${escapeUntrusted(k, 100)}=${quoteUntrusted(v, 100)}`)
       .join(',');
     if (RANK[judged.verdict] > RANK[worst.verdict] || (worst.verdict === 'pass' && sample.value > worst.value)) {
       worst = {
@@ -280,7 +321,7 @@ export async function runMetricCheck(spec: MetricCheckSpec, context: MetricConte
     ...base,
     ...withSamples,
     verdict: worst.verdict,
-    outcome: worst.verdict,
+    inconclusive: false,
     value: worst.value,
     series: result.length,
     reason: worst.reason,

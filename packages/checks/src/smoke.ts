@@ -1,7 +1,7 @@
 import { mapConcurrent, systemClock, type Clock } from '@deploy-suite/kit';
 import { attemptHttpCheck, runHttpCheckUntilReady, type HttpCheck, type HttpCheckResult } from './http-check.ts';
 import { PrometheusClient, runMetricCheck, type MetricCheckResult } from './prometheus.ts';
-import type { MetricCheckSpec, NoDataPolicy } from './spec.ts';
+import type { MetricCheckSpec, NoDataPolicy, Verdict } from './spec.ts';
 
 export interface SoakOptions {
   durationMs: number;
@@ -17,12 +17,17 @@ export interface SmokeTestPlan {
   readyTimeoutMs: number;
   retryIntervalMs: number;
   soak?: SoakOptions;
-  prometheus?: { url: URL; headers: Record<string, string>; window: string; onNoData: NoDataPolicy };
+  prometheus?: {
+    url: URL;
+    headers: Record<string, string>;
+    window: string;
+    onNoData: NoDataPolicy;
+    /** Budget for each query, retries and Retry-After waits included. */
+    timeoutMs: number;
+  };
   clock?: Clock;
   log?: (message: string) => void;
 }
-
-export type Verdict = 'pass' | 'warn' | 'fail';
 
 export interface SmokeTestReport {
   verdict: Verdict;
@@ -59,14 +64,14 @@ export async function runSmokeTest(plan: SmokeTestPlan): Promise<SmokeTestReport
 
   let metrics: MetricCheckResult[] = [];
   if (plan.metricChecks.length > 0 && plan.prometheus) {
-    const { url, headers, window, onNoData } = plan.prometheus;
-    const client = new PrometheusClient({ url, headers, clock });
+    const { url, headers, window, onNoData, timeoutMs } = plan.prometheus;
+    const client = new PrometheusClient({ url, headers, timeoutMs, clock });
     metrics = await mapConcurrent(plan.metricChecks, plan.concurrency, (spec) =>
       runMetricCheck(spec, { client, window, defaultNoData: onNoData }),
     );
   }
 
-  const outcomes: Verdict[] = [...http.map((r) => r.verdict), ...metrics.map((r) => r.outcome)];
+  const outcomes: Verdict[] = [...http.map((r) => r.verdict), ...metrics.map((r) => r.verdict)];
   const counts = {
     total: outcomes.length,
     passed: outcomes.filter((o) => o === 'pass').length,

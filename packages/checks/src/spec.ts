@@ -1,5 +1,6 @@
+import { RE2JS } from 're2js';
 import { z } from 'zod';
-import { parseDuration } from '@deploy-suite/kit';
+import { durationTooLong, parseDuration } from '@deploy-suite/kit';
 
 /** A status expectation: 200, "200-299", "2xx", or a list of those. */
 const STATUS_TEXT = /^([1-5]\d\d)(?:-([1-5]\d\d))?$|^([1-5])xx$/;
@@ -25,6 +26,11 @@ const duration = (what: string) =>
       });
       return z.NEVER;
     }
+    const tooLong = durationTooLong(ms);
+    if (tooLong !== undefined) {
+      context.addIssue({ code: 'custom', message: `${what} ${tooLong}, got "${value}"` });
+      return z.NEVER;
+    }
     return ms;
   });
 
@@ -33,7 +39,12 @@ const headerMap = z.record(
   z
     .union([z.string(), z.number(), z.boolean()])
     .transform(String)
-    .refine((value) => !/[\r\n]/.test(value), 'a header value must not contain a line break'),
+    .refine((value) => !/[\r\n]/.test(value), 'a header value must not contain a line break')
+    // What node:http accepts in a field value (RFC 9110: visible ASCII, space, tab, obs-text).
+    .refine(
+      (value) => !/[^\t\x20-\x7e\x80-\xff]/.test(value),
+      'a header value may hold only printable characters (no control characters, no characters beyond Latin-1; percent-encode them)',
+    ),
 );
 
 const expectSchema = z.strictObject({
@@ -41,14 +52,17 @@ const expectSchema = z.strictObject({
   'body-contains': z.union([z.string(), z.array(z.string())]).optional(),
   'body-matches': z
     .string()
-    .refine((source) => {
+    .superRefine((source, context) => {
       try {
-        new RegExp(source);
-        return true;
-      } catch {
-        return false;
+        RE2JS.compile(source);
+      } catch (error) {
+        const detail = (error as Error).message.replace(/^error parsing regexp: /, '');
+        context.addIssue({
+          code: 'custom',
+          message: `body-matches ${JSON.stringify(source)} is not a pattern RE2 can run (${detail}); RE2 matches in linear time and so has no backreferences or lookaround. A valid example: body-matches: 'build \\d+'`,
+        });
       }
-    }, 'body-matches must be a valid regular expression')
+    })
     .optional(),
   json: z.record(z.string(), z.unknown()).optional(),
   headers: z.record(z.string(), z.union([z.string(), z.number()]).transform(String)).optional(),
@@ -96,6 +110,9 @@ export const metricChecksSchema = z.array(metricCheckSchema).min(1, 'give at lea
 export type HttpCheckSpec = z.infer<typeof httpCheckSchema>;
 export type MetricCheckSpec = z.infer<typeof metricCheckSchema>;
 export type NoDataPolicy = z.infer<typeof noDataPolicy>;
+
+/** What a check, and the whole smoke test, counts as. One name and one set of values everywhere. */
+export type Verdict = 'pass' | 'warn' | 'fail';
 
 /** A status expectation as inclusive ranges. */
 export function statusRanges(expect: HttpCheckSpec['expect']['status']): [number, number][] {

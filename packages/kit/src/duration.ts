@@ -1,3 +1,9 @@
+/**
+ * The longest wait a timer can hold: setTimeout stores its delay in 32 bits and turns anything
+ * longer into 1 ms, so a "30d" would fire at once. Inputs above it are refused, not clamped.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
 const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 const PART = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
 
@@ -18,6 +24,11 @@ export function parseDuration(text: string): number | undefined {
   }
   if (consumed !== value.length) return undefined;
   return Math.round(total);
+}
+
+/** Why a parsed duration cannot be used as a wait, or undefined when it can. */
+export function durationTooLong(ms: number): string | undefined {
+  return ms > MAX_DURATION_MS ? 'must be at most 24 days (a longer wait cannot be timed)' : undefined;
 }
 
 export function formatDuration(ms: number): string {

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from './errors.ts';
-import { parseDuration } from './duration.ts';
+import { durationTooLong, parseDuration } from './duration.ts';
 import { registerSecret } from './secrets.ts';
 
 /** Where raw input strings come from: the runner's INPUT_* variables, or a map in tests. */
@@ -88,6 +88,8 @@ export class Inputs {
     if (ms === undefined) {
       throw new InputError(name, `must be a duration such as 90s, 5m or 2h, got "${text}"`, example);
     }
+    const tooLong = durationTooLong(ms);
+    if (tooLong !== undefined) throw new InputError(name, `${tooLong}, got "${text}"`, example);
     if (bounds.minMs !== undefined && ms < bounds.minMs) {
       throw new InputError(name, `must be at least ${bounds.minMs / 1000}s, got "${text}"`, example);
     }

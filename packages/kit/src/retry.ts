@@ -1,3 +1,5 @@
+import { MAX_DURATION_MS } from './duration.ts';
+
 /** Time and sleep behind an interface so tests can run retries without waiting. */
 export interface Clock {
   now(): number;
@@ -9,6 +11,8 @@ export const systemClock: Clock = {
   sleep: (ms, signal) =>
     new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(abortReason(signal));
+      // setTimeout turns a longer delay into 1 ms; refuse rather than wake at once.
+      if (!(ms <= MAX_DURATION_MS)) return reject(new RangeError(`cannot wait ${ms} ms: timers hold at most 24 days`));
       const timer = setTimeout(resolve, ms);
       signal?.addEventListener(
         'abort',
@@ -50,11 +54,19 @@ export class RetryExhaustedError extends Error {
   readonly attempts: number;
   readonly lastError: unknown;
   readonly reason: 'attempts' | 'deadline' | 'not-retryable';
-  constructor(attempts: number, lastError: unknown, reason: 'attempts' | 'deadline' | 'not-retryable') {
+  /** For 'deadline': the wait that would have crossed it. */
+  readonly refusedDelayMs: number | undefined;
+  constructor(
+    attempts: number,
+    lastError: unknown,
+    reason: 'attempts' | 'deadline' | 'not-retryable',
+    refusedDelayMs?: number,
+  ) {
     super(lastError instanceof Error ? lastError.message : String(lastError), { cause: lastError });
     this.attempts = attempts;
     this.lastError = lastError;
     this.reason = reason;
+    this.refusedDelayMs = refusedDelayMs;
   }
 }
 
@@ -91,8 +103,10 @@ export async function retry<T>(
       if (attempt >= maxAttempts) throw new RetryExhaustedError(attempt, error, 'attempts');
       const hinted = options.retryAfterMs?.(error);
       const delayMs = hinted ?? backoffDelay(attempt, options, random);
-      if (options.deadlineMs !== undefined && clock.now() + delayMs - started > options.deadlineMs) {
-        throw new RetryExhaustedError(attempt, error, 'deadline');
+      // A server may ask for any wait (Retry-After: 86400); the caller's deadline wins over it.
+      const deadlineMs = Math.min(options.deadlineMs ?? MAX_DURATION_MS, MAX_DURATION_MS);
+      if (!(clock.now() + delayMs - started <= deadlineMs)) {
+        throw new RetryExhaustedError(attempt, error, 'deadline', delayMs);
       }
       options.onRetry?.({ attempt, delayMs, error });
       await clock.sleep(delayMs, options.signal);

@@ -48,12 +48,25 @@ export function registerHeaderSecret(value: string): void {
   }
 }
 
-/** Masks the password (and user info) of a URL that carries credentials. */
+/**
+ * Masks the password (and user info) of a URL that carries credentials. Never throws: a password
+ * with a stray `%` ("p%zz") cannot be percent-decoded, so only its written form is masked and the
+ * caller's validation reports the input.
+ */
 export function registerUrlSecret(url: URL): void {
   if (url.password !== '') {
     registerSecret(url.password);
-    registerSecret(decodeURIComponent(url.password));
+    const decoded = decodeOrUndefined(url.password);
+    if (decoded !== undefined) registerSecret(decoded);
     registerSecret(url.href);
+  }
+}
+
+function decodeOrUndefined(text: string): string | undefined {
+  try {
+    return decodeURIComponent(text);
+  } catch {
+    return undefined;
   }
 }
 

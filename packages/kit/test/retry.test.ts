@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { backoffDelay, parseRetryAfter, retry, RetryExhaustedError, type Clock } from '../src/index.ts';
+import {
+  backoffDelay,
+  parseDuration,
+  parseRetryAfter,
+  retry,
+  RetryExhaustedError,
+  systemClock,
+  type Clock,
+} from '../src/index.ts';
 
 /** A clock that advances only when the code under test sleeps. */
 function fakeClock(): Clock & { sleeps: number[] } {
@@ -93,5 +101,35 @@ describe('retry', () => {
     expect(parseRetryAfter(new Date(60_000).toUTCString(), 0)).toBe(60_000);
     expect(parseRetryAfter('soon')).toBeUndefined();
     expect(parseRetryAfter(undefined)).toBeUndefined();
+  });
+
+  it('refuses a server-given wait that would cross the deadline, without waiting at all', async () => {
+    const clock = fakeClock();
+    const error = (await retry(failing(5, Object.assign(new Error('busy'), { retryAfter: 120_000 })), {
+      attempts: 5,
+      deadlineMs: 10_000,
+      clock,
+      retryAfterMs: (e) => (e as { retryAfter: number }).retryAfter,
+    }).catch((e: unknown) => e)) as RetryExhaustedError;
+    expect(error.reason).toBe('deadline');
+    expect(error.refusedDelayMs).toBe(120_000);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('never sleeps longer than a timer can hold, even without a deadline', async () => {
+    const clock = fakeClock();
+    const error = (await retry(failing(5, Object.assign(new Error('busy'), { retryAfter: 30 * 86_400_000 })), {
+      attempts: 5,
+      clock,
+      retryAfterMs: (e) => (e as { retryAfter: number }).retryAfter,
+    }).catch((e: unknown) => e)) as RetryExhaustedError;
+    expect(error.reason).toBe('deadline');
+    expect(clock.sleeps).toEqual([]);
+  });
+});
+
+describe('long waits', () => {
+  it('refuses a sleep past the timer limit instead of waking after 1 ms', async () => {
+    await expect(systemClock.sleep(parseDuration('30d')!)).rejects.toThrow(/timers hold at most 24 days/);
   });
 });

@@ -5,6 +5,7 @@ import {
   redact,
   registerHeaderSecret,
   registerSecret,
+  registerUrlSecret,
   resetSecretsForTests,
 } from '../src/index.ts';
 
@@ -54,5 +55,22 @@ describe('secret masking', () => {
     for (const name of ['Authorization', 'x-api-key', 'Cookie', 'X-Auth-Token', 'private-token'])
       expect(isSensitiveHeader(name)).toBe(true);
     for (const name of ['Accept', 'Content-Type', 'User-Agent']) expect(isSensitiveHeader(name)).toBe(false);
+  });
+});
+
+describe('URL secrets', () => {
+  beforeEach(() => {
+    resetSecretsForTests();
+    jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  });
+
+  it('masks a password with a stray % instead of throwing URIError', () => {
+    expect(() => registerUrlSecret(new URL('http://deployer:p%zz-secret@db.example.com/'))).not.toThrow();
+    expect(redact('auth p%zz-secret')).toBe('auth ***');
+  });
+
+  it('masks the decoded password too when it decodes', () => {
+    registerUrlSecret(new URL('http://deployer:p%40ss-word@db.example.com/'));
+    expect(redact('p@ss-word and p%40ss-word')).toBe('*** and ***');
   });
 });
