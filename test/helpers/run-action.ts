@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -30,6 +30,8 @@ export interface RunOptions {
   env?: Record<string, string>;
   timeoutMs?: number;
   cwd?: string;
+  /** Called once the action's process runs: for tests that signal it (a cancelled run). */
+  onStart?: (child: ChildProcess) => void;
 }
 
 /**
@@ -73,6 +75,7 @@ export async function runBuiltAction(
     cwd: options.cwd ?? workdir,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  options.onStart?.(child);
   let raw = '';
   child.stdout.on('data', (chunk: Buffer) => (raw += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (raw += chunk.toString()));

@@ -162,11 +162,12 @@ function warnRejected(rejected: RejectedManifest[]): void {
   for (const entry of rejected.slice(0, 20)) core.warning(`Refused ${quoteUntrusted(entry.reason, 400)}`);
 }
 
-function selectBackup(settings: Settings, store: BackupStore): Promise<BackupManifest> {
+async function selectBackup(settings: Settings, store: BackupStore): Promise<BackupManifest> {
   const { connection, backupId, labels, verifier } = settings;
-  return backupId === 'latest'
-    ? latestWithLabels(store, connection.database, labels, verifier)
-    : readManifest(store, connection.database, backupId, verifier);
+  if (backupId !== 'latest') return readManifest(store, connection.database, backupId, verifier);
+  const { manifest, rejected } = await latestWithLabels(store, connection.database, labels, verifier);
+  warnRejected(rejected);
+  return manifest;
 }
 
 function writeBackupOutputs(store: BackupStore, manifest: BackupManifest, seconds: number): void {

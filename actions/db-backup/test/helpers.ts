@@ -55,7 +55,9 @@ export function manifestsIn(folder: string, database: string): StoredManifest[] 
   }
   return files.map(
     (f) =>
-      JSON.parse((JSON.parse(readFileSync(join(folder, database, f), 'utf8')) as { manifest: string }).manifest) as StoredManifest,
+      JSON.parse(
+        (JSON.parse(readFileSync(join(folder, database, f), 'utf8')) as { manifest: string }).manifest,
+      ) as StoredManifest,
   );
 }
 

@@ -11,7 +11,16 @@ import {
   uniqueName,
 } from '../../../test/helpers/databases.ts';
 import { leakedSecrets } from '../../../test/helpers/run-action.ts';
-import { ageKeyPair, backupAction, openSealed, decryptWithAgeTool, errorOf, manifestsIn, outputsOf, tempDir } from './helpers.ts';
+import {
+  ageKeyPair,
+  backupAction,
+  openSealed,
+  decryptWithAgeTool,
+  errorOf,
+  manifestsIn,
+  outputsOf,
+  tempDir,
+} from './helpers.ts';
 
 const counts = async (database: string) =>
   (
@@ -200,7 +209,7 @@ describe('db-backup on PostgreSQL, folder store', () => {
       'target-database': target,
     });
     expect(wrongKey.exitCode).toBe(1);
-    expect(errorOf(wrongKey)).toMatch(/cannot be decrypted with the key given .* Nothing was restored/);
+    expect(errorOf(wrongKey)).toMatch(/is not encrypted to the identity given/);
     expect(await exists()).toBe(0);
 
     const missing = await backupAction({

@@ -127,11 +127,10 @@ describe('the catalog trusts only manifests signed with the pinned key', () => {
       m.id = `${database}-${idStamp(new Date(m.id.slice(database.length + 1, -7).replace(/T(\d\d)-(\d\d)-(\d\d)Z/, 'T$1:$2:$3Z')))}-${Math.random().toString(16).slice(2, 8).padEnd(6, '0')}`;
       if (!m.object.startsWith('other/')) m.object = objectKey(database, m.id, 'none', m.encryption.method !== 'none');
       // Written under this database's prefix whatever it claims, as a hostile writer would.
-      const envelopeStore = {
-        ...store,
+      const hostile = Object.assign(Object.create(store) as LocalStore, {
         writeText: (_: string, text: string) => store.writeText(manifestKey(database, m.id), text),
-      };
-      await writeManifest(envelopeStore as unknown as LocalStore, m, signer);
+      });
+      await writeManifest(hostile, m, signer);
     }
     const { backups, rejected } = await listBackups(store, database, verifier, now);
     expect(backups).toEqual([]);

@@ -159,10 +159,16 @@ export class MySqlEngine implements DatabaseEngine {
     );
     const stdin = spawned.child.stdin!;
     stdin.on('error', () => undefined);
-    input.on('error', () => spawned.child.kill('SIGTERM'));
+    // A damaged backup found late is the real cause, not the client's view of its cut-off input.
+    let inputError: Error | undefined;
+    input.on('error', (error: Error) => {
+      inputError = error;
+      spawned.child.kill('SIGTERM');
+    });
     input.pipe(stdin);
     const code = await spawned.exited;
     defaults.remove();
+    if (inputError !== undefined) throw inputError;
     if (code !== 0)
       throw new RestoreFailedError(
         `${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,

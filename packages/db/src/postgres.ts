@@ -1,11 +1,10 @@
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { ConfigurationError, InputError, makeTempDir } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, InputError, makeTempDir } from '@deploy-suite/kit';
 import pg from 'pg';
 import { isVerified, tlsOf, type Connection } from './connection.ts';
 import { connectPostgres, quoteIdent } from './pg-client.ts';
@@ -156,7 +155,8 @@ export class PostgresEngine implements DatabaseEngine {
       await snapshotClient.end().catch(() => undefined);
       throw error;
     }
-    const directory = options.format === 'directory' ? mkdtempSync(join(tmpdir(), 'pg-dump-')) : undefined;
+    const folder = options.format === 'directory' ? makeTempDir('pg-dump') : undefined;
+    const directory = folder?.path;
     const formatArgs =
       directory === undefined
         ? ['--format=custom']
@@ -192,14 +192,22 @@ export class PostgresEngine implements DatabaseEngine {
     const stream = new PassThrough();
     const finished = dumped
       .then(() => pipeline(Readable.from(tar.create({ cwd: directory, portable: true }, ['dump'])), stream))
-      .finally(() => rmSync(directory, { recursive: true, force: true }));
+      .finally(() => folder!.remove());
     finished.catch((error: unknown) => stream.destroy(error instanceof Error ? error : new Error(String(error))));
     return { stream, finished, tool, serverVersion, format: DIRECTORY_FORMAT, rowCounts, abort };
   }
 
   async restore(database: string, input: Readable, options: RestoreOptions): Promise<ToolInfo> {
     const tool = await this.findTool('pg_restore');
-    const common = ['--exit-on-error', '--no-owner', '--no-privileges', '--no-password', `--dbname=${database}`];
+    const common = [
+      '--exit-on-error',
+      '--no-owner',
+      '--no-privileges',
+      '--no-password',
+      // A conninfo string that sets the database name alone: a name holding "=" or "postgres://"
+      // is never expanded into a connection to some other host.
+      `--dbname=dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
+    ];
     // Replacing a confirmed, non-empty target: drop each object the dump recreates.
     if (options.replace) common.push('--clean', '--if-exists');
     if (options.format === DIRECTORY_FORMAT)
@@ -212,10 +220,17 @@ export class PostgresEngine implements DatabaseEngine {
     });
     const stdin = spawned.child.stdin!;
     stdin.on('error', () => undefined); // EPIPE when pg_restore stops early; its exit code tells why
-    input.on('error', () => spawned.child.kill('SIGTERM'));
+    // A damaged backup found late (a failed MAC or hash at the end of the stream) is the real
+    // cause: reported as such rather than as whatever pg_restore made of its cut-off input.
+    let inputError: Error | undefined;
+    input.on('error', (error: Error) => {
+      inputError = error;
+      spawned.child.kill('SIGTERM');
+    });
     input.pipe(stdin);
     const code = await spawned.exited;
     environment.remove();
+    if (inputError !== undefined) throw inputError;
     if (code !== 0) {
       throw new RestoreFailedError(`pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
     }
@@ -230,9 +245,10 @@ export class PostgresEngine implements DatabaseEngine {
     common: string[],
     jobs: number,
   ): Promise<ToolInfo> {
-    const directory = mkdtempSync(join(tmpdir(), 'pg-restore-'));
+    const folder = makeTempDir('pg-restore');
+    const directory = folder.path;
     try {
-      await pipeline(input, tar.extract({ cwd: directory, strict: true }));
+      await extractDump(input, directory);
       // --single-transaction cannot run with --jobs; the restore still stops at its first error.
       const environment = toolEnvironment(this.connection, database);
       const spawned = spawnTool(
@@ -252,7 +268,7 @@ export class PostgresEngine implements DatabaseEngine {
       }
       return tool;
     } finally {
-      rmSync(directory, { recursive: true, force: true });
+      folder.remove();
     }
   }
 
@@ -282,7 +298,41 @@ export class PostgresEngine implements DatabaseEngine {
 
   async dropDatabase(database: string): Promise<void> {
     await this.withClient('postgres', (client) =>
-      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)} WITH (FORCE)`),
+      // Never WITH (FORCE): sessions of others are not ours to end. Scratch databases, which this
+      // run made under a name nobody else has, are dropped by the scratch helper instead.
+      client.query(`DROP DATABASE IF EXISTS ${quoteIdent(database)}`),
+    );
+  }
+}
+
+/**
+ * Unpacks a directory dump's tar stream. Only plain files and folders under dump/ are accepted;
+ * anything else (a link, a device, a path escaping the folder) means the archive is not one we
+ * wrote, and it stops the restore before pg_restore sees it.
+ */
+async function extractDump(input: Readable, directory: string): Promise<void> {
+  const refused: string[] = [];
+  try {
+    await pipeline(
+      input,
+      tar.extract({
+        cwd: directory,
+        strict: true,
+        filter: (path, entry) => {
+          const type = 'type' in entry ? entry.type : undefined;
+          const ok = /^dump(\/[A-Za-z0-9._-]+)?\/?$/.test(path) && (type === 'File' || type === 'Directory');
+          if (!ok) refused.push(path.slice(0, 200));
+          return ok;
+        },
+      }),
+    );
+  } catch (error) {
+    if (error instanceof ConfigurationError) throw error;
+    throw new RestoreFailedError(`The backup's directory archive cannot be unpacked: ${errorMessage(error)}`);
+  }
+  if (refused.length > 0) {
+    throw new RestoreFailedError(
+      `The backup's directory archive holds entries a directory dump never has (${refused.slice(0, 3).join(', ')}); nothing was restored.`,
     );
   }
 }

@@ -14,6 +14,15 @@ describe('job summary', () => {
     expect(text).toContain('| x\\|y | &lt;b> > a |');
   });
 
+  it('redacts a secret before escaping it, so a secret holding & < or | never shows', () => {
+    const secret = 'p&ss<w|rd-42';
+    registerSecret(secret);
+    const text = new JobSummary().heading(`token ${secret}`).table(['k'], [[`value ${secret}`]]).render();
+    expect(text).not.toContain('p&amp;ss');
+    expect(text).not.toContain('ss&lt;w');
+    expect(text).toContain('value ***');
+  });
+
   it('stays below the 1 MiB limit however much is added', () => {
     const summary = new JobSummary();
     for (let i = 0; i < 3000; i++) summary.paragraph('é'.repeat(500));

@@ -170,7 +170,7 @@ export async function latestWithLabels(
   database: string,
   labels: string[],
   verifier: ManifestVerifier,
-): Promise<BackupManifest> {
+): Promise<{ manifest: BackupManifest; rejected: RejectedManifest[] }> {
   const { backups, rejected } = await listBackups(store, database, verifier);
   const match = backups.find((m) => labels.every((label) => m.labels.includes(label)));
   if (match === undefined) {
@@ -178,7 +178,7 @@ export async function latestWithLabels(
       `No trusted backup of ${database} in ${store.location}${labels.length ? ` carries the labels ${labels.join(', ')}` : ''}${rejected.length ? ` (${rejected.length} manifest(s) refused: ${rejected[0]!.reason})` : ''}.`,
     );
   }
-  return match;
+  return { manifest: match, rejected };
 }
 
 /** Signs and writes a manifest; it is what makes a backup exist, so it is written last. */
