@@ -1,6 +1,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { isSensitiveHeader } from './secrets.ts';
+import { escapeUntrusted } from './untrusted.ts';
 
 export interface HttpRequest {
   method?: string;
@@ -210,6 +211,9 @@ function describeTransportError(error: Error & { code?: string }): string {
     case 'ABORT_ERR':
       return 'request aborted';
     default:
-      return error.code ? `${error.message} (${error.code})` : error.message;
+      // Node's own wording may quote what the remote sent (a parse error, a certificate field).
+      return error.code
+        ? `${escapeUntrusted(error.message, 300)} (${error.code})`
+        : escapeUntrusted(error.message, 300);
   }
 }
