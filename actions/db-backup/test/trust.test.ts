@@ -37,7 +37,7 @@ const engines = [
       await mariaQuery('CREATE TABLE keep (id int PRIMARY KEY); INSERT INTO keep SELECT seq FROM seq_1_to_321', [], db);
     },
     rows: async (db: string) =>
-      Number(((await mariaQuery('SELECT count(*) AS n FROM keep', [], db)) as { n: number }[])[0]!.n),
+      Number(((await mariaQuery('SELECT count(*) AS n FROM keep', [], db)) as { n: string | number }[])[0]!.n),
     drop: (db: string) => mariaQuery(`DROP DATABASE IF EXISTS ${myIdent(db)}`),
   },
 ];
