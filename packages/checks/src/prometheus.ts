@@ -169,7 +169,7 @@ function toSamples(data: PrometheusResponse['data']): Sample[] {
     }));
   }
   throw new Error(
-    `the query returned a ${quoteUntrusted(String(data.resultType), 40)}; a metric check needs an instant vector or scalar (drop the [range] selector or wrap it in a function such as rate())`,
+    `the query returned a ${quoteUntrusted(data.resultType, 40)}; a metric check needs an instant vector or scalar (drop the [range] selector or wrap it in a function such as rate())`,
   );
 }
 
