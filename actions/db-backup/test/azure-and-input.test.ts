@@ -57,6 +57,37 @@ describe('db-backup on Azure Blob (azurite) with a passphrase', () => {
       expect(leakedSecrets(run, [passphrase, azurite.accountKey])).toEqual([]);
   });
 
+  it('keeps a SAS connection string out of the location, logs, outputs and summary', async () => {
+    const {
+      AccountSASPermissions,
+      AccountSASResourceTypes,
+      AccountSASServices,
+      generateAccountSASQueryParameters,
+      StorageSharedKeyCredential,
+    } = await import('@azure/storage-blob');
+    const sas = generateAccountSASQueryParameters(
+      {
+        expiresOn: new Date(Date.now() + 3_600_000),
+        permissions: AccountSASPermissions.parse('rwdlac'),
+        resourceTypes: AccountSASResourceTypes.parse('sco').toString(),
+        services: AccountSASServices.parse('b').toString(),
+      },
+      new StorageSharedKeyCredential('devstoreaccount1', azurite.accountKey),
+    ).toString();
+    const blobEndpoint = /BlobEndpoint=([^;]+)/.exec(azurite.connectionString)![1]!;
+    const sig = new URLSearchParams(sas).get('sig')!;
+    const run = await backupAction({
+      'database-url': url(source),
+      store: 'azure://backups/sas',
+      'azure-connection-string': `BlobEndpoint=${blobEndpoint};SharedAccessSignature=${sas}`,
+      passphrase,
+    });
+    expect(errorOf(run)).toBe('');
+    const out = outputsOf(run);
+    expect(out.location).toMatch(new RegExp(`^${blobEndpoint}/backups/sas/${source}/${out.id}\\.dump\\.zst\\.age$`));
+    expect(leakedSecrets(run, [sas, sig, encodeURIComponent(sig)])).toEqual([]);
+  });
+
   it('refuses a passphrase that does not open the backup, before touching anything', async () => {
     const target = uniqueName('bkaznever');
     const run = await backupAction({

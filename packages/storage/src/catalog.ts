@@ -209,7 +209,7 @@ export async function openDetails(manifest: BackupManifest, decryption: Decrypti
     plain = await decryptBytes(Buffer.from(manifest.sealedDetails ?? '', 'base64'), decryption);
   } catch (error) {
     throw new ConfigurationError(
-      `Backup ${manifest.id}: its sealed details cannot be opened with the key given (${errorMessage(error)}). Nothing was restored.`,
+      `Backup ${manifest.id} cannot be decrypted with the key given: its sealed details do not open (${errorMessage(error)}). Nothing was restored.`,
     );
   }
   try {
