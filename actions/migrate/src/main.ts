@@ -110,14 +110,14 @@ function renderSummary(command: string, result: MigrateResult, took: string): vo
   if (result.applied.length > 0) {
     summary.table(
       ['Version', 'Description', 'Time'],
-      result.applied.map((a) => [a.version, a.description, formatDuration(a.executionMs)]),
+      result.applied.map((a) => [a.version ?? 'repeatable', a.description, formatDuration(a.executionMs)]),
     );
   }
   if (result.pending.length > 0) {
     summary.paragraph(`**Pending** (plan hash \`${result.planHash}\`):`);
     summary.table(
       ['Version', 'Description', 'Phase'],
-      result.pending.map((p) => [p.version, p.description, p.phase ?? '—']),
+      result.pending.map((p) => [p.version ?? 'repeatable', p.description, p.phase ?? '—']),
     );
   } else summary.paragraph('Nothing pending.');
   if (result.lint.length > 0) {

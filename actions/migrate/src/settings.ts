@@ -1,7 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, Inputs, readRunContext } from '@deploy-suite/kit';
-import { readConnectionInputs } from '@deploy-suite/db';
-import { parseVersion, type MigrateOptions, type Phase } from '@deploy-suite/db/migrate';
+import { parseVersion, readConnectionInputs, type MigrateOptions, type Phase } from '@deploy-suite/db/migrate';
 
 export const COMMANDS = ['plan', 'apply', 'validate', 'undo', 'test', 'repair', 'baseline'] as const;
 export type Command = (typeof COMMANDS)[number];

@@ -3,7 +3,6 @@ import { errorMessage, systemClock } from '@deploy-suite/kit';
 import type { Connection } from '../connection.ts';
 import { connectMySql } from '../mysql-client.ts';
 import type { MigrationFile } from './files.ts';
-import type { Statement } from './split.ts';
 import {
   HISTORY_COLUMNS,
   HISTORY_TABLE,
@@ -12,6 +11,7 @@ import {
   LOCK_TABLE,
   LockTimeoutError,
   MigrationFailedError,
+  type Execution,
   type HistoryRow,
   type MigrationDriver,
 } from './driver.ts';
@@ -45,11 +45,25 @@ export class MySqlDriver implements MigrationDriver {
 
   async ensureHistory(): Promise<void> {
     await this.db.query(
-      `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (installed_rank INT AUTO_INCREMENT PRIMARY KEY, version VARCHAR(100) NOT NULL, description VARCHAR(500) NOT NULL, checksum CHAR(64) NOT NULL, normalized_checksum CHAR(64) NOT NULL, phase VARCHAR(16), applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), execution_ms INT NOT NULL, applied_by VARCHAR(500) NOT NULL, success BOOLEAN NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${HISTORY_TABLE} (installed_rank INT AUTO_INCREMENT PRIMARY KEY, version VARCHAR(100), description VARCHAR(500) NOT NULL, checksum CHAR(64) NOT NULL, normalized_checksum CHAR(64) NOT NULL, phase VARCHAR(16), applied_at TIMESTAMP(3) NOT NULL DEFAULT CURRENT_TIMESTAMP(3), execution_ms INT NOT NULL, applied_by VARCHAR(500) NOT NULL, success BOOLEAN NOT NULL)`,
     );
     await this.db.query(
       `CREATE TABLE IF NOT EXISTS ${LOCK_TABLE} (id INT PRIMARY KEY, holder VARCHAR(500) NOT NULL, acquired_at TIMESTAMP(3) NOT NULL)`,
     );
+    // version is null for repeatable migrations; a table made before they existed is relaxed once.
+    const [columns] = await this.db.query<mysql.RowDataPacket[]>(
+      `SELECT is_nullable AS n FROM information_schema.columns WHERE table_schema = DATABASE() AND table_name = ? AND column_name = 'version'`,
+      [HISTORY_TABLE],
+    );
+    if (columns[0]?.n === 'NO') await this.db.query(`ALTER TABLE ${HISTORY_TABLE} MODIFY version VARCHAR(100) NULL`);
+  }
+
+  serverMajor(): Promise<number> {
+    return Promise.resolve(0);
+  }
+
+  async forgetRepeatables(): Promise<void> {
+    await this.db.query(`DELETE FROM ${HISTORY_TABLE} WHERE version IS NULL`);
   }
 
   private get lockName(): string {
@@ -92,15 +106,15 @@ export class MySqlDriver implements MigrationDriver {
   }
 
   /** MySQL commits each DDL statement, so a failure cannot roll back: it is recorded as failed and blocks later applies until repair. */
-  async apply(file: MigrationFile, statements: Statement[], appliedBy: string): Promise<number> {
+  async apply(file: MigrationFile, { statements }: Execution, appliedBy: string): Promise<number> {
     const started = performance.now();
-    let current: Statement | undefined;
+    let current: Execution['statements'][number] | undefined;
     try {
       for (current of statements) await this.db.query(current.sql);
     } catch (error) {
       await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
       throw new MigrationFailedError(
-        `${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${errorMessage(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; fix the schema, then run repair with repair-version: ${file.version}.`,
+        `${file.fileName} failed (statement at line ${current?.line ?? '?'}): ${errorMessage(error)}. MySQL cannot roll back DDL: the statements before it stay applied. It is recorded as failed; ${file.kind === 'repeatable' ? 'it runs again on the next apply.' : `fix the schema, then run repair with repair-version: ${file.version}.`}`,
       );
     }
     const elapsed = Math.round(performance.now() - started);
@@ -108,7 +122,7 @@ export class MySqlDriver implements MigrationDriver {
     return elapsed;
   }
 
-  async undo(file: MigrationFile, statements: Statement[], version: string): Promise<number> {
+  async undo(file: MigrationFile, { statements }: Execution, version: string): Promise<number> {
     const started = performance.now();
     try {
       for (const statement of statements) await this.db.query(statement.sql);

@@ -1,9 +1,8 @@
 import type pg from 'pg';
-import { errorMessage, systemClock } from '@deploy-suite/kit';
+import { errorMessage, InputError, systemClock } from '@deploy-suite/kit';
 import type { Connection } from '../connection.ts';
 import { connectPostgres, quoteIdent } from '../pg-client.ts';
 import type { MigrationFile } from './files.ts';
-import type { Statement } from './split.ts';
 import {
   HISTORY_COLUMNS,
   HISTORY_TABLE,
@@ -13,6 +12,7 @@ import {
   LockTimeoutError,
   MigrationFailedError,
   type DriverOptions,
+  type Execution,
   type HistoryRow,
   type MigrationDriver,
 } from './driver.ts';
@@ -21,6 +21,7 @@ export class PostgresDriver implements MigrationDriver {
   readonly engine = 'postgres' as const;
   private readonly client: pg.Client;
   private readonly schema: string;
+  private major: Promise<number> | undefined;
   private constructor(client: pg.Client, schema: string) {
     this.client = client;
     this.schema = schema;
@@ -28,13 +29,19 @@ export class PostgresDriver implements MigrationDriver {
 
   static async open(connection: Connection, options: DriverOptions): Promise<PostgresDriver> {
     // A migration waits seconds, not hours, behind a long transaction.
-    const client = await connectPostgres(connection, {
-      database: connection.database,
-      applicationName: 'deploy-suite migrate',
-      lockTimeoutMs: options.lockTimeoutMs ?? 10_000,
-      statementTimeoutMs: options.statementTimeoutMs ?? 0,
-    });
-    return new PostgresDriver(client, options.schema ?? 'public');
+    const lockTimeoutMs = options.lockTimeoutMs ?? 10_000;
+    const statementTimeoutMs = options.statementTimeoutMs ?? 0;
+    try {
+      const client = await connectPostgres(connection, {
+        database: connection.database,
+        applicationName: 'deploy-suite migrate',
+        lockTimeoutMs,
+        statementTimeoutMs,
+      });
+      return new PostgresDriver(client, options.schema ?? 'public');
+    } catch (error) {
+      throw refusedSetting(error, lockTimeoutMs, statementTimeoutMs) ?? error;
+    }
   }
 
   private get history(): string {
@@ -60,12 +67,27 @@ export class PostgresDriver implements MigrationDriver {
 
   async ensureHistory(): Promise<void> {
     await this.client.query(`CREATE SCHEMA IF NOT EXISTS ${quoteIdent(this.schema)}`);
+    // version is null for repeatable migrations; a table made before they existed is relaxed once.
     await this.client.query(
-      `CREATE TABLE IF NOT EXISTS ${this.history} (installed_rank serial PRIMARY KEY, version text NOT NULL, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL)`,
+      `CREATE TABLE IF NOT EXISTS ${this.history} (installed_rank serial PRIMARY KEY, version text, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL);
+       CREATE TABLE IF NOT EXISTS ${this.lockInfo} (id int PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL);
+       DO $relax$ BEGIN
+         IF EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = ${this.client.escapeLiteral(this.history)}::regclass AND attname = 'version' AND attnotnull) THEN
+           ALTER TABLE ${this.history} ALTER COLUMN version DROP NOT NULL;
+         END IF;
+       END $relax$`,
     );
-    await this.client.query(
-      `CREATE TABLE IF NOT EXISTS ${this.lockInfo} (id int PRIMARY KEY, holder text NOT NULL, acquired_at timestamptz NOT NULL)`,
-    );
+  }
+
+  serverMajor(): Promise<number> {
+    this.major ??= this.client
+      .query('SHOW server_version_num')
+      .then((r) => Math.floor(Number((r.rows[0] as { server_version_num: string }).server_version_num) / 10000));
+    return this.major;
+  }
+
+  async forgetRepeatables(): Promise<void> {
+    await this.client.query(`DELETE FROM ${this.history} WHERE version IS NULL`);
   }
 
   private lockKey(): Promise<string> {
@@ -116,13 +138,14 @@ export class PostgresDriver implements MigrationDriver {
    * In a transaction (the default), a failure rolls back the schema and the history alike. A
    * no-transaction migration that fails is recorded as failed, which blocks applies until repair.
    */
-  async apply(file: MigrationFile, statements: Statement[], appliedBy: string): Promise<number> {
+  async apply(file: MigrationFile, { statements, transaction }: Execution, appliedBy: string): Promise<number> {
     const started = performance.now();
-    let current: Statement | undefined;
+    let current: Execution['statements'][number] | undefined;
     try {
       // Round trips dominate small migrations: BEGIN travels with the first statement, and the
-      // history row with COMMIT (simple protocol, literals escaped by the driver).
-      let first = file.transaction;
+      // history row with COMMIT (simple protocol, literals escaped by the driver). Outside a
+      // transaction each statement goes alone: PostgreSQL runs a multi-statement query in one.
+      let first = transaction;
       for (current of statements) {
         await this.client.query(first ? `BEGIN;\n${current.sql}` : current.sql);
         first = false;
@@ -136,12 +159,12 @@ export class PostgresDriver implements MigrationDriver {
         )
         .join(', ');
       await this.client.query(
-        `INSERT INTO ${this.history} (${HISTORY_COLUMNS}) VALUES (${values})${file.transaction ? ';\nCOMMIT' : ''}`,
+        `INSERT INTO ${this.history} (${HISTORY_COLUMNS}) VALUES (${values})${transaction ? ';\nCOMMIT' : ''}`,
       );
       return elapsed;
     } catch (error) {
       const where = current ? ` (statement at line ${current.line})` : '';
-      if (file.transaction) {
+      if (transaction) {
         await this.client.query('ROLLBACK').catch(() => undefined);
         throw new MigrationFailedError(
           `${file.fileName} failed${where}: ${errorMessage(error)}. It was rolled back: schema and history are as they were.`,
@@ -149,20 +172,26 @@ export class PostgresDriver implements MigrationDriver {
       }
       await this.record(file, Math.round(performance.now() - started), appliedBy, false).catch(() => undefined);
       throw new MigrationFailedError(
-        `${file.fileName} (no-transaction) failed${where}: ${errorMessage(error)}. It is recorded as failed; fix what it left, then run repair with repair-version: ${file.version}.`,
+        file.kind === 'repeatable'
+          ? `${file.fileName} (run outside a transaction) failed${where}: ${errorMessage(error)}. The statements before it stay applied; it is recorded as failed and runs again on the next apply.`
+          : `${file.fileName} (run outside a transaction) failed${where}: ${errorMessage(error)}. The statements before it stay applied; it is recorded as failed: fix what it left, then run repair with repair-version: ${file.version}.`,
       );
     }
   }
 
-  async undo(file: MigrationFile, statements: Statement[], version: string): Promise<number> {
+  async undo(file: MigrationFile, { statements, transaction }: Execution, version: string): Promise<number> {
     const started = performance.now();
-    await this.client.query('BEGIN');
+    if (transaction) await this.client.query('BEGIN');
     try {
       for (const statement of statements) await this.client.query(statement.sql);
       await this.client.query(`DELETE FROM ${this.history} WHERE version = $1`, [version]);
-      await this.client.query('COMMIT');
+      if (transaction) await this.client.query('COMMIT');
       return Math.round(performance.now() - started);
     } catch (error) {
+      if (!transaction)
+        throw new MigrationFailedError(
+          `${file.fileName} (run outside a transaction) failed: ${errorMessage(error)}. The statements before it stay applied, and version ${version} stays recorded as applied.`,
+        );
       await this.client.query('ROLLBACK').catch(() => undefined);
       throw new MigrationFailedError(`${file.fileName} failed: ${errorMessage(error)}. It was rolled back.`);
     }
@@ -199,4 +228,27 @@ export class PostgresDriver implements MigrationDriver {
   async close(): Promise<void> {
     await this.client.end().catch(() => undefined);
   }
+}
+
+/**
+ * The server refuses a session setting at connect (out of range, or a pooler that forwards no
+ * such startup parameter): that is the input's fault, not the connection's.
+ */
+function refusedSetting(error: unknown, lockTimeoutMs: number, statementTimeoutMs: number): InputError | undefined {
+  const message = errorMessage(error);
+  for (const [parameter, input, ms] of [
+    ['lock_timeout', 'lock-timeout', lockTimeoutMs],
+    ['statement_timeout', 'statement-timeout', statementTimeoutMs],
+  ] as const) {
+    if (message.includes(parameter)) {
+      // The server's own words, without the "Could not connect … (database x): " prefix.
+      const reason = message.slice(message.indexOf('): ') + 3);
+      return new InputError(
+        input,
+        `was refused by PostgreSQL as ${parameter} = ${ms} ms: ${reason}`,
+        `${input}: ${input === 'lock-timeout' ? '10s' : '30m'}`,
+      );
+    }
+  }
+  return undefined;
 }

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '@deploy-suite/kit';
-import type { Connection, Engine } from '../connection.ts';
+import type { Engine } from '../connection.ts';
 import type { MigrationFile, Phase } from './files.ts';
 import type { Statement } from './split.ts';
 
@@ -7,7 +7,8 @@ export const HISTORY_TABLE = 'deploy_suite_schema_history';
 export const LOCK_TABLE = 'deploy_suite_migration_lock';
 
 export interface HistoryRow {
-  version: string;
+  /** Null for a repeatable (R) migration, which has only its description. */
+  version: string | null;
   description: string;
   checksum: string;
   normalizedChecksum: string;
@@ -29,7 +30,7 @@ export function historyValues(
   success: boolean,
 ): (string | number | boolean | null)[] {
   return [
-    file.version,
+    file.kind === 'repeatable' ? null : file.version,
     file.description,
     file.checksum,
     file.normalizedChecksum,
@@ -43,7 +44,7 @@ export function historyValues(
 /** A history row as either driver returns it. */
 export function toHistoryRow(r: Record<string, unknown>): HistoryRow {
   return {
-    version: String(r.version),
+    version: typeof r.version === 'string' ? r.version : null,
     description: String(r.description),
     checksum: String(r.checksum),
     normalizedChecksum: String(r.normalized_checksum),
@@ -64,6 +65,17 @@ export class MigrationFailedError extends ConfigurationError {
   override name = 'MigrationFailedError';
 }
 
+/** How a migration runs: its statements, and whether in one transaction with its history row. */
+export interface Execution {
+  statements: Statement[];
+  /**
+   * True: one transaction (where the engine allows), history row included. False: statement by
+   * statement (CREATE INDEX CONCURRENTLY and the like cannot run in a transaction); a failure is
+   * recorded as failed and blocks applies until repair.
+   */
+  transaction: boolean;
+}
+
 export interface DriverOptions {
   /** PostgreSQL schema for the history table (default public); MySQL uses the database. */
   schema?: string;
@@ -82,22 +94,21 @@ export interface MigrationDriver {
   unlock(): Promise<void>;
   /** Tells lock waiters who holds the lock (run URL and actor). */
   recordHolder(holder: string): Promise<void>;
+  /** PostgreSQL's major version (e.g. 15); MySQL drivers answer 0. */
+  serverMajor(): Promise<number>;
   /** Runs a migration and records it; see each engine for what a failure leaves. */
-  apply(file: MigrationFile, statements: Statement[], appliedBy: string): Promise<number>;
-  undo(file: MigrationFile, statements: Statement[], version: string): Promise<number>;
+  apply(file: MigrationFile, execution: Execution, appliedBy: string): Promise<number>;
+  /** Runs an undo file and deletes the history rows of `version` (as recorded). */
+  undo(file: MigrationFile, execution: Execution, version: string): Promise<number>;
   /** Records a migration as applied without running it (baseline). */
   record(file: MigrationFile, executionMs: number, appliedBy: string): Promise<void>;
+  /** Updates the successful row of `version`, as recorded (its spelling may differ from the file's). */
   updateChecksum(version: string, checksum: string, normalizedChecksum: string): Promise<void>;
-  /** Removes the failed record of a version (repair). Returns how many rows went. */
+  /** Removes the failed records of a version, as recorded (repair). Returns how many rows went. */
   deleteFailed(version: string): Promise<number>;
+  /** Removes the rows of repeatable migrations, so the next apply runs them again (undo to 0). */
+  forgetRepeatables(): Promise<void>;
   /** A canonical description of the schema's tables, columns and indexes (history excluded). */
   schemaSnapshot(): Promise<string>;
   close(): Promise<void>;
-}
-
-/** Opens one session for a command; each engine's driver loads only when used. */
-export async function openDriver(connection: Connection, options: DriverOptions = {}): Promise<MigrationDriver> {
-  if (connection.engine === 'postgres')
-    return (await import('./driver-postgres.ts')).PostgresDriver.open(connection, options);
-  return (await import('./driver-mysql.ts')).MySqlDriver.open(connection);
 }

@@ -2,13 +2,19 @@ import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { InputError } from '@deploy-suite/kit';
+import type { Engine } from '../connection.ts';
+import { normalizeSql } from './normalize.ts';
+
+export { normalizeSql } from './normalize.ts';
 
 export type Phase = 'expand' | 'contract';
 
 export interface MigrationFile {
-  kind: 'versioned' | 'undo';
-  /** As written in the name, with _ read as . ("1_10" is "1.10"). */
+  /** V (versioned), U (undo) or R (repeatable: no version, applied again whenever it changes). */
+  kind: 'versioned' | 'undo' | 'repeatable';
+  /** As written in the name, with _ read as . ("1_10" is "1.10"); empty for a repeatable file. */
   version: string;
+  /** The version's numbers; compare them with compareVersions or versionKey, never the text. */
   parts: number[];
   description: string;
   fileName: string;
@@ -16,13 +22,16 @@ export interface MigrationFile {
   sql: string;
   /** SHA-256 of the file's bytes. */
   checksum: string;
-  /** SHA-256 with comments removed and whitespace collapsed: equal means a cosmetic change. */
+  /**
+   * SHA-256 with comments removed and whitespace collapsed outside literals and quoted names,
+   * read as the engine reads SQL: equal means a cosmetic change.
+   */
   readonly normalizedChecksum: string;
   transaction: boolean;
   phase: Phase | undefined;
 }
 
-const NAME = /^([VU])(\d+(?:[._]\d+)*)__([^\s].*)\.sql$/;
+const NAME = /^(?:([VU])(\d+(?:[._]\d+)*)|(R))__([^\s].*)\.sql$/;
 const DIRECTIVE_LINE = /^--\s*migrate:\s*(.*)$/i;
 const DIRECTIVES = ['no-transaction', 'phase=expand', 'phase=contract'] as const;
 
@@ -42,20 +51,26 @@ export function parseVersion(text: string): number[] | undefined {
   return text.split(/[._]/).map(Number);
 }
 
-const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
-
-/** Comments removed and whitespace collapsed, for telling cosmetic edits from real ones. */
-export function normalizeSql(sql: string): string {
-  return sql
-    .replace(/\/\*[\s\S]*?\*\//g, ' ')
-    .replace(/--[^\n]*/g, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+/**
+ * One spelling per version, as Flyway compares them: 3, 3.0 and 03.0.0 are all "3", so a file
+ * renamed from V3 to V3.0 is still the applied version 3. Undefined for text that is no version.
+ */
+export function versionKey(version: string | number[]): string | undefined {
+  const parts = typeof version === 'string' ? parseVersion(version) : version;
+  if (parts === undefined) return undefined;
+  let end = parts.length;
+  while (end > 1 && parts[end - 1] === 0) end--;
+  return parts.slice(0, end).join('.');
 }
+
+const sha256 = (data: string | Buffer): string => createHash('sha256').update(data).digest('hex');
 
 export interface MigrationSet {
   versioned: MigrationFile[];
+  /** Keyed by versionKey. */
   undo: Map<string, MigrationFile>;
+  /** R files, in description order (Flyway's order). */
+  repeatable: MigrationFile[];
 }
 
 function listFolder(folder: string, input: string): string[] {
@@ -75,14 +90,18 @@ function listFolder(folder: string, input: string): string[] {
  * input error naming the file. Reads are synchronous (fastest for many small files) but yield to the
  * event loop every few files, so a connection being opened meanwhile makes progress.
  */
-export async function readMigrations(folder: string, input = 'folder'): Promise<MigrationSet> {
+export async function readMigrations(
+  folder: string,
+  input = 'folder',
+  engine: Engine = 'postgres',
+): Promise<MigrationSet> {
   const names = listFolder(folder, input);
   const contents: Buffer[] = [];
   for (const [index, name] of names.entries()) {
     contents.push(readFileSync(join(folder, name)));
     if (index % 64 === 63) await new Promise((resolve) => setImmediate(resolve));
   }
-  return buildMigrations(folder, names, (_name, index) => contents[index]!, input);
+  return buildMigrations(folder, names, (_name, index) => contents[index]!, input, engine);
 }
 
 function buildMigrations(
@@ -90,27 +109,40 @@ function buildMigrations(
   entries: string[],
   contentOf: (name: string, index: number) => Buffer,
   input: string,
+  engine: Engine,
 ): MigrationSet {
   const versioned: MigrationFile[] = [];
   const undo = new Map<string, MigrationFile>();
+  const repeatable: MigrationFile[] = [];
   const seen = new Map<string, string>();
   for (const [index, fileName] of entries.entries()) {
     const match = NAME.exec(fileName);
     if (!match) {
       throw new InputError(
         input,
-        `has a file whose name is not V<version>__<description>.sql or U<version>__<description>.sql (two underscores): ${fileName}`,
+        `has a file whose name is not V<version>__<description>.sql, U<version>__<description>.sql or R__<description>.sql (two underscores): ${fileName}`,
         FOLDER_EXAMPLE,
       );
     }
-    const [, prefix, versionText, description] = match as unknown as [string, 'V' | 'U', string, string];
-    const parts = parseVersion(versionText)!;
+    const [, versionedPrefix, versionText, repeatablePrefix, rawDescription] = match as unknown as [
+      string,
+      'V' | 'U' | undefined,
+      string | undefined,
+      'R' | undefined,
+      string,
+    ];
+    const prefix = versionedPrefix ?? repeatablePrefix!;
+    const description = rawDescription.replace(/_/g, ' ');
+    const parts = versionText === undefined ? [] : parseVersion(versionText)!;
     const version = parts.join('.');
-    const key = `${prefix}${version}`;
+    // Versions are numbers: V3 and V3.0 are one version, and two files for it are refused.
+    const key = prefix === 'R' ? `R:${description}` : `${prefix}${versionKey(parts)!}`;
     if (seen.has(key)) {
       throw new InputError(
         input,
-        `has two files for version ${version}: ${seen.get(key)} and ${fileName}`,
+        prefix === 'R'
+          ? `has two repeatable files described "${description}": ${seen.get(key)} and ${fileName}`
+          : `has two files for version ${versionKey(parts)!}: ${seen.get(key)} and ${fileName}`,
         FOLDER_EXAMPLE,
       );
     }
@@ -120,34 +152,44 @@ function buildMigrations(
     const bytes = contentOf(fileName, index);
     const sql = bytes.toString('utf8');
     const directives = readDirectives(sql, fileName, input);
+    if (prefix === 'R' && (directives.has('phase=expand') || directives.has('phase=contract'))) {
+      throw new InputError(
+        input,
+        `gives the repeatable ${fileName} a phase; repeatable files run after the versioned ones of every apply`,
+        '-- migrate: no-transaction',
+      );
+    }
     let normalized: string | undefined;
     const file: MigrationFile = {
-      kind: prefix === 'V' ? 'versioned' : 'undo',
+      kind: prefix === 'V' ? 'versioned' : prefix === 'U' ? 'undo' : 'repeatable',
       version,
       parts,
-      description: description.replace(/_/g, ' '),
+      description,
       fileName,
       path,
       sql,
       checksum: sha256(bytes),
       // Only needed when a checksum differs or a migration is recorded: computed on first use.
       get normalizedChecksum() {
-        normalized ??= sha256(normalizeSql(sql));
+        normalized ??= sha256(normalizeSql(sql, engine));
         return normalized;
       },
       transaction: !directives.has('no-transaction'),
       phase: directives.has('phase=expand') ? 'expand' : directives.has('phase=contract') ? 'contract' : undefined,
     };
     if (file.kind === 'versioned') versioned.push(file);
-    else undo.set(version, file);
+    else if (file.kind === 'undo') undo.set(versionKey(parts)!, file);
+    else repeatable.push(file);
   }
   versioned.sort((a, b) => compareVersions(a.parts, b.parts));
-  for (const [version, file] of undo) {
-    if (!versioned.some((v) => v.version === version)) {
+  repeatable.sort((a, b) => (a.description < b.description ? -1 : a.description > b.description ? 1 : 0));
+  const versions = new Set(versioned.map((v) => versionKey(v.parts)));
+  for (const [key, file] of undo) {
+    if (!versions.has(key)) {
       throw new InputError(input, `has an undo file with no matching V file: ${file.fileName}`, FOLDER_EXAMPLE);
     }
   }
-  return { versioned, undo };
+  return { versioned, undo, repeatable };
 }
 
 function readDirectives(sql: string, fileName: string, input: string): Set<string> {
@@ -182,12 +224,23 @@ function readDirectives(sql: string, fileName: string, input: string): Set<strin
   return found;
 }
 
-/** A hash of migrations (versions and exact contents), for approval and expected-plan-hash. */
-export function planHash(pending: MigrationFile[]): string {
-  return sha256(pending.map((m) => `${m.kind}:${m.version}:${m.checksum}`).join('\n'));
+/**
+ * A hash of migrations (versions or, for repeatable files, descriptions, and exact contents), for
+ * approval and expected-plan-hash.
+ */
+export function planHash(files: MigrationFile[]): string {
+  return sha256(
+    files
+      .map((m) => `${m.kind}:${m.kind === 'repeatable' ? m.description : versionKey(m.parts)}:${m.checksum}`)
+      .join('\n'),
+  );
 }
 
 /** A hash of the whole folder, for the evidence that these exact migrations were tested. */
-export function folderHash(versioned: MigrationFile[], undo: Map<string, MigrationFile>): string {
-  return planHash([...versioned, ...[...undo.values()].sort((a, b) => compareVersions(a.parts, b.parts))]);
+export function folderHash(files: MigrationSet): string {
+  return planHash([
+    ...files.versioned,
+    ...[...files.undo.values()].sort((a, b) => compareVersions(a.parts, b.parts)),
+    ...files.repeatable,
+  ]);
 }

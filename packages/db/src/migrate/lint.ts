@@ -76,13 +76,115 @@ export interface LintFinding {
 type Node = Record<string, unknown>;
 const kind = (tree: Node | undefined): string | undefined => (tree ? Object.keys(tree)[0] : undefined);
 
+/** A column type as the parse tree gives it: its name (varchar, text, int4…) and modifiers. */
+interface ColumnType {
+  name: string;
+  mods: number[];
+}
+
+function columnType(typeName: Node | undefined): ColumnType | undefined {
+  const names = (typeName?.names as Node[] | undefined) ?? [];
+  const name = (names.at(-1)?.String as Node | undefined)?.sval;
+  if (typeName === undefined || typeof name !== 'string' || typeName.arrayBounds !== undefined) return undefined;
+  const mods = ((typeName.typmods as Node[] | undefined) ?? []).map((m) =>
+    Number(((m.A_Const as Node | undefined)?.ival as Node | undefined)?.ival),
+  );
+  return { name, mods };
+}
+
+/**
+ * A change PostgreSQL makes without rewriting the table and that loses no value: a longer
+ * varchar, an unbounded varchar, or text in place of a varchar (all binary-coercible).
+ */
+function isWidening(from: ColumnType | undefined, to: ColumnType | undefined): boolean {
+  if (from === undefined || to === undefined || from.name !== 'varchar') return false;
+  if (to.name === 'text') return true;
+  if (to.name !== 'varchar') return false;
+  if (to.mods.length === 0) return true;
+  return from.mods.length === 1 && to.mods.length === 1 && to.mods[0]! >= from.mods[0]!;
+}
+
+/** Tracks what the folder declares each column's type to be, statement by statement. */
+export class ColumnTypes {
+  private readonly types = new Map<string, ColumnType | undefined>();
+
+  /** Whether any statement changes a column's type (only then are earlier files read). */
+  static changesTypes(statements: Statement[]): boolean {
+    return statements.some((s) => {
+      const body = s.tree?.AlterTableStmt as Node | undefined;
+      return ((body?.cmds as Node[] | undefined) ?? []).some(
+        (c) => (c.AlterTableCmd as Node).subtype === 'AT_AlterColumnType',
+      );
+    });
+  }
+
+  get(table: string, column: string): ColumnType | undefined {
+    return this.types.get(`${table}.${column}`);
+  }
+
+  learn(statements: Statement[]): void {
+    for (const statement of statements) if (statement.tree) this.learnOne(statement.tree);
+  }
+
+  learnOne(tree: Node): void {
+    const type = kind(tree)!;
+    const body = tree[type] as Node;
+    if (type === 'CreateStmt') {
+      const table = String((body.relation as Node).relname);
+      for (const element of (body.tableElts as Node[] | undefined) ?? []) {
+        const column = element.ColumnDef as Node | undefined;
+        if (column) this.types.set(`${table}.${String(column.colname)}`, columnType(column.typeName as Node));
+      }
+    }
+    if (type === 'AlterTableStmt') {
+      const table = String((body.relation as Node | undefined)?.relname);
+      for (const wrapper of (body.cmds as Node[] | undefined) ?? []) {
+        const cmd = wrapper.AlterTableCmd as Node;
+        const def = (cmd.def as Node | undefined)?.ColumnDef as Node | undefined;
+        if (cmd.subtype === 'AT_AddColumn' && def)
+          this.types.set(`${table}.${String(def.colname)}`, columnType(def.typeName as Node));
+        if (cmd.subtype === 'AT_AlterColumnType' && def)
+          this.types.set(`${table}.${String(cmd.name)}`, columnType(def.typeName as Node));
+      }
+    }
+  }
+}
+
+/** Schema-qualified where the statement qualifies it; a bare name matches either way. */
+const relationName = (relation: unknown): { schema?: string; name: string } => {
+  const node = relation as Node | undefined;
+  return {
+    ...(typeof node?.schemaname === 'string' ? { schema: node.schemaname } : {}),
+    name: String(node?.relname),
+  };
+};
+
+/** Relations created in this file: name → the schemas it was created in ('' when unqualified). */
+type Created = Map<string, Set<string>>;
+
+const noteCreated = (createdHere: Created, relation: unknown): void => {
+  const { schema, name } = relationName(relation);
+  const schemas = createdHere.get(name) ?? new Set<string>();
+  schemas.add(schema ?? '');
+  createdHere.set(name, schemas);
+};
+
+const createdIn = (createdHere: Created, relation: unknown): boolean => {
+  const { schema, name } = relationName(relation);
+  const schemas = createdHere.get(name);
+  if (schemas === undefined) return false;
+  return schema === undefined || schemas.has('') || schemas.has(schema);
+};
+
 /** PostgreSQL: precise findings from the parse tree. */
-function postgresFindings(statement: Statement, createdHere: Set<string>): string[] {
+function postgresFindings(statement: Statement, createdHere: Created, types: ColumnTypes): string[] {
   const tree = statement.tree!;
   const type = kind(tree)!;
   const body = tree[type] as Node;
   const rules: string[] = [];
-  if (type === 'CreateStmt') createdHere.add(String((body.relation as Node | undefined)?.relname));
+  if (type === 'CreateStmt') noteCreated(createdHere, body.relation);
+  // CREATE TABLE … AS and CREATE MATERIALIZED VIEW make a relation an index can be built on.
+  if (type === 'CreateTableAsStmt') noteCreated(createdHere, (body.into as Node | undefined)?.rel);
   if (type === 'DropStmt') {
     if (body.removeType === 'OBJECT_TABLE') rules.push('drop-table');
     if (body.removeType === 'OBJECT_SCHEMA') rules.push('drop-schema');
@@ -91,23 +193,27 @@ function postgresFindings(statement: Statement, createdHere: Set<string>): strin
     rules.push('rename');
   if (type === 'TruncateStmt') rules.push('truncate');
   if ((type === 'DeleteStmt' || type === 'UpdateStmt') && body.whereClause === undefined) rules.push('unbounded-write');
-  if (
-    type === 'IndexStmt' &&
-    !body.concurrent &&
-    !createdHere.has(String((body.relation as Node | undefined)?.relname))
-  ) {
+  if (type === 'IndexStmt' && !body.concurrent && !createdIn(createdHere, body.relation)) {
     rules.push('index-not-concurrent');
   }
   if (type === 'AlterTableStmt') {
     const table = String((body.relation as Node | undefined)?.relname);
+    const createdHereToo = createdIn(createdHere, body.relation);
     for (const wrapper of (body.cmds as Node[] | undefined) ?? []) {
       const cmd = wrapper.AlterTableCmd as Node;
       if (cmd.subtype === 'AT_DropColumn') rules.push('drop-column');
-      if (cmd.subtype === 'AT_AlterColumnType') rules.push('type-change');
+      if (cmd.subtype === 'AT_AlterColumnType') {
+        const def = (cmd.def as Node).ColumnDef as Node;
+        // A USING clause (raw_default) means a rewrite, whatever the types.
+        const widening =
+          def.raw_default === undefined &&
+          isWidening(types.get(table, String(cmd.name)), columnType(def.typeName as Node));
+        if (!widening) rules.push('type-change');
+      }
       if (cmd.subtype === 'AT_AddColumn') {
         const constraints = (((cmd.def as Node).ColumnDef as Node).constraints as Node[] | undefined) ?? [];
-        const types = constraints.map((c) => (c.Constraint as Node).contype);
-        if (types.includes('CONSTR_NOTNULL') && !types.includes('CONSTR_DEFAULT') && !createdHere.has(table))
+        const contypes = constraints.map((c) => (c.Constraint as Node).contype);
+        if (contypes.includes('CONSTR_NOTNULL') && !contypes.includes('CONSTR_DEFAULT') && !createdHereToo)
           rules.push('not-null-without-default');
       }
       if (cmd.subtype === 'AT_AddConstraint') {
@@ -115,13 +221,14 @@ function postgresFindings(statement: Statement, createdHere: Set<string>): strin
         if (
           ['CONSTR_FOREIGN', 'CONSTR_CHECK'].includes(String(constraint.contype)) &&
           !constraint.skip_validation &&
-          !createdHere.has(table)
+          !createdHereToo
         ) {
           rules.push('constraint-validated');
         }
       }
     }
   }
+  types.learnOne(tree);
   return rules;
 }
 
@@ -149,18 +256,22 @@ function mysqlFindings(statement: Statement): string[] {
 
 /**
  * Lints the statements of one migration. In an expand-phase migration a change that breaks the
- * colour still running the old code is an error; elsewhere every finding is a warning.
+ * colour still running the old code is an error; elsewhere every finding is a warning. `types`
+ * holds the column types the earlier migrations declared, and learns this one's.
  */
 export function lintMigration(
   engine: Engine,
   file: { fileName: string; phase: Phase | undefined },
   statements: Statement[],
+  types = new ColumnTypes(),
 ): LintFinding[] {
-  const createdHere = new Set<string>();
+  const createdHere: Created = new Map();
   const findings: LintFinding[] = [];
   for (const statement of statements) {
     const rules =
-      engine === 'postgres' && statement.tree ? postgresFindings(statement, createdHere) : mysqlFindings(statement);
+      engine === 'postgres' && statement.tree
+        ? postgresFindings(statement, createdHere, types)
+        : mysqlFindings(statement);
     for (const name of rules) {
       const rule = RULES[name]!;
       const blocking = rule.breaksOldCode && file.phase === 'expand';

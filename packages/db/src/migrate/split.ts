@@ -38,6 +38,7 @@ function loadParser(): Promise<Parser> {
  */
 export async function splitPostgres(sql: string): Promise<Statement[]> {
   const { parseSync } = await loadParser();
+  if (sql === '') return []; // the parser refuses an empty query; an empty file has no statements
   let result;
   try {
     result = parseSync(sql);
@@ -47,19 +48,30 @@ export async function splitPostgres(sql: string): Promise<Statement[]> {
       position === undefined ? '' : ` at line ${Buffer.from(sql).subarray(0, position).toString().split('\n').length}`;
     throw new SqlSyntaxError(`${(error as Error).message}${where}`);
   }
+  // Offsets are in bytes. Lines are counted from one statement to the next, never from the start
+  // of the file again, so a file of 50,000 statements costs what its bytes cost.
   const bytes = Buffer.from(sql);
+  let cursor = 0;
+  let line = 1;
+  const linesUpTo = (offset: number): number => {
+    for (let at = bytes.indexOf(10, cursor); at >= 0 && at < offset; at = bytes.indexOf(10, at + 1)) line++;
+    cursor = Math.max(cursor, offset);
+    return line;
+  };
   return (result.stmts ?? []).map((entry) => {
     const start = entry.stmt_location ?? 0;
     const end = entry.stmt_len ? start + entry.stmt_len : bytes.length;
-    const prefix = bytes.subarray(0, start).toString();
     const text = bytes.subarray(start, end).toString();
     const leading = text.length - text.trimStart().length;
-    return {
-      sql: text.trim(),
-      line: (prefix + text.slice(0, leading)).split('\n').length,
-      tree: entry.stmt as unknown as Record<string, unknown>,
-    };
+    const startLine = linesUpTo(start) + countNewlines(text, leading);
+    return { sql: text.trim(), line: startLine, tree: entry.stmt as unknown as Record<string, unknown> };
   });
+}
+
+function countNewlines(text: string, end: number): number {
+  let count = 0;
+  for (let at = text.indexOf('\n'); at >= 0 && at < end; at = text.indexOf('\n', at + 1)) count++;
+  return count;
 }
 
 /**
@@ -70,28 +82,42 @@ export function splitMysql(sql: string): Statement[] {
   const statements: Statement[] = [];
   let delimiter = ';';
   let current = '';
+  // Whether `current` holds more than whitespace: tracked, not recomputed per character.
+  let started = false;
   let startLine = 1;
   let line = 1;
   let i = 0;
+  const delimiterLine = /[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)/iy;
   const push = (): void => {
     const text = current.trim();
     if (text !== '') statements.push({ sql: text, line: startLine });
     current = '';
+    started = false;
   };
   while (i < sql.length) {
     const atLineStart = i === 0 || sql[i - 1] === '\n';
-    if (atLineStart && current.trim() === '') {
-      const delimiterLine = /^[ \t]*DELIMITER[ \t]+(\S+)[ \t]*(?:\r?\n|$)/i.exec(sql.slice(i));
-      if (delimiterLine) {
-        delimiter = delimiterLine[1]!;
-        i += delimiterLine[0].length;
-        line += delimiterLine[0].includes('\n') ? 1 : 0;
+    if (atLineStart && !started) {
+      // Sticky: matched in place, without copying the rest of the file.
+      delimiterLine.lastIndex = i;
+      const found = delimiterLine.exec(sql);
+      if (found) {
+        delimiter = found[1]!;
+        i += found[0].length;
+        line += found[0].includes('\n') ? 1 : 0;
         current = '';
         continue;
       }
     }
-    if (current.trim() === '' && !/\s/.test(sql[i]!)) startLine = line;
     const char = sql[i]!;
+    if (!started && !/\s/.test(char)) {
+      startLine = line;
+      // A comment alone does not start a statement.
+      const comment =
+        (char === '-' && sql[i + 1] === '-' && /\s/.test(sql[i + 2] ?? ' ')) ||
+        char === '#' ||
+        (char === '/' && sql[i + 1] === '*' && sql[i + 2] !== '!');
+      if (!comment) started = true;
+    }
     if (char === "'" || char === '"' || char === '`') {
       // A literal runs to its closing quote; a doubled quote or a backslash escape stays inside.
       let j = i + 1;
