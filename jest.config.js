@@ -11,6 +11,8 @@ export default {
   testMatch: ['<rootDir>/{actions,packages,test}/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 60_000,
+  // Tests spawn the built bundles: rebuild any older than its sources first (under the dist lock).
+  globalSetup: '<rootDir>/test/setup-dist.ts',
   // Two cores: more workers only fight over them and the real servers the tests start.
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/closing-line-reporter.js'],

@@ -15,8 +15,8 @@ export interface ActionMetadata {
 }
 
 /** The action folders: actions/<name> with an action.yml and a src/main.ts. */
-export function actionDirs(): { name: string; dir: string }[] {
-  const root = join(repoRoot, 'actions');
+export function actionDirs(base = repoRoot): { name: string; dir: string }[] {
+  const root = join(base, 'actions');
   return readdirSync(root, { withFileTypes: true })
     .filter((entry) => entry.isDirectory() && existsSync(join(root, entry.name, 'action.yml')))
     .map((entry) => ({ name: entry.name, dir: join(root, entry.name) }))
