@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { dropMariaDatabase, mariaQuery, uniqueName } from '../../../test/helpers/databases.ts';
+import { mariaQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { errorOf, json, migrate, migrationsFolder, writeMigration } from './helpers.ts';
 
 const databases: string[] = [];
@@ -25,7 +26,7 @@ beforeEach(async () => {
   await mariaQuery(`CREATE DATABASE ${database}`);
 });
 afterAll(async () => {
-  for (const name of databases) await dropMariaDatabase(name);
+  for (const name of databases) await mariaQuery(`DROP DATABASE IF EXISTS \`${name}\``);
 });
 
 describe('migrate on MariaDB', () => {
@@ -126,6 +127,38 @@ CREATE TABLE audit (id INT);
     expect(errorOf(resumed)).toBe('');
     expect(await tables()).toEqual(['after_kill', 't']);
   });
+
+  it.each([
+    ['a 63-byte ASCII name', (tag: string) => `mig_${tag}_${'x'.repeat(50)}`],
+    ['a 63-byte UTF-8 name', (tag: string) => `${'é'.repeat(27)}${tag}x`],
+  ])(
+    'test keeps every row of a source database with %s: its scratch database is never the source',
+    async (_label, nameOf) => {
+      const source = nameOf(randomBytes(4).toString('hex'));
+      expect(Buffer.byteLength(source)).toBe(63);
+      databases.push(source);
+      await mariaQuery(`CREATE DATABASE \`${source}\``);
+      await mariaQuery('CREATE TABLE keep (id INT); INSERT INTO keep SELECT seq FROM seq_1_to_50;', [], source);
+      const folder = migrationsFolder({ 'V1__t.sql': 'CREATE TABLE t (id INT);', 'U1__t.sql': 'DROP TABLE t;' });
+      const run = await migrate({
+        command: 'test',
+        folder,
+        'database-url': `mysql://root@127.0.0.1:3306/${encodeURIComponent(source)}`,
+      });
+      expect(errorOf(run)).toBe('');
+      const evidence = json<{ database: string; passed: boolean }>(run, 'test-result');
+      expect(evidence).toMatchObject({
+        passed: true,
+        database: expect.stringMatching(/^deploy_suite_scratch_migtest_[0-9a-f]{16}$/),
+      });
+      expect(await mariaQuery('SELECT COUNT(*) AS n FROM keep', [], source)).toEqual([{ n: 50 }]);
+      expect(
+        await mariaQuery('SELECT COUNT(*) AS n FROM information_schema.schemata WHERE schema_name = ?', [
+          evidence.database,
+        ]),
+      ).toEqual([{ n: 0 }]);
+    },
+  );
 
   it('lints MySQL statements too, and undoes and tests', async () => {
     const folder = migrationsFolder({

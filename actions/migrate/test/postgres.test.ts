@@ -1,5 +1,6 @@
+import { randomBytes } from 'node:crypto';
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
+import { pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
 import { errorOf, json, migrate, migrationsFolder, writeMigration } from './helpers.ts';
 
@@ -27,7 +28,7 @@ beforeEach(async () => {
   await pgQuery('postgres', `CREATE DATABASE ${database}`);
 });
 afterAll(async () => {
-  for (const name of databases) await dropPgDatabase(name);
+  for (const name of databases) await pgQuery('postgres', `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
 });
 
 const BASE = {
@@ -190,15 +191,29 @@ describe('migrate on PostgreSQL', () => {
     expect(strict.exitCode).toBe(1);
   });
 
-  it('runs CREATE INDEX CONCURRENTLY in a no-transaction migration', async () => {
+  it('runs a file of CREATE INDEX CONCURRENTLY outside a transaction without being told, then the repeatable files', async () => {
     const folder = migrationsFolder({
       'V1__base.sql': 'CREATE TABLE t (id int PRIMARY KEY, a int);',
-      'V2__index.sql': '-- migrate: no-transaction\nCREATE INDEX CONCURRENTLY t_a ON t (a);',
+      'V2__index.sql': 'CREATE INDEX CONCURRENTLY t_a ON t (a);',
+      'R__view.sql': 'CREATE OR REPLACE VIEW t_a_view AS SELECT a FROM t;',
     });
     const run = await migrate({ command: 'apply', folder, 'database-url': url() });
     expect(errorOf(run)).toBe('');
     expect(json(run, 'lint-findings')).toEqual([]);
+    expect(
+      json<{ version: string | null; description: string }[]>(run, 'applied').map((a) => [a.version, a.description]),
+    ).toEqual([
+      ['1', 'base'],
+      ['2', 'index'],
+      [null, 'view'],
+    ]);
+    expect(run.log).toContain('Applying V2__index.sql (outside a transaction)');
     expect((await pgQuery(database, "SELECT indexname FROM pg_indexes WHERE indexname = 't_a'")).rowCount).toBe(1);
+    expect((await history()).map((r) => [r.version, r.success])).toEqual([
+      ['1', true],
+      ['2', true],
+      [null, true],
+    ]);
   });
 
   it('leaves schema and history as they were when a migration fails halfway, and releases the lock', async () => {
@@ -326,6 +341,30 @@ describe('migrate on PostgreSQL', () => {
     expect(errorOf(broken)).toContain('the schema after undo and re-apply differs');
   });
 
+  it.each([
+    ['a 63-byte ASCII name', (tag: string) => `mig_${tag}_${'x'.repeat(50)}`],
+    ['a 63-byte UTF-8 name', (tag: string) => `${'é'.repeat(27)}${tag}x`],
+  ])(
+    'test keeps every row of a source database with %s: its scratch database is never the source',
+    async (_label, nameOf) => {
+      const source = nameOf(randomBytes(4).toString('hex'));
+      expect(Buffer.byteLength(source)).toBe(63);
+      databases.push(source);
+      await pgQuery('postgres', `CREATE DATABASE "${source}"`);
+      await pgQuery(source, 'CREATE TABLE keep (id int); INSERT INTO keep SELECT generate_series(1, 50);');
+      const folder = migrationsFolder({ 'V1__t.sql': 'CREATE TABLE t (id int);', 'U1__t.sql': 'DROP TABLE t;' });
+      const run = await migrate({ command: 'test', folder, 'database-url': url(encodeURIComponent(source)) });
+      expect(errorOf(run)).toBe('');
+      const evidence = json<{ database: string; passed: boolean }>(run, 'test-result');
+      expect(evidence.passed).toBe(true);
+      expect(evidence.database).toMatch(/^deploy_suite_scratch_migtest_[0-9a-f]{16}$/);
+      expect((await pgQuery(source, 'SELECT count(*)::int AS n FROM keep')).rows[0].n).toBe(50);
+      expect(
+        (await pgQuery('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [evidence.database])).rowCount,
+      ).toBe(0);
+    },
+  );
+
   it('adopts an existing database with baseline, then applies only what is newer', async () => {
     await pgQuery(database, 'CREATE TABLE legacy (id int PRIMARY KEY)');
     const folder = migrationsFolder({
@@ -374,9 +413,26 @@ describe('migrate on PostgreSQL', () => {
   });
 
   it('times out clearly while another run holds the lock, naming that run', async () => {
-    const folder = migrationsFolder({ 'V1__slow.sql': 'SELECT pg_sleep(4);' });
+    const folder = migrationsFolder({ 'V1__slow.sql': 'SELECT pg_sleep(3);' });
     const holder = migrate({ command: 'apply', folder, 'database-url': url() }, { GITHUB_RUN_ID: '2001' });
-    await new Promise((resolve) => setTimeout(resolve, 1500));
+    // Polls until the holder has the advisory lock and has said who it is, instead of guessing a delay.
+    const held = async (): Promise<boolean> =>
+      (
+        await pgQuery(
+          database,
+          `SELECT 1 FROM pg_locks l JOIN pg_database d ON d.oid = l.database
+           WHERE l.locktype = 'advisory' AND l.classid = 872374 AND l.granted AND d.datname = current_database()
+             AND to_regclass('deploy_suite_migration_lock') IS NOT NULL`,
+        )
+      ).rowCount === 1 &&
+      ((await pgQuery(database, 'SELECT holder FROM deploy_suite_migration_lock')).rows[0]?.holder ?? '').includes(
+        '2001',
+      );
+    const deadline = Date.now() + 20_000;
+    while (!(await held())) {
+      if (Date.now() > deadline) throw new Error('the first run never took the lock');
+      await new Promise((resolve) => setTimeout(resolve, 25));
+    }
     const waiter = await migrate(
       { command: 'apply', folder, 'database-url': url(), 'lock-wait-timeout': '1s' },
       { GITHUB_RUN_ID: '2002' },
