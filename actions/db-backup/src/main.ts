@@ -65,7 +65,7 @@ await runAction(async () => {
     }
     case 'restore': {
       const manifest = await selectBackup(settings, store);
-      await restoreBackup({
+      const result = await restoreBackup({
         engine,
         store,
         manifest,
@@ -74,14 +74,21 @@ await runAction(async () => {
         target: settings.target,
         confirm: settings.confirm,
         jobs: settings.dump.jobs,
+        privileges: settings.privileges,
+        terminateSessions: settings.terminateSessions,
+        dropReplaced: settings.dropReplaced,
+        log: (message) => core.info(message),
       });
+      if (result.keptAs !== undefined) setOutput('replaced-database', result.keptAs);
       writeBackupOutputs(store, manifest, seconds());
       const details = await openDetails(manifest, settings.decryption);
       describeBackup(
         summary,
         manifest,
         store.urlOf(manifest.object),
-        `Restored into ${settings.target}`,
+        result.replaced
+          ? `Replaced ${settings.target}${result.keptAs === undefined ? ' (the old one dropped on request)' : ` (the old one kept as ${result.keptAs})`}`
+          : `Restored into ${settings.target}`,
         seconds(),
         details.rowCounts,
       );

@@ -42,6 +42,12 @@ export interface Settings {
   backupId: string;
   target: string;
   confirm: string | undefined;
+  /** restore over a database in use: end its sessions so it can be set aside. */
+  terminateSessions: boolean;
+  /** restore over a database: drop the replaced one instead of keeping it. */
+  dropReplaced: boolean;
+  /** Restore ownership and GRANTs as dumped. */
+  privileges: boolean;
   verifyAfterBackup: boolean;
   policy: RetentionPolicy;
   dryRun: boolean;
@@ -111,6 +117,9 @@ export function readSettings(inputs: Inputs): Settings {
     backupId: inputs.string('backup-id', 'latest'),
     target,
     confirm,
+    terminateSessions: inputs.boolean('terminate-sessions', false),
+    dropReplaced: inputs.boolean('drop-replaced', false),
+    privileges: inputs.boolean('restore-privileges', true),
     verifyAfterBackup: inputs.boolean('verify', false),
     policy: {
       keepDaily: inputs.integer('keep-daily', 30, { min: 0, max: 100_000 }),

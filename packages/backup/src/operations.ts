@@ -3,6 +3,7 @@ import { ConfigurationError } from '@deploy-suite/kit';
 import {
   createScratchDatabase,
   describeConnection,
+  DumpFailedError,
   openEngine,
   type Connection,
   type DatabaseEngine,
@@ -71,6 +72,10 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
   const id = newBackupId(connection.database, started, randomBytes(3).toString('hex'));
   const key = objectKey(connection.database, id, options.compression, options.encryption.kind !== 'none');
   const dump = await options.engine.startDump(options.dump);
+  // Handled from the start, whatever the engine does: a failure while the upload is held is
+  // reported below, never as an unhandled rejection that kills the process mid-upload.
+  dump.finished.catch(() => undefined);
+  dump.rowCounts.catch(() => undefined);
   log(`Dumping ${describeConnection(connection)} (server ${dump.serverVersion}) with ${dump.tool.version}`);
   let stored;
   try {
@@ -89,24 +94,61 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
     // What the store or the dump tool did is reported as such; anything else is a bug and keeps its stack.
     throw asStoreError(error, options.store, `Backup of ${connection.database} failed; nothing was recorded`);
   }
-  const completed = now();
-  const sealed = await sealDetails(
-    {
-      source: `${connection.user}@${connection.host}:${connection.port}`,
-      serverVersion: dump.serverVersion,
-      tool: dump.tool.path,
-      toolVersion: dump.tool.version,
-      plain: stored.plain,
-      rowCounts: await dump.rowCounts,
-    },
-    options.encryption,
-  );
-  const manifest: BackupManifest = {
+  // From here on the object is in the store: any failure removes it (and a manifest that may have
+  // been written), so nothing is left half-written.
+  try {
+    const rowCounts = checkedRowCounts(await dump.rowCounts);
+    const completed = now();
+    const sealed = await sealDetails(
+      {
+        source: `${connection.user}@${connection.host}:${connection.port}`,
+        serverVersion: dump.serverVersion,
+        tool: dump.tool.path,
+        toolVersion: dump.tool.version,
+        plain: stored.plain,
+        rowCounts,
+      },
+      options.encryption,
+    );
+    const manifest = backupManifest(options, { id, key, started, completed, format: dump.format, stored, sealed });
+    await writeManifest(options.store, manifest, options.signer);
+    return manifest;
+  } catch (error) {
+    await options.store.remove(manifestKey(connection.database, id)).catch(() => undefined);
+    await options.store.remove(key).catch(() => undefined);
+    throw asStoreError(error, options.store, `Backup of ${connection.database} failed; nothing was recorded`);
+  }
+}
+
+/** Row counts go into the manifest and decide verification: whole numbers or the backup fails. */
+function checkedRowCounts(counts: Record<string, number>): Record<string, number> {
+  for (const [table, rows] of Object.entries(counts)) {
+    if (!Number.isSafeInteger(rows) || rows < 0)
+      throw new DumpFailedError(`Counting rows gave ${String(rows)} for ${table}, not a row count.`);
+  }
+  return counts;
+}
+
+function backupManifest(
+  options: BackupOptions,
+  facts: {
+    id: string;
+    key: string;
+    started: Date;
+    completed: Date;
+    format: string;
+    stored: Awaited<ReturnType<typeof uploadDump>>;
+    sealed: Awaited<ReturnType<typeof sealDetails>>;
+  },
+): BackupManifest {
+  const { connection } = options.engine;
+  const { id, key, started, completed, stored, sealed } = facts;
+  return {
     format: MANIFEST_FORMAT,
     id,
     engine: connection.engine,
     database: connection.database,
-    dumpFormat: dump.format as BackupManifest['dumpFormat'],
+    dumpFormat: facts.format as BackupManifest['dumpFormat'],
     object: key,
     compression: {
       algorithm: options.compression,
@@ -133,8 +175,6 @@ export async function takeBackup(options: BackupOptions): Promise<BackupManifest
     verified: null,
     ...sealed,
   };
-  await writeManifest(options.store, manifest, options.signer);
-  return manifest;
 }
 
 export interface RestoreOptions {
@@ -150,52 +190,117 @@ export interface RestoreOptions {
   confirm: string | undefined;
   /** Parallel jobs for a directory-format dump. */
   jobs?: number;
+  /** Keep ownership and GRANTs as dumped (default true). */
+  privileges?: boolean;
+  /** Replacing a database in use: end its sessions so it can be set aside. */
+  terminateSessions?: boolean;
+  /** Drop the replaced database once the new one is in place, instead of keeping it. */
+  dropReplaced?: boolean;
+  now?: () => Date;
+  log?: (message: string) => void;
+}
+
+export interface RestoreResult {
+  /** Where the database that was replaced is kept (absent when nothing was replaced, or it was dropped on request). */
+  keptAs?: string;
+  replaced: boolean;
 }
 
 /**
- * Restores into `target`. Refuses a non-empty target unless confirm repeats its name; checks the
- * backup's protection, the stored object and the key before the target is touched; a failed
- * restore rolls back (PostgreSQL) or stops at the first error, and a target this run created is
- * dropped again.
+ * Restores into `target`. A new or empty target is restored into directly (a target this run
+ * created is dropped again on failure). A non-empty target needs confirm, and is never restored
+ * over: the backup goes into a fresh database, which is checked against the row counts sealed at
+ * backup time and only then swapped in, the old database kept under a dated name. A failure at
+ * any step leaves the live database as it was.
  */
-export async function restoreBackup(options: RestoreOptions): Promise<void> {
-  const { engine, target } = options;
-  if (options.manifest.engine !== engine.connection.engine) {
+export async function restoreBackup(options: RestoreOptions): Promise<RestoreResult> {
+  const { engine, target, manifest } = options;
+  if (manifest.engine !== engine.connection.engine) {
     throw new ConfigurationError(
-      `Backup ${options.manifest.id} is a ${options.manifest.engine} dump; the target is ${engine.connection.engine}.`,
+      `Backup ${manifest.id} is a ${manifest.engine} dump; the target is ${engine.connection.engine}.`,
     );
   }
-  await checkProtection(options.manifest, options.decryption, options.allowUnencrypted);
-  const details = await openDetails(options.manifest, options.decryption);
+  await checkProtection(manifest, options.decryption, options.allowUnencrypted);
+  const details = await openDetails(manifest, options.decryption);
   const exists = await engine.databaseExists(target);
   const occupied = exists && (await engine.tableCount(target)) > 0;
   if (occupied && options.confirm !== target) {
     throw new ConfigurationError(
-      `Refusing to restore over ${target}: it is not empty. Set confirm to "${target}" to overwrite it.`,
+      `Refusing to restore over ${target}: it is not empty. Set confirm to "${target}" to replace it (the old one is kept).`,
     );
   }
-  const { stream, cleanup } = await openBackup(options.store, options.manifest, details, options.decryption);
-  let created = false;
+  const restoreOptions = {
+    format: manifest.dumpFormat,
+    ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+    ...(options.privileges === undefined ? {} : { privileges: options.privileges }),
+  };
+  const { stream, cleanup } = await openBackup(options.store, manifest, details, options.decryption);
   try {
-    if (!exists) {
-      await engine.createDatabase(target);
-      created = true;
+    if (!occupied) {
+      let created = false;
+      try {
+        if (!exists) {
+          await engine.createDatabase(target);
+          created = true;
+        }
+        await engine.restore(target, stream, restoreOptions);
+      } catch (error) {
+        // Only what this run made is removed: a database that existed before is never dropped.
+        if (created) await engine.dropDatabase(target).catch(() => undefined);
+        throw error;
+      }
+      return { replaced: false };
     }
-    await engine.restore(target, stream, {
-      format: options.manifest.dumpFormat,
-      replace: occupied,
-      ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
-    });
-  } catch (error) {
-    // Only what this run made is removed: a database that existed before is never dropped.
-    if (created) await engine.dropDatabase(target).catch(() => undefined);
-    throw error;
+    const staging = await createScratchDatabase(engine.connection, 'restore');
+    options.log?.(`Restoring into ${staging.name}, to be swapped in for ${target} once checked`);
+    const keptAs = keptName(target, (options.now ?? (() => new Date()))());
+    try {
+      await engine.restore(staging.name, stream, restoreOptions);
+      checkRowCounts(manifest.id, details.rowCounts, await engine.rowCounts(staging.name));
+      await engine.replaceDatabase(target, staging.name, keptAs, {
+        terminateSessions: options.terminateSessions ?? false,
+      });
+    } finally {
+      // After a swap the scratch name no longer exists (PostgreSQL) or is empty (MySQL).
+      await staging.drop();
+    }
+    options.log?.(`${target} replaced; the database it replaced is kept as ${keptAs}`);
+    if (options.dropReplaced) {
+      await engine.dropDatabase(keptAs);
+      return { replaced: true };
+    }
+    return { replaced: true, keptAs };
   } finally {
+    stream.destroy();
     await cleanup();
   }
 }
 
-export interface VerifyOptions extends Omit<RestoreOptions, 'target' | 'confirm'> {
+/** `<target>_before_<UTC stamp>`, the target cut (at a character boundary) to fit 63 bytes. */
+export function keptName(target: string, now: Date): string {
+  const suffix = `_before_${now.toISOString().replace(/[-:]/g, '').slice(0, 15)}`;
+  let base = target;
+  while (Buffer.byteLength(base + suffix) > 63) base = Array.from(base).slice(0, -1).join('');
+  return base + suffix;
+}
+
+/** Row counts of a restored copy against those sealed in the manifest at dump time. */
+function checkRowCounts(id: string, expected: Record<string, number>, counts: Record<string, number>): void {
+  const problems: string[] = [];
+  for (const [table, rows] of Object.entries(expected)) {
+    if (counts[table] !== rows) problems.push(`${table}: ${counts[table] ?? 'missing'} rows, ${rows} at backup time`);
+  }
+  for (const table of Object.keys(counts))
+    if (!(table in expected)) problems.push(`${table}: not in the backup's record`);
+  if (problems.length > 0) {
+    throw new ConfigurationError(`Backup ${id} failed verification: ${problems.slice(0, 10).join('; ')}`);
+  }
+}
+
+export interface VerifyOptions extends Omit<
+  RestoreOptions,
+  'target' | 'confirm' | 'terminateSessions' | 'dropReplaced' | 'privileges' | 'now' | 'log'
+> {
   signer: ManifestSigner;
   provenance: Provenance;
   /**
@@ -230,20 +335,11 @@ export async function verifyBackup(options: VerifyOptions): Promise<BackupManife
       const engine = await openEngine(scratch.connection);
       await engine.restore(scratch.name, stream, {
         format: manifest.dumpFormat,
-        replace: false,
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
+        // A scratch server's low-privilege user cannot take on the dumped owners.
+        ...(options.scratchServer === undefined ? {} : { privileges: false }),
       });
-      const counts = await engine.rowCounts(scratch.name);
-      const expected = details.rowCounts;
-      const problems: string[] = [];
-      for (const [table, rows] of Object.entries(expected)) {
-        if (counts[table] !== rows)
-          problems.push(`${table}: ${counts[table] ?? 'missing'} rows, ${rows} at backup time`);
-      }
-      for (const table of Object.keys(counts))
-        if (!(table in expected)) problems.push(`${table}: not in the backup's record`);
-      if (problems.length > 0)
-        throw new ConfigurationError(`Backup ${manifest.id} failed verification: ${problems.slice(0, 10).join('; ')}`);
+      checkRowCounts(manifest.id, details.rowCounts, await engine.rowCounts(scratch.name));
     } finally {
       await scratch.drop();
     }

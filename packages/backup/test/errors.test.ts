@@ -59,7 +59,7 @@ describe('errors tell the truth', () => {
     // GNU tar writes the archive as any tool could, link included.
     const archive = Readable.from([execFileSync('tar', ['-c', '-C', folder, 'dump'])]);
     const error = await engine()
-      .restore(database, archive, { format: DIRECTORY_FORMAT, replace: false })
+      .restore(database, archive, { format: DIRECTORY_FORMAT })
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(RestoreFailedError);
     expect(error).toBeInstanceOf(ConfigurationError);

@@ -31,16 +31,34 @@ export interface RestoreOptions {
   /** The dump's format as the manifest records it (DumpHandle.format). */
   format: string;
   jobs?: number;
-  /** The target holds objects that the restore replaces (confirmed by the user). */
-  replace: boolean;
+  /**
+   * Restore ownership and GRANTs as dumped (default). Without them an application role can no
+   * longer read its tables after a rollback; false drops them (a restore as a user that may not
+   * create the dumped roles' objects).
+   */
+  privileges?: boolean;
+}
+
+export interface ReplaceOptions {
+  /**
+   * End the target's other sessions so it can be renamed (its connections are refused meanwhile).
+   * Without it, a target in use is left as it was and the replacement fails.
+   */
+  terminateSessions: boolean;
 }
 
 export interface DatabaseEngine {
   readonly connection: Connection;
   serverVersion(): Promise<string>;
   startDump(options?: DumpOptions): Promise<DumpHandle>;
-  /** Restores a dump read from `input` into `database`; rejects on the first error. */
+  /** Restores a dump read from `input` into the empty `database`; rejects on the first error. */
   restore(database: string, input: Readable, options: RestoreOptions): Promise<ToolInfo>;
+  /**
+   * Puts `replacement` (a database this run restored and verified) in the place of `target`, and
+   * keeps the old `target` under the new name `kept`. Either both happen or neither: on any
+   * failure `target` is left as it was.
+   */
+  replaceDatabase(target: string, replacement: string, kept: string, options: ReplaceOptions): Promise<void>;
   rowCounts(database: string): Promise<Record<string, number>>;
   /** Tables in the database's user schemas; 0 means empty. */
   tableCount(database: string): Promise<number>;

@@ -14,10 +14,11 @@ import {
   type DatabaseEngine,
   type DumpHandle,
   type DumpOptions,
+  type ReplaceOptions,
   type RestoreOptions,
   type ToolInfo,
 } from './engine.ts';
-import { runTool, spawnTool } from './process.ts';
+import { databaseFailure, runTool, spawnTool } from './process.ts';
 
 export const APPLICATION_NAME = 'deploy-suite';
 export const DIRECTORY_FORMAT = 'pg_dump directory (tar)';
@@ -165,16 +166,28 @@ export class PostgresEngine implements DatabaseEngine {
     const spawned = spawnTool(tool.path, [...formatArgs, '--compress=0', '--no-password', `--snapshot=${snapshot}`], {
       env: environment.env,
     });
-    const rowCounts = countRows(snapshotClient);
+    // Handled from the start (a session killed while the upload waits must not crash the run), and
+    // it stops pg_dump: without the counts there is no backup, so there is no point dumping on.
+    const rowCounts = countRows(snapshotClient).catch((error: unknown) => {
+      spawned.child.kill('SIGTERM');
+      throw databaseFailure(error, "Counting rows in the dump's snapshot");
+    });
+    rowCounts.catch(() => undefined);
     const dumped = spawned.exited.then(async (code) => {
       environment.remove();
-      await rowCounts.catch(() => undefined);
+      const countFailure = await rowCounts.then(
+        () => undefined,
+        (error: unknown) => error,
+      );
       await snapshotClient.query('COMMIT').catch(() => undefined);
       await snapshotClient.end().catch(() => undefined);
+      // The counts' failure is the cause when it stopped pg_dump.
+      if (countFailure !== undefined) throw countFailure;
       if (code !== 0) {
         throw new DumpFailedError(`pg_dump exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
       }
     });
+    dumped.catch(() => undefined); // whoever awaits it still sees the failure
     const abort = (): void => void spawned.child.kill('SIGTERM');
     if (directory === undefined) {
       return {
@@ -201,15 +214,12 @@ export class PostgresEngine implements DatabaseEngine {
     const tool = await this.findTool('pg_restore');
     const common = [
       '--exit-on-error',
-      '--no-owner',
-      '--no-privileges',
+      ...(options.privileges === false ? ['--no-owner', '--no-privileges'] : []),
       '--no-password',
       // A conninfo string that sets the database name alone: a name holding "=" or "postgres://"
       // is never expanded into a connection to some other host.
       `--dbname=dbname='${database.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`,
     ];
-    // Replacing a confirmed, non-empty target: drop each object the dump recreates.
-    if (options.replace) common.push('--clean', '--if-exists');
     if (options.format === DIRECTORY_FORMAT)
       return this.restoreDirectory(tool, database, input, common, options.jobs ?? 2);
     // One transaction and stop at the first error: a failed restore leaves the target as it was.
@@ -270,6 +280,66 @@ export class PostgresEngine implements DatabaseEngine {
     } finally {
       folder.remove();
     }
+  }
+
+  /**
+   * Two renames in the maintenance database: target → kept, then replacement → target (undone if
+   * the second fails). The new target gets the old one's owner and database-level GRANTs, which
+   * live outside any dump. With terminateSessions, connections to the target are refused and its
+   * sessions ended first; every change to the target is undone on failure.
+   */
+  async replaceDatabase(target: string, replacement: string, kept: string, options: ReplaceOptions): Promise<void> {
+    await this.withClient('postgres', async (client) => {
+      const { rows } = await client.query<{ owner: string; grants: { grantee: string; privilege: string }[] | null }>(
+        `SELECT pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+                (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type))
+                   FROM aclexplode(d.datacl) a) AS grants
+           FROM pg_catalog.pg_database d WHERE d.datname = $1`,
+        [target],
+      );
+      const old = rows[0];
+      if (old === undefined)
+        throw new ConfigurationError(`Database ${target} does not exist any more; nothing was replaced.`);
+      const q = quoteIdent;
+      let blocked = false;
+      let renamed = false;
+      try {
+        if (options.terminateSessions) {
+          await client.query(`ALTER DATABASE ${q(target)} ALLOW_CONNECTIONS false`);
+          blocked = true;
+          await client.query(
+            'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+            [target],
+          );
+        }
+        try {
+          await client.query(`ALTER DATABASE ${q(target)} RENAME TO ${q(kept)}`);
+        } catch (error) {
+          throw new ConfigurationError(
+            `Could not set ${target} aside: ${errorMessage(error)}. ${/other users|being accessed/.test(errorMessage(error)) ? 'It is in use: stop its clients, or set terminate-sessions: true. ' : ''}It was left as it was.`,
+          );
+        }
+        renamed = true;
+        await client.query(`ALTER DATABASE ${q(replacement)} RENAME TO ${q(target)}`);
+      } catch (error) {
+        if (renamed) await client.query(`ALTER DATABASE ${q(kept)} RENAME TO ${q(target)}`);
+        if (blocked) await client.query(`ALTER DATABASE ${q(target)} ALLOW_CONNECTIONS true`);
+        throw error;
+      }
+      if (blocked) await client.query(`ALTER DATABASE ${q(kept)} ALLOW_CONNECTIONS true`);
+      // Owner and database GRANTs are not in a dump: carry them over, or say what could not be.
+      try {
+        await client.query(`ALTER DATABASE ${q(target)} OWNER TO ${q(old.owner)}`);
+        for (const grant of old.grants ?? []) {
+          const grantee = grant.grantee === 'PUBLIC' ? 'PUBLIC' : q(grant.grantee);
+          await client.query(`GRANT ${grant.privilege} ON DATABASE ${q(target)} TO ${grantee}`);
+        }
+      } catch (error) {
+        throw new ConfigurationError(
+          `${target} was replaced (the old one is kept as ${kept}), but its owner ${old.owner} and database GRANTs could not be carried over: ${errorMessage(error)}. Set them by hand.`,
+        );
+      }
+    });
   }
 
   rowCounts(database: string): Promise<Record<string, number>> {

@@ -160,7 +160,7 @@ describe('PostgreSQL over TLS', () => {
     // Restored as the certificate user: PGSSLCERT/PGSSLKEY reach pg_restore.
     const certTls = { ...strict(pgServer.certs.ca), cert: pgServer.certs.clientCert, key: pgServer.certs.clientKey };
     const certUser = new PostgresEngine(pg(certTls, { user: 'certuser', password: undefined, database: 'tls_copy' }));
-    await certUser.restore('tls_copy', Readable.from(Buffer.concat(chunks)), { format: handle.format, replace: false });
+    await certUser.restore('tls_copy', Readable.from(Buffer.concat(chunks)), { format: handle.format });
     expect(await certUser.rowCounts('tls_copy')).toEqual({ 'public.big': 20000 });
     expect(readdirSync(runnerTemp)).toEqual([]);
   });
@@ -171,7 +171,7 @@ describe('PostgreSQL over TLS', () => {
     await engine.serverVersion(); // the driver connects; from here on only the tool does
     connection.tls = strict(pgServer.certs.wrongCa);
     await expect(
-      engine.restore('tls_copy', Readable.from(pgDump), { format: 'pg_dump custom', replace: true }),
+      engine.restore('tls_copy', Readable.from(pgDump), { format: 'pg_dump custom' }),
     ).rejects.toThrow(/certificate verify failed/);
 
     const plain: Connection = { ...pg({ mode: 'prefer' }), port: 5432, user: 'postgres', password: undefined };
@@ -180,7 +180,7 @@ describe('PostgreSQL over TLS', () => {
     plain.tls = { mode: 'require' };
     await expect(
       // A database that does not exist there: should TLS ever be skipped, nothing is written.
-      local.restore('tls_never_created', Readable.from(pgDump), { format: 'pg_dump custom', replace: false }),
+      local.restore('tls_never_created', Readable.from(pgDump), { format: 'pg_dump custom' }),
     ).rejects.toThrow(/server does not support SSL, but SSL was required/);
     expect(readdirSync(runnerTemp)).toEqual([]);
   });

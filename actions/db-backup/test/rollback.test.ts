@@ -1,0 +1,226 @@
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { LOCAL_PG, mariaQuery, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
+import { ageKeyPair, backupAction, errorOf, tempDir } from './helpers.ts';
+
+// A schema pg_restore --clean could not drop (a range-partitioned table with a primary key),
+// with a domain, a trigger function, a sequence and an application role's grants on all of it.
+const schema = (role: string, database: string) => `
+  CREATE DOMAIN positive_amount AS numeric CHECK (VALUE > 0);
+  CREATE TABLE events (id bigint, at date NOT NULL, amount positive_amount, PRIMARY KEY (id, at)) PARTITION BY RANGE (at);
+  CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+  CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') TO ('2027-01-01');
+  CREATE TABLE audit (id serial PRIMARY KEY, note text);
+  CREATE FUNCTION log_event() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN INSERT INTO audit (note) VALUES ('event ' || NEW.id); RETURN NEW; END $$;
+  CREATE TRIGGER events_audit AFTER INSERT ON events FOR EACH ROW EXECUTE FUNCTION log_event();
+  INSERT INTO events SELECT g, DATE '2025-06-01' + (g % 400), g FROM generate_series(1, 2000) g;
+  CREATE SCHEMA app;
+  CREATE TABLE app.settings (k text PRIMARY KEY, v text);
+  INSERT INTO app.settings VALUES ('mode', 'live');
+  GRANT USAGE ON SCHEMA app TO ${role};
+  GRANT SELECT, INSERT ON events, audit TO ${role};
+  GRANT SELECT ON app.settings TO ${role};
+  GRANT USAGE ON SEQUENCE audit_id_seq TO ${role};
+  GRANT EXECUTE ON FUNCTION log_event() TO ${role};
+  GRANT CONNECT ON DATABASE ${database} TO ${role};`;
+
+const shape = async (database: string, role: string) =>
+  (
+    await pgQuery(
+      database,
+      `SELECT (SELECT count(*) FROM events)::int AS events,
+              (SELECT count(*) FROM audit)::int AS audit,
+              (SELECT count(*) FROM pg_inherits WHERE inhparent = 'events'::regclass)::int AS partitions,
+              (SELECT count(*) FROM pg_trigger WHERE tgname = 'events_audit' AND tgrelid = 'events'::regclass)::int AS triggers,
+              (SELECT count(*) FROM pg_constraint WHERE conrelid = 'events'::regclass AND contype = 'p')::int AS pk,
+              has_table_privilege($1, 'events', 'SELECT') AS events_select,
+              has_table_privilege($1, 'app.settings', 'SELECT') AS settings_select,
+              has_sequence_privilege($1, 'audit_id_seq', 'USAGE') AS sequence_usage,
+              has_function_privilege($1, 'log_event()', 'EXECUTE') AS function_execute,
+              has_schema_privilege($1, 'app', 'USAGE') AS schema_usage,
+              has_database_privilege($1, current_database(), 'CONNECT') AS database_connect`,
+      [role],
+    )
+  ).rows[0] as Record<string, unknown>;
+
+const exists = async (database: string) =>
+  (await pgQuery('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
+
+let keys: { identity: string; recipient: string };
+const role = uniqueName('app_role');
+const dropLater: string[] = [];
+beforeAll(async () => {
+  keys = await ageKeyPair();
+  await pgQuery('postgres', `CREATE ROLE ${role} LOGIN`);
+});
+afterAll(async () => {
+  for (const name of dropLater) await pgQuery('postgres', `DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+  await pgQuery('postgres', `DROP ROLE IF EXISTS ${role}`);
+});
+
+describe.each(['custom', 'directory'])('PostgreSQL rollback over a live database (%s format)', (format) => {
+  const live = uniqueName(`bkroll_${format.slice(0, 3)}`);
+  const store = tempDir('rollback-');
+  const url = `postgres://postgres@127.0.0.1:5432/${live}`;
+  let original: Record<string, unknown>;
+
+  beforeAll(async () => {
+    dropLater.push(live);
+    await pgQuery('postgres', `CREATE DATABASE ${live}`);
+    await pgQuery(live, schema(role, live));
+    original = await shape(live, role);
+    const backup = await backupAction({ 'database-url': url, store, recipients: keys.recipient, 'pg-format': format });
+    expect(errorOf(backup)).toBe('');
+    // The deployment that goes wrong: a partition dropped, rows lost, a grant revoked.
+    await pgQuery(live, `DROP TABLE events_2026; DELETE FROM audit; REVOKE SELECT ON app.settings FROM ${role}`);
+  });
+
+  it('puts the exact prior state back, grants included, and keeps the replaced database', async () => {
+    const broken = await shape(live, role);
+    const run = await backupAction({
+      command: 'restore',
+      'database-url': url,
+      store,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+    });
+    expect(errorOf(run)).toBe('');
+    const kept = run.outputs['replaced-database']!;
+    dropLater.push(kept);
+    expect(await shape(live, role)).toEqual(original);
+    expect(original).toMatchObject({ partitions: 2, triggers: 1, pk: 1, events_select: true, database_connect: true });
+    expect(kept).toMatch(new RegExp(`^${live}_before_\\d{8}T\\d{6}$`));
+    expect(await shape(kept, role)).toEqual(broken);
+    expect(run.summary).toContain(`the old one kept as ${kept}`);
+  });
+
+  it('leaves the live database untouched when the restore fails part-way', async () => {
+    const before = await shape(live, role);
+    // The backup's grants name a role the server no longer has: pg_restore stops in the copy.
+    const gone = uniqueName('gone_role');
+    await pgQuery('postgres', `CREATE ROLE ${gone}`);
+    await pgQuery(live, `GRANT SELECT ON events TO ${gone}`);
+    const failingStore = tempDir('failing-');
+    const failing = await backupAction({
+      'database-url': url,
+      store: failingStore,
+      recipients: keys.recipient,
+      'pg-format': format,
+    });
+    expect(errorOf(failing)).toBe('');
+    await pgQuery(live, `REVOKE SELECT ON events FROM ${gone}; DROP ROLE ${gone}`);
+    const run = await backupAction({
+      command: 'restore',
+      'database-url': url,
+      store: failingStore,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errorOf(run)).toMatch(/pg_restore exited with code 1: .*role .* does not exist/s);
+    expect(errorOf(run)).not.toMatch(/a bug in this action/);
+    expect(await shape(live, role)).toEqual(before);
+    const scratch = await pgQuery(
+      'postgres',
+      "SELECT datname FROM pg_database WHERE datname LIKE 'deploy_suite_scratch_restore_%' OR datname LIKE $1",
+      [`${live}_before_%`],
+    );
+    expect(
+      scratch.rows.map((r: { datname: string }) => r.datname).filter((n: string) => !dropLater.includes(n)),
+    ).toEqual([]);
+  });
+});
+
+describe('PostgreSQL rollback over a database in use', () => {
+  const live = uniqueName('bkbusy_live');
+  const store = tempDir('busy-');
+  const url = `postgres://postgres@127.0.0.1:5432/${live}`;
+  let client: pg.Client;
+  beforeAll(async () => {
+    dropLater.push(live);
+    await pgQuery('postgres', `CREATE DATABASE ${live}`);
+    await pgQuery(live, 'CREATE TABLE t (id int PRIMARY KEY); INSERT INTO t SELECT generate_series(1, 50)');
+    expect(errorOf(await backupAction({ 'database-url': url, store, recipients: keys.recipient }))).toBe('');
+    await pgQuery(live, 'DELETE FROM t WHERE id > 10');
+    client = new pg.Client({ ...LOCAL_PG, database: live });
+    client.on('error', () => undefined);
+    await client.connect();
+  });
+  afterAll(() => client.end().catch(() => undefined));
+
+  it('refuses while the application is connected, and ends its sessions only when asked', async () => {
+    const common = {
+      command: 'restore',
+      'database-url': url,
+      store,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+    };
+    const refused = await backupAction(common);
+    expect(errorOf(refused)).toMatch(
+      /Could not set .* aside: .* It is in use: stop its clients, or set terminate-sessions: true/,
+    );
+    expect(Number((await pgQuery(live, 'SELECT count(*) AS n FROM t')).rows[0].n)).toBe(10);
+    const replaced = await backupAction({ ...common, 'terminate-sessions': 'true', 'drop-replaced': 'true' });
+    expect(errorOf(replaced)).toBe('');
+    expect(Number((await pgQuery(live, 'SELECT count(*) AS n FROM t')).rows[0].n)).toBe(50);
+    expect(replaced.outputs['replaced-database']).toBeUndefined();
+    expect(await exists(`${live}_before_x`)).toBe(false);
+  });
+});
+
+describe('MariaDB rollback over a live database', () => {
+  const live = uniqueName('bkroll_my');
+  const store = tempDir('myroll-');
+  const url = `mysql://root@127.0.0.1:3306/${live}`;
+  afterAll(async () => {
+    const [rows] = [
+      (await mariaQuery('SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [
+        `${live}%`,
+      ])) as { n: string }[],
+    ];
+    for (const { n } of rows) await mariaQuery(`DROP DATABASE \`${n}\``);
+  });
+
+  it('swaps every table at once and keeps the old ones; a schema with routines is refused untouched', async () => {
+    await mariaQuery(`CREATE DATABASE ${live}`);
+    await mariaQuery(
+      'CREATE TABLE a (id INT PRIMARY KEY); CREATE TABLE b (id INT PRIMARY KEY); INSERT INTO a SELECT seq FROM seq_1_to_70; INSERT INTO b SELECT seq FROM seq_1_to_30',
+      [],
+      live,
+    );
+    expect(errorOf(await backupAction({ 'database-url': url, store, recipients: keys.recipient }))).toBe('');
+    await mariaQuery('DELETE FROM a WHERE id > 5; DROP TABLE b; CREATE TABLE c (x INT)', [], live);
+    const common = {
+      command: 'restore',
+      'database-url': url,
+      store,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+    };
+    const run = await backupAction(common);
+    expect(errorOf(run)).toBe('');
+    const count = async (db: string, table: string) =>
+      Number(
+        ((await mariaQuery(`SELECT count(*) AS n FROM \`${db}\`.\`${table}\``)) as { n: string | number }[])[0]!.n,
+      );
+    expect([await count(live, 'a'), await count(live, 'b')]).toEqual([70, 30]);
+    const tables = (await mariaQuery(
+      'SELECT TABLE_NAME AS t FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? ORDER BY 1',
+      [live],
+    )) as { t: string }[];
+    expect(tables.map((r) => r.t)).toEqual(['a', 'b']);
+    const kept = run.outputs['replaced-database']!;
+    expect([await count(kept, 'a'), await count(kept, 'c')]).toEqual([5, 0]);
+
+    await mariaQuery('CREATE PROCEDURE touch() SELECT 1', [], live);
+    await mariaQuery('DELETE FROM a', [], live);
+    const refused = await backupAction(common);
+    expect(errorOf(refused)).toMatch(/Cannot replace .* in place on MySQL: .*procedure touch.* was left as it was/);
+    expect(await count(live, 'a')).toBe(0);
+  });
+});
