@@ -3,6 +3,7 @@
 // phase of a migrations folder; db-backup takes an encrypted, verified backup of the database and
 // restores it into a copy; smoke-test checks a service on
 // loopback and a real Prometheus scraping it: a healthy release passes, one with 8% errors is stopped.
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -52,9 +53,14 @@ try {
   const recipient = await age.identityToRecipient(identity);
   const store = mkdtempSync(join(tmpdir(), 'demo-backups-'));
   const url = `postgres://postgres@127.0.0.1:5432/${database}`;
+  // The manifest-signing key pair: the backup job holds the private key, restores pin the public one.
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const signingKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const verifyKey = publicKey.export({ type: 'spki', format: 'pem' }).toString();
   const backup = await runBuiltAction('db-backup', {
     'database-url': url,
     store,
+    'signing-key': signingKey,
     recipients: recipient,
     labels: 'pre-deploy',
     verify: 'true',
@@ -66,15 +72,40 @@ try {
     'database-url': url,
     store,
     identity,
+    'verify-key': verifyKey,
     'target-database': copy,
   });
   const rows = (await pgQuery(copy, 'SELECT count(*)::int AS n FROM orders')).rows[0] as { n: number };
   console.log(
     `\nrestored ${rows.n} orders into ${copy}; exit codes ${backup.exitCode}, ${restore.exitCode}; store: ${store}`,
   );
-  if (backup.exitCode !== 0 || restore.exitCode !== 0 || rows.n !== 1200) {
+
+  console.log(
+    '\n━━ db-backup: a release loses rows; roll the live database back (restored aside, checked, swapped) ━━',
+  );
+  await pgQuery(database, 'DELETE FROM orders WHERE id > 100');
+  const rollback = await runBuiltAction('db-backup', {
+    command: 'restore',
+    'database-url': url,
+    store,
+    identity,
+    'verify-key': verifyKey,
+    confirm: database,
+  });
+  console.log(rollback.summary.trim());
+  const after = (await pgQuery(database, 'SELECT count(*)::int AS n FROM orders')).rows[0] as { n: number };
+  const kept = rollback.outputs['replaced-database'] ?? '';
+  console.log(`\n${database} has ${after.n} orders again; the damaged one is kept as ${kept}`);
+  if (kept !== '') await dropPgDatabase(kept);
+  if (
+    backup.exitCode !== 0 ||
+    restore.exitCode !== 0 ||
+    rows.n !== 1200 ||
+    rollback.exitCode !== 0 ||
+    after.n !== 1200
+  ) {
     failed = true;
-    console.error(backup.log, restore.log);
+    console.error(backup.log, restore.log, rollback.log);
   }
 } finally {
   await dropPgDatabase(copy);
