@@ -174,6 +174,22 @@ describe('PostgreSQL: the store is not trusted', () => {
     expect(errorOf(hostile)).toMatch(/Input 'target-database' must be a database name, not a connection string/);
   });
 
+  it('a store that cannot be reached is a clear remote error naming it, not a bug', async () => {
+    const { freePort } = await import('../../../test/helpers/ports.ts');
+    const port = await freePort();
+    const run = await backupAction({
+      'database-url': engines[0]!.url(source),
+      store: 's3://backups/shop',
+      's3-endpoint': `http://127.0.0.1:${port}`,
+      'aws-access-key-id': 'AKIAEXAMPLEKEY000',
+      'aws-secret-access-key': 'not-a-real-secret-0123456789',
+      recipients: keys.recipient,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(errorOf(run)).toMatch(/failed; nothing was recorded: s3:\/\/backups\/shop failed: .*ECONNREFUSED/);
+    expect(run.log).not.toMatch(/a bug in this action|\n\s+at /);
+  });
+
   it('a cancelled backup leaves no dump, extraction or password file behind in RUNNER_TEMP', async () => {
     await pgQuery(
       source,
