@@ -178,6 +178,18 @@ describe('repeatable migrations', () => {
   });
 });
 
+describe('a history made before repeatable files existed', () => {
+  it('takes a repeatable run all the same', async () => {
+    await pgQuery(
+      database,
+      'CREATE TABLE deploy_suite_schema_history (installed_rank serial PRIMARY KEY, version text NOT NULL, description text NOT NULL, checksum text NOT NULL, normalized_checksum text NOT NULL, phase text, applied_at timestamptz NOT NULL DEFAULT now(), execution_ms integer NOT NULL, applied_by text NOT NULL, success boolean NOT NULL)',
+    );
+    write({ 'V1__t.sql': 'CREATE TABLE t (id int);', 'R__view.sql': 'CREATE OR REPLACE VIEW v AS SELECT id FROM t;' });
+    await apply(options());
+    expect((await history()).map((r) => r.version)).toEqual(['1', null]);
+  });
+});
+
 describe('session settings', () => {
   it('reports a lock-timeout the server refuses as that input, not as a connection failure', async () => {
     write({ 'V1__a.sql': 'SELECT 1;' });
