@@ -8,7 +8,13 @@ import { actionDirs, repoRoot } from './actions.ts';
 export const DIST_LOCK = '/tmp/ds-dist.lock';
 
 /** Files every bundle depends on besides its own sources: the lockfile, the build, TypeScript settings. */
-const SHARED_INPUTS = ['pnpm-lock.yaml', 'scripts/build.ts', 'tsconfig.base.json'];
+const SHARED_INPUTS = [
+  'pnpm-lock.yaml',
+  'scripts/build.ts',
+  'scripts/licenses.ts',
+  'scripts/actions.ts',
+  'tsconfig.base.json',
+];
 
 interface PackageJson {
   name?: string;
