@@ -1,0 +1,204 @@
+// Every input an action's readSettings reads is declared in its action.yml, every declared input
+// is read, and every `default:` in action.yml means what the code does when the input is unset —
+// found by recording which names Inputs is asked for, and what it returns for each unset one.
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from '@jest/globals';
+import * as age from 'age-encryption';
+import { Inputs } from '../packages/kit/src/index.ts';
+import { readActionMetadata } from '../scripts/actions.ts';
+import { repoRoot } from './helpers/run-action.ts';
+
+type Values = Record<string, string>;
+type ReadSettings = (inputs: Inputs) => unknown;
+
+/** Inputs read with a fallback that depends on other inputs: action.yml cannot state it as one value. */
+const DEPENDENT_DEFAULTS: Record<string, Record<string, string>> = {
+  'db-backup': {
+    'compression-level': "the level's default depends on compression (zstd 3, gzip 6); action.yml says so in words",
+    'target-database': 'defaults to the database being backed up or restored',
+  },
+  migrate: {},
+  'smoke-test': {},
+};
+
+interface Read {
+  method: string;
+  name: string;
+  args: unknown[];
+  result: unknown;
+}
+
+/** An Inputs over `values` that records the names asked for and each outermost typed read. */
+function recordingInputs(values: Values): { inputs: Inputs; asked: Set<string>; reads: Read[] } {
+  const asked = new Set<string>();
+  const reads: Read[] = [];
+  const inputs = new Inputs((name) => {
+    asked.add(name);
+    return values[name];
+  });
+  let depth = 0;
+  const methods = Object.getOwnPropertyNames(Inputs.prototype).filter((m) => m !== 'constructor');
+  for (const method of methods) {
+    const original = (Inputs.prototype as unknown as Record<string, (...args: unknown[]) => unknown>)[method]!;
+    Object.defineProperty(inputs, method, {
+      value: (...args: unknown[]) => {
+        depth++;
+        try {
+          const result = original.apply(inputs, args);
+          if (depth === 1) reads.push({ method, name: String(args[0]), args, result });
+          return result;
+        } finally {
+          depth--;
+        }
+      },
+    });
+  }
+  return { inputs, asked, reads };
+}
+
+/** What the same typed read returns when the input holds `text` (action.yml's default). */
+function readWith(read: Read, text: string): unknown {
+  const inputs = new Inputs((name) => (name === read.name ? text : undefined));
+  return (inputs as unknown as Record<string, (...args: unknown[]) => unknown>)[read.method]!(...read.args);
+}
+
+/** Typed reads whose result for an unset input is the code's fallback. */
+const WITH_FALLBACK = new Set(['string', 'boolean', 'integer', 'number', 'duration', 'oneOf']);
+
+let scenarios: Record<string, Values[]>;
+beforeAll(async () => {
+  const folder = mkdtempSync(join(tmpdir(), 'inputs-declared-'));
+  const checksFile = join(folder, 'checks.yml');
+  writeFileSync(checksFile, '- name: health\n  url: https://service.example.com/health\n');
+  const { privateKey, publicKey } = generateKeyPairSync('ed25519');
+  const signingKey = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  const verifyKey = publicKey.export({ type: 'spki', format: 'pem' }).toString();
+  const identity = await age.generateIdentity();
+  const recipient = await age.identityToRecipient(identity);
+  const url = 'postgres://deployer@127.0.0.1:5432/shop';
+  scenarios = {
+    'smoke-test': [
+      { checks: '- name: health\n  url: /health', 'base-url': 'https://service.example.com' },
+      {
+        'checks-file': checksFile,
+        metrics: '- name: errors\n  query: sum(rate(errors_total[$window]))\n  fail-above: 0.05',
+        'prometheus-url': 'https://prometheus.example.com',
+        'prometheus-token': 'token-123',
+        'junit-path': join(folder, 'junit.xml'),
+      },
+    ],
+    'db-backup': [
+      { 'database-url': url, store: folder, recipients: recipient, 'signing-key': signingKey },
+      {
+        engine: 'postgres',
+        user: 'deployer',
+        database: 'shop',
+        store: 's3://backups/shop',
+        'aws-access-key-id': 'AKIAEXAMPLE',
+        'aws-secret-access-key': 'secret-key',
+        's3-endpoint': 'http://127.0.0.1:9000',
+        passphrase: 'a long passphrase',
+        'signing-key': signingKey,
+      },
+      {
+        command: 'restore',
+        'database-url': url,
+        store: 'azure://backups/shop',
+        'azure-connection-string':
+          'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=a2V5;EndpointSuffix=core.windows.net',
+        'verify-key': verifyKey,
+        identity,
+        'target-database': 'shop_copy',
+      },
+      { command: 'list', 'database-url': url, store: folder, 'verify-key': verifyKey, compression: 'none' },
+    ],
+    migrate: [
+      { command: 'plan', folder, 'database-url': url },
+      { command: 'repair', folder, 'database-url': url, 'repair-version': '3', phase: 'expand' },
+      { command: 'baseline', folder, engine: 'mysql', user: 'deployer', database: 'shop', 'target-version': '12' },
+    ],
+  };
+});
+
+describe.each(['db-backup', 'migrate', 'smoke-test'])('%s: action.yml and readSettings agree', (action) => {
+  const meta = readActionMetadata(join(repoRoot, 'actions', action));
+  const declared = meta.inputs ?? {};
+  let asked: Set<string>;
+  let reads: Read[];
+  let unset: Read[];
+
+  beforeAll(async () => {
+    const { readSettings } = (await import(`../actions/${action}/src/settings.ts`)) as { readSettings: ReadSettings };
+    asked = new Set();
+    reads = [];
+    unset = [];
+    for (const values of scenarios[action]!) {
+      const recorder = recordingInputs(values);
+      // A scenario must be valid, or it stops before reading the rest.
+      readSettings(recorder.inputs);
+      for (const name of recorder.asked) asked.add(name);
+      reads.push(...recorder.reads);
+      unset.push(...recorder.reads.filter((read) => values[read.name] === undefined));
+    }
+  });
+
+  const problems = (): string[] => {
+    const found: string[] = [];
+    for (const name of asked) if (!(name in declared)) found.push(`reads '${name}', which action.yml does not declare`);
+    for (const name of Object.keys(declared))
+      if (!asked.has(name)) found.push(`declares '${name}', which readSettings never reads`);
+    const dependent = DEPENDENT_DEFAULTS[action] ?? {};
+    for (const read of unset) {
+      const yml = declared[read.name]?.default;
+      if (read.name in dependent) {
+        if (yml !== undefined && yml !== '')
+          found.push(`'${read.name}' has a default that depends on other inputs, but action.yml fixes it to "${yml}"`);
+        continue;
+      }
+      const codeHasFallback = WITH_FALLBACK.has(read.method) && read.result !== undefined;
+      if (!codeHasFallback) {
+        if (yml !== undefined && yml !== '')
+          found.push(`'${read.name}': action.yml defaults to "${yml}", the code reads nothing when it is unset`);
+      } else if (yml === undefined || yml === '') {
+        found.push(
+          `'${read.name}': the code falls back to ${JSON.stringify(read.result)}, action.yml declares no default`,
+        );
+      } else {
+        let fromYml: unknown;
+        try {
+          fromYml = readWith(read, yml);
+        } catch (error) {
+          fromYml = `an error: ${(error as Error).message}`;
+        }
+        if (JSON.stringify(fromYml) !== JSON.stringify(read.result))
+          found.push(
+            `'${read.name}': action.yml's default "${yml}" reads as ${JSON.stringify(fromYml)}, the code's fallback is ${JSON.stringify(read.result)}`,
+          );
+      }
+    }
+    return [...new Set(found)].sort();
+  };
+
+  it('finds the typed reads it checks', () => {
+    expect(reads.length).toBeGreaterThan(5);
+  });
+
+  it('reads only declared inputs, reads every declared one, and its defaults match the code', () => {
+    expect(problems()).toEqual([]);
+  });
+
+  it('checks every default action.yml declares against the code', () => {
+    const checked = new Set(unset.map((read) => read.name));
+    const unchecked = Object.entries(declared)
+      .filter(([name, spec]) => spec.default !== undefined && spec.default !== '' && !checked.has(name))
+      .map(([name]) => name);
+    expect(unchecked).toEqual([]);
+  });
+
+  it('the allow-list names only inputs that exist', () => {
+    for (const name of Object.keys(DEPENDENT_DEFAULTS[action] ?? {})) expect(Object.keys(declared)).toContain(name);
+  });
+});
