@@ -40,6 +40,13 @@ export function readSettings(inputs: Inputs): Settings {
       'target-version: 12',
     );
   }
+  if (repairVersion !== undefined && parseVersion(repairVersion) === undefined) {
+    throw new InputError(
+      'repair-version',
+      `must be a version such as 3 or 1.10, got "${repairVersion}"`,
+      'repair-version: 3',
+    );
+  }
   if (command === 'repair' && repairVersion === undefined) {
     throw new InputError(
       'repair-version',

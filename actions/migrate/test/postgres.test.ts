@@ -513,6 +513,18 @@ describe('migrate bad input', () => {
       /does not parse in V1__a\.sql: syntax error at or near "CREAT" at line 2/,
     ],
     ['repair without a version', { command: 'repair' }, 'repair-version', /is required for repair/],
+    [
+      'repair of something that is no version',
+      { command: 'repair', 'repair-version': 'R__views.sql' },
+      'repair-version',
+      /must be a version such as 3 or 1\.10, got "R__views\.sql"/,
+    ],
+    [
+      'transaction control in a migration',
+      { folder: migrationsFolder({ 'V1__a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }) },
+      'folder',
+      /has transaction control in V1__a\.sql: COMMIT at line 2/,
+    ],
   ];
   it.each(cases)('%s: names the input and shows an example', async (_label, inputs, input, pattern) => {
     const run = await migrate({
