@@ -1,6 +1,7 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { redact } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, redact } from '@deploy-suite/kit';
+import { DumpFailedError } from './engine.ts';
 
 /** Keeps the last part of a stream for error messages, without growing without bound. */
 export class TailBuffer {
@@ -57,4 +58,23 @@ export async function runTool(
   spawned.child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   const code = await spawned.exited;
   return { code, stdout, stderr: spawned.stderr.toString() };
+}
+
+/**
+ * A database driver's failure while a dump runs beside it (the server answered with an error, or
+ * the session was terminated or lost) as a DumpFailedError saying what was being done. An error
+ * that is already clear is kept; anything else is a bug and is returned untouched, stack and all.
+ */
+export function databaseFailure(error: unknown, doing: string): unknown {
+  if (error instanceof ConfigurationError || typeof error !== 'object' || error === null) return error;
+  const e = error as { code?: unknown; sqlState?: unknown; severity?: unknown; fatal?: unknown; syscall?: unknown };
+  const remote =
+    typeof e.sqlState === 'string' || // mysql2: the server's error
+    e.fatal === true || // mysql2: the connection is gone
+    (typeof e.severity === 'string' && typeof e.code === 'string') || // pg: the server's error
+    e.syscall !== undefined ||
+    (typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) ||
+    // pg: the session ended under a query, or a query was sent to an ended one
+    /^(Connection terminated|Client was closed|Client has encountered a connection error)/.test(errorMessage(error));
+  return remote ? new DumpFailedError(`${doing} failed: ${redact(errorMessage(error))}`) : error;
 }

@@ -33,6 +33,9 @@ export async function uploadDump(options: {
   level: number | undefined;
   encryption: EncryptionSettings;
 }): Promise<StoredObject> {
+  // Handled from the start: the tool can fail while the store holds the upload back; it is still
+  // reported below, through the stream and the await.
+  options.finished.catch(() => undefined);
   const plain = new HashTap();
   const stored = new HashTap();
   let failure: Error | undefined;

@@ -1,0 +1,338 @@
+import { randomBytes } from 'node:crypto';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
+import mysql from 'mysql2/promise';
+import pg from 'pg';
+import { ConfigurationError } from '@deploy-suite/kit';
+import { DumpFailedError, RestoreFailedError, type DatabaseEngine } from '@deploy-suite/db';
+import { MySqlEngine } from '@deploy-suite/db/mysql';
+import { PostgresEngine } from '@deploy-suite/db/postgres';
+import {
+  IntegrityError,
+  listBackups,
+  LocalStore,
+  manifestKey,
+  newBackupId,
+  objectKey,
+  openDetails,
+  parseSigningKey,
+  sealDetails,
+  writeManifest,
+  type BackupManifest,
+} from '@deploy-suite/storage';
+import { LOCAL_MARIADB, LOCAL_PG, mariaQuery, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
+import { ageKeyPair, tempDir, TEST_KEYS } from '../../../actions/db-backup/test/helpers.ts';
+import { restoreBackup, takeBackup, verifyBackup } from '../src/index.ts';
+
+/*
+ * Every connection a backup, restore or verify opens is killed from outside while it works
+ * (pg_terminate_backend / KILL, found by what it runs), and each death must end in one clear
+ * error (a ConfigurationError, so printed without a stack), no unhandled rejection (which would
+ * crash the action), and nothing half-written: no object without its manifest, no partial file,
+ * no scratch or target database left behind.
+ */
+
+const signer = parseSigningKey('signing-key', TEST_KEYS.signing);
+const provenance = { sha: 'abc', runUrl: '' };
+let keys: { identity: string; recipient: string };
+
+const unhandled: unknown[] = [];
+const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+beforeAll(async () => {
+  jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+  process.on('unhandledRejection', onUnhandled);
+  keys = await ageKeyPair();
+});
+afterAll(() => void process.off('unhandledRejection', onUnhandled));
+afterEach(() => {
+  // A rejection nobody handled would have killed the action's process.
+  expect(unhandled.splice(0)).toEqual([]);
+});
+
+/** Polls (never a blind sleep) until `probe` finds something, for at most `ms`. */
+async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 20_000): Promise<T> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const found = await probe();
+    if (found !== undefined) return found;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+}
+
+const filesUnder = (folder: string): string[] => {
+  const walk = (dir: string): string[] =>
+    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
+    );
+  return walk(folder)
+    .map((f) => f.slice(folder.length + 1))
+    .sort();
+};
+
+/** A clear error: expected (no stack printed), and not a bug dressed up. */
+function expectClear(error: unknown, kind: new (...args: never[]) => Error, message: RegExp): void {
+  // One object compared, so a failure shows the error that came instead.
+  expect({
+    kind: error instanceof kind,
+    clear: error instanceof ConfigurationError,
+    message: String((error as Error | undefined)?.message ?? error),
+  }).toEqual({ kind: true, clear: true, message: expect.stringMatching(message) });
+}
+
+const backupOf = (engine: DatabaseEngine, store: LocalStore) =>
+  takeBackup({
+    engine,
+    store,
+    compression: 'zstd',
+    level: 1,
+    encryption: { kind: 'age-recipients', recipients: [keys.recipient] },
+    labels: [],
+    signer,
+    provenance,
+  });
+
+/**
+ * Copies a good backup under a new id whose signed manifest is consistent for the stored bytes
+ * but whose plain bytes fail at the very end: either the sealed plain SHA-256 is wrong, or a
+ * byte inside the last age chunk is flipped (its MAC fails) and the stored hash recorded anew.
+ */
+async function damagedLate(store: LocalStore, folder: string, good: BackupManifest, how: 'plain-hash' | 'mac') {
+  const database = good.database;
+  const id = newBackupId(database, new Date(good.startedAt), randomBytes(3).toString('hex'));
+  const object = objectKey(database, id, 'zstd', true);
+  const bytes = readFileSync(`${folder}/${good.object}`);
+  const details = await openDetails(good, { identities: [keys.identity] });
+  let stored = good.stored;
+  if (how === 'mac') {
+    bytes[bytes.length - 20]! ^= 0x01;
+    const { createHash } = await import('node:crypto');
+    stored = { bytes: bytes.length, sha256: createHash('sha256').update(bytes).digest('hex') };
+  } else {
+    details.plain = { ...details.plain, sha256: '0'.repeat(64) };
+  }
+  writeFileSync(`${folder}/${object}`, bytes);
+  const sealed = await sealDetails(details, { kind: 'age-recipients', recipients: [keys.recipient] });
+  const manifest: BackupManifest = { ...good, ...sealed, id, object, stored };
+  await writeManifest(store, manifest, signer);
+  return manifest;
+}
+
+interface Engine {
+  name: string;
+  open: (database: string) => DatabaseEngine;
+  create: () => Promise<string>;
+  drop: (database: string) => Promise<void>;
+  exists: (database: string) => Promise<boolean>;
+  /** Kills the session of another client found by `where`, once; returns what it was running. */
+  killWhen: (where: string, params: unknown[]) => Promise<{ database: string; query: string }>;
+  restoreBulk: (database: string) => string;
+  restoreFailure: RegExp;
+}
+
+const pgEngine: Engine = {
+  name: 'PostgreSQL',
+  open: (database) => new PostgresEngine({ engine: 'postgres', ...LOCAL_PG, password: undefined, database }),
+  create: async () => {
+    const name = uniqueName('bkconn');
+    await pgQuery('postgres', `CREATE DATABASE ${name}`);
+    await pgQuery(
+      name,
+      `CREATE TABLE gate (id int PRIMARY KEY); INSERT INTO gate SELECT generate_series(1, 5);
+       CREATE TABLE bulk AS SELECT g AS id, md5(g::text) AS payload FROM generate_series(1, 150000) g;`,
+    );
+    return name;
+  },
+  drop: async (database) => {
+    await pgQuery('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+  },
+  exists: async (database) =>
+    ((await pgQuery('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount ?? 0) > 0,
+  killWhen: (where, params) =>
+    until(where, async () => {
+      const { rows } = await pgQuery(
+        'postgres',
+        `SELECT pg_terminate_backend(pid) AS killed, datname, query FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND ${where} LIMIT 1`,
+        params,
+      );
+      const row = rows[0] as { killed: boolean; datname: string; query: string } | undefined;
+      return row?.killed ? { database: row.datname, query: row.query } : undefined;
+    }),
+  restoreBulk: (database) => `datname = '${database}' AND query LIKE 'COPY public.bulk%'`,
+  restoreFailure: /pg_restore exited with code 1: .*terminat/s,
+};
+
+const mariaEngine: Engine = {
+  name: 'MariaDB',
+  open: (database) => new MySqlEngine({ engine: 'mysql', ...LOCAL_MARIADB, password: undefined, database }),
+  create: async () => {
+    const name = uniqueName('bkconn');
+    await mariaQuery(`CREATE DATABASE ${name}`);
+    await mariaQuery(
+      `CREATE TABLE gate (id INT PRIMARY KEY); INSERT INTO gate SELECT seq FROM seq_1_to_5;
+       CREATE TABLE bulk AS SELECT seq AS id, MD5(seq) AS payload FROM seq_1_to_150000;`,
+      [],
+      name,
+    );
+    return name;
+  },
+  drop: async (database) => {
+    await mariaQuery(`DROP DATABASE IF EXISTS ${database}`);
+  },
+  exists: async (database) =>
+    ((await mariaQuery('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [database])) as unknown[])
+      .length > 0,
+  killWhen: (where, params) =>
+    until(where, async () => {
+      const rows = (await mariaQuery(
+        `SELECT id, db, info FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND ${where} LIMIT 1`,
+        params,
+      )) as { id: number; db: string; info: string }[];
+      if (rows.length === 0) return undefined;
+      await mariaQuery(`KILL ${rows[0]!.id}`).catch(() => undefined);
+      return { database: rows[0]!.db, query: rows[0]!.info };
+    }),
+  restoreBulk: (database) => `db = '${database}' AND info LIKE 'INSERT INTO \`bulk\`%'`,
+  restoreFailure: /(mariadb|mysql) exited with code 1: .*(Lost connection|server has gone away|killed)/is,
+};
+
+describe.each([pgEngine, mariaEngine])('$name: a connection that dies', (engine) => {
+  let source: string;
+  let folder: string;
+  let store: LocalStore;
+  let good: BackupManifest;
+  const made: string[] = [];
+
+  beforeAll(async () => {
+    source = await engine.create();
+    folder = tempDir('faultconn-');
+    store = new LocalStore(folder);
+    good = await backupOf(engine.open(source), store);
+  }, 60_000);
+  afterAll(async () => {
+    for (const name of [source, ...made]) await engine.drop(name);
+  });
+
+  /** The store holds exactly the backups named, each object with its manifest, and nothing else. */
+  const expectStoreHolds = async (...manifests: BackupManifest[]): Promise<void> => {
+    const { backups } = await listBackups(store, source, signer.verifier);
+    expect(backups.map((b) => b.id).sort()).toEqual(manifests.map((m) => m.id).sort());
+    expect(filesUnder(folder)).toEqual(manifests.flatMap((m) => [m.object, manifestKey(source, m.id)]).sort());
+  };
+
+  it('backup: the row-count session, killed while it counts, fails the backup and leaves nothing', async () => {
+    const extra: BackupManifest[] = [];
+    if (engine === pgEngine) {
+      // The counts wait behind our lock on gate (as does pg_dump, once it imported the snapshot).
+      const blocker = new pg.Client({ ...LOCAL_PG, database: source });
+      await blocker.connect();
+      await blocker.query('BEGIN; LOCK TABLE gate IN ACCESS EXCLUSIVE MODE');
+      try {
+        const backup = backupOf(engine.open(source), store).catch((e: unknown) => e);
+        await until('pg_dump waiting for its lock', async () =>
+          (
+            await pgQuery(
+              'postgres',
+              "SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND query LIKE 'LOCK TABLE %' AND wait_event_type = 'Lock'",
+              [source],
+            )
+          ).rowCount
+            ? true
+            : undefined,
+        );
+        await engine.killWhen("datname = $1 AND query LIKE 'SELECT count(*)%gate%' AND wait_event_type = 'Lock'", [
+          source,
+        ]);
+        await blocker.query('ROLLBACK');
+        expectClear(await backup, DumpFailedError, /Counting rows in the dump's snapshot failed: .*terminat/);
+      } finally {
+        await blocker.end();
+      }
+    } else {
+      const blocker = await mysql.createConnection({ ...LOCAL_MARIADB, database: source });
+      await blocker.query('LOCK TABLES gate WRITE');
+      try {
+        const backup = backupOf(engine.open(source), store).catch((e: unknown) => e);
+        await engine.killWhen("db = ? AND info LIKE 'SELECT COUNT(*)%`gate`%'", [source]);
+        await blocker.query('UNLOCK TABLES');
+        expectClear(await backup, DumpFailedError, new RegExp(`Counting rows of ${source} failed: .*`));
+      } finally {
+        await blocker.end();
+      }
+    }
+    await expectStoreHolds(good, ...extra);
+  }, 30_000);
+
+  it("restore: the restore tool's connection, killed mid-restore, fails it and drops the target it created", async () => {
+    const target = uniqueName('bkconn_target');
+    made.push(target);
+    const restore = restoreBackup({
+      engine: engine.open(source),
+      store,
+      manifest: good,
+      decryption: { identities: [keys.identity] },
+      allowUnencrypted: false,
+      target,
+      confirm: undefined,
+    }).catch((e: unknown) => e);
+    await engine.killWhen(engine.restoreBulk(target), []);
+    expectClear(await restore, RestoreFailedError, engine.restoreFailure);
+    expect(await engine.exists(target)).toBe(false);
+  }, 30_000);
+
+  it("verify: the restore tool's connection into the scratch database, killed, fails it and drops the scratch", async () => {
+    let scratch: string | undefined;
+    const verify = verifyBackup({
+      engine: engine.open(source),
+      store,
+      manifest: good,
+      decryption: { identities: [keys.identity] },
+      allowUnencrypted: false,
+      signer,
+      provenance,
+      log: (message) => (scratch ??= /scratch database (deploy_suite_scratch_verify_[0-9a-f]{16})/.exec(message)?.[1]),
+    }).catch((e: unknown) => e);
+    const name = await until('the scratch name', () => Promise.resolve(scratch));
+    await engine.killWhen(engine.restoreBulk(name), []);
+    expectClear(await verify, RestoreFailedError, engine.restoreFailure);
+    expect(await engine.exists(name)).toBe(false);
+    await expectStoreHolds(good);
+  }, 30_000);
+
+  const damagedRestore = (how: 'plain-hash' | 'mac') => async () => {
+    const damaged = await damagedLate(store, folder, good, how);
+    const target = uniqueName('bkconn_damaged');
+    made.push(target);
+    try {
+      const error = await restoreBackup({
+        engine: engine.open(source),
+        store,
+        manifest: damaged,
+        decryption: { identities: [keys.identity] },
+        allowUnencrypted: false,
+        target,
+        confirm: undefined,
+      }).catch((e: unknown) => e);
+      expect(await engine.exists(target)).toBe(false);
+      expectClear(error, IntegrityError, new RegExp(`Backup ${damaged.id}`));
+    } finally {
+      await store.remove(manifestKey(source, damaged.id));
+      await store.remove(damaged.object);
+    }
+  };
+
+  it(
+    'restore: a backup whose plain SHA-256 fails at the end of the stream is an IntegrityError; the new target is dropped',
+    damagedRestore('plain-hash'),
+    30_000,
+  );
+
+  // Fails today: age's "invalid tag" from the last chunk reaches the action as a bug (with a
+  // stack). openBackup (packages/storage/src/transfer.ts) should turn a failure of the decrypting
+  // stage into an IntegrityError; then make this an ordinary `it`.
+  it.failing(
+    'restore: a backup whose age MAC fails at the end of the stream is an IntegrityError; the new target is dropped',
+    damagedRestore('mac'),
+    30_000,
+  );
+});
