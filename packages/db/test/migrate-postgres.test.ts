@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { InputError } from '@deploy-suite/kit';
 import { dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
-import { apply, plan, repair, validate, type MigrateOptions } from '../src/migrate/index.ts';
+import { apply, plan, repair, testMigrations, validate, type MigrateOptions } from '../src/migrate/index.ts';
 
 const databases: string[] = [];
 let database: string;
@@ -175,6 +175,17 @@ describe('repeatable migrations', () => {
       [null, 'view', true],
       [null, 'view', true],
     ]);
+  });
+});
+
+describe('test with repeatable files', () => {
+  it('runs them again after undoing everything, so both applies give one schema', async () => {
+    write({
+      'V1__t.sql': 'CREATE TABLE t (id int);',
+      'U1__t.sql': 'DROP VIEW IF EXISTS v;\nDROP TABLE t;',
+      'R__view.sql': 'CREATE OR REPLACE VIEW v AS SELECT id FROM t;',
+    });
+    expect(await testMigrations(options())).toMatchObject({ appliedTwice: true, schemaMatches: true, passed: true });
   });
 });
 
