@@ -327,10 +327,7 @@ describe.each([pgEngine, mariaEngine])('$name: a connection that dies', (engine)
     30_000,
   );
 
-  // Fails today: age's "invalid tag" from the last chunk reaches the action as a bug (with a
-  // stack). openBackup (packages/storage/src/transfer.ts) should turn a failure of the decrypting
-  // stage into an IntegrityError; then make this an ordinary `it`.
-  it.failing(
+  it(
     'restore: a backup whose age MAC fails at the end of the stream is an IntegrityError; the new target is dropped',
     damagedRestore('mac'),
     30_000,

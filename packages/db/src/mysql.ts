@@ -14,7 +14,7 @@ import {
   type ReplaceOptions,
   type ToolInfo,
 } from './engine.ts';
-import { databaseFailure, runTool, spawnTool } from './process.ts';
+import { databaseFailure, feedTool, runTool, spawnTool } from './process.ts';
 
 /** Option-file value in double quotes; backslash escapes are interpreted by the client. */
 function optionValue(value: string): string {
@@ -73,10 +73,21 @@ export class MySqlEngine implements DatabaseEngine {
     this.connection = connection;
   }
 
-  private async withConnection<T>(database: string | undefined, fn: (db: mysql.Connection) => Promise<T>): Promise<T> {
+  private async withConnection<T>(
+    database: string | undefined,
+    fn: (db: mysql.Connection) => Promise<T>,
+    doing?: string,
+  ): Promise<T> {
     const db = await connectMySql(this.connection, database);
     try {
       return await fn(db);
+    } catch (error) {
+      // A server error or a lost session is the database's doing; anything else stays a bug.
+      throw databaseFailure(
+        error,
+        doing ??
+          `MySQL at ${this.connection.host}:${this.connection.port}${database === undefined ? '' : ` (database ${database})`}`,
+      );
     } finally {
       await db.end().catch(() => undefined);
     }
@@ -170,17 +181,11 @@ export class MySqlEngine implements DatabaseEngine {
       },
     );
     const stdin = spawned.child.stdin!;
-    stdin.on('error', () => undefined);
     // A damaged backup found late is the real cause, not the client's view of its cut-off input.
-    let inputError: Error | undefined;
-    input.on('error', (error: Error) => {
-      inputError = error;
-      spawned.child.kill('SIGTERM');
-    });
-    input.pipe(stdin);
+    feedTool(input, stdin, () => spawned.child.kill('SIGTERM'));
     const code = await spawned.exited;
     defaults.remove();
-    if (inputError !== undefined) throw inputError;
+    if (input.errored) throw input.errored;
     if (code !== 0)
       throw new RestoreFailedError(
         `${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
@@ -250,20 +255,24 @@ export class MySqlEngine implements DatabaseEngine {
   }
 
   rowCounts(database: string): Promise<Record<string, number>> {
-    return this.withConnection(database, async (db) => {
-      const [tables] = await db.query<mysql.RowDataPacket[]>(
-        "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1",
-        [database],
-      );
-      const counts: Record<string, number> = {};
-      for (const table of tables) {
-        const [rows] = await db.query<mysql.RowDataPacket[]>(
-          `SELECT COUNT(*) AS n FROM ${quoteMySqlIdent(String(table.name))}`,
+    return this.withConnection(
+      database,
+      async (db) => {
+        const [tables] = await db.query<mysql.RowDataPacket[]>(
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1",
+          [database],
         );
-        counts[String(table.name)] = Number(rows[0]!.n);
-      }
-      return counts;
-    });
+        const counts: Record<string, number> = {};
+        for (const table of tables) {
+          const [rows] = await db.query<mysql.RowDataPacket[]>(
+            `SELECT COUNT(*) AS n FROM ${quoteMySqlIdent(String(table.name))}`,
+          );
+          counts[String(table.name)] = Number(rows[0]!.n);
+        }
+        return counts;
+      },
+      `Counting rows of ${database}`,
+    );
   }
 
   tableCount(database: string): Promise<number> {

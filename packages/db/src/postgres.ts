@@ -18,7 +18,7 @@ import {
   type RestoreOptions,
   type ToolInfo,
 } from './engine.ts';
-import { databaseFailure, runTool, spawnTool } from './process.ts';
+import { databaseFailure, feedTool, runTool, spawnTool } from './process.ts';
 
 export const APPLICATION_NAME = 'deploy-suite';
 export const DIRECTORY_FORMAT = 'pg_dump directory (tar)';
@@ -98,10 +98,16 @@ export class PostgresEngine implements DatabaseEngine {
     return connectPostgres(this.connection, { database, applicationName: APPLICATION_NAME });
   }
 
-  private async withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>): Promise<T> {
+  private async withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>, doing?: string): Promise<T> {
     const client = await this.client(database);
     try {
       return await fn(client);
+    } catch (error) {
+      // A server error or a lost session is the database's doing; anything else stays a bug.
+      throw databaseFailure(
+        error,
+        doing ?? `PostgreSQL at ${this.connection.host}:${this.connection.port} (database ${database})`,
+      );
     } finally {
       await client.end().catch(() => undefined);
     }
@@ -177,7 +183,7 @@ export class PostgresEngine implements DatabaseEngine {
       environment.remove();
       const countFailure = await rowCounts.then(
         () => undefined,
-        (error: unknown) => error,
+        (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
       );
       await snapshotClient.query('COMMIT').catch(() => undefined);
       await snapshotClient.end().catch(() => undefined);
@@ -229,18 +235,12 @@ export class PostgresEngine implements DatabaseEngine {
       stdin: 'pipe',
     });
     const stdin = spawned.child.stdin!;
-    stdin.on('error', () => undefined); // EPIPE when pg_restore stops early; its exit code tells why
     // A damaged backup found late (a failed MAC or hash at the end of the stream) is the real
     // cause: reported as such rather than as whatever pg_restore made of its cut-off input.
-    let inputError: Error | undefined;
-    input.on('error', (error: Error) => {
-      inputError = error;
-      spawned.child.kill('SIGTERM');
-    });
-    input.pipe(stdin);
+    feedTool(input, stdin, () => spawned.child.kill('SIGTERM'));
     const code = await spawned.exited;
     environment.remove();
-    if (inputError !== undefined) throw inputError;
+    if (input.errored) throw input.errored;
     if (code !== 0) {
       throw new RestoreFailedError(`pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
     }
@@ -343,7 +343,7 @@ export class PostgresEngine implements DatabaseEngine {
   }
 
   rowCounts(database: string): Promise<Record<string, number>> {
-    return this.withClient(database, (client) => countRows(client));
+    return this.withClient(database, (client) => countRows(client), `Counting rows of ${database}`);
   }
 
   tableCount(database: string): Promise<number> {
@@ -397,6 +397,7 @@ async function extractDump(input: Readable, directory: string): Promise<void> {
       }),
     );
   } catch (error) {
+    if (input.errored) throw input.errored;
     if (error instanceof ConfigurationError) throw error;
     throw new RestoreFailedError(`The backup's directory archive cannot be unpacked: ${errorMessage(error)}`);
   }

@@ -78,3 +78,19 @@ export function databaseFailure(error: unknown, doing: string): unknown {
     /^(Connection terminated|Client was closed|Client has encountered a connection error)/.test(errorMessage(error));
   return remote ? new DumpFailedError(`${doing} failed: ${redact(errorMessage(error))}`) : error;
 }
+
+/**
+ * Feeds a tool's stdin from `input`. An input that fails — now, or before this was called (a
+ * small damaged backup fails its hash check while still buffered) — stops the tool instead of
+ * leaving it waiting on a stdin that never ends; the caller then reports `input.errored`.
+ */
+export function feedTool(input: Readable, stdin: Writable, stop: () => void): void {
+  stdin.on('error', () => undefined); // EPIPE when the tool stops early; its exit code tells why
+  input.on('error', stop);
+  if (input.destroyed || input.errored) {
+    stdin.end();
+    stop();
+    return;
+  }
+  input.pipe(stdin);
+}

@@ -79,7 +79,9 @@ async function adminSession(connection: Connection): Promise<AdminSession> {
     const { connectPostgres, quoteIdent } = await import('./pg-client.ts');
     const client = await connectPostgres(connection, { database: 'postgres', applicationName: 'deploy-suite' });
     return {
-      run: async (sql) => void (await client.query(sql)),
+      run: async (sql) => {
+        await client.query(sql);
+      },
       quote: quoteIdent,
       close: () => client.end().catch(() => undefined),
     };
@@ -87,7 +89,9 @@ async function adminSession(connection: Connection): Promise<AdminSession> {
   const { connectMySql, quoteMySqlIdent } = await import('./mysql-client.ts');
   const db = await connectMySql(connection, undefined);
   return {
-    run: async (sql) => void (await db.query(sql)),
+    run: async (sql) => {
+      await db.query(sql);
+    },
     quote: quoteMySqlIdent,
     close: () => db.end().catch(() => undefined),
   };

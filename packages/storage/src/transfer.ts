@@ -172,7 +172,20 @@ export async function openBackup(
       },
     });
     const stages = [stream, ...(decompress ? [decompress] : []), plain, check] as [Readable, ...Transform[]];
-    const output = pipeline(stages, () => undefined) as unknown as Readable;
+    // Any failure past this point (age's MAC on a late chunk, zstd, the plain hash) means the
+    // stored backup is damaged: one IntegrityError, never a raw library error read as a bug. The
+    // error stays on `output.errored` for a reader that attaches late.
+    const output = new PassThrough();
+    output.on('error', () => undefined);
+    const last = pipeline(stages, (error) => {
+      if (!error) return;
+      output.destroy(
+        error instanceof ConfigurationError
+          ? error
+          : new IntegrityError(`Backup ${manifest.id} is damaged: ${errorMessage(error)}. Nothing was kept.`),
+      );
+    }) as unknown as Readable;
+    last.pipe(output);
     return { stream: output, cleanup };
   } catch (error) {
     await cleanup();
