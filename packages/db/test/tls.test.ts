@@ -170,9 +170,9 @@ describe('PostgreSQL over TLS', () => {
     const engine = new PostgresEngine(connection);
     await engine.serverVersion(); // the driver connects; from here on only the tool does
     connection.tls = strict(pgServer.certs.wrongCa);
-    await expect(
-      engine.restore('tls_copy', Readable.from(pgDump), { format: 'pg_dump custom' }),
-    ).rejects.toThrow(/certificate verify failed/);
+    await expect(engine.restore('tls_copy', Readable.from(pgDump), { format: 'pg_dump custom' })).rejects.toThrow(
+      /certificate verify failed/,
+    );
 
     const plain: Connection = { ...pg({ mode: 'prefer' }), port: 5432, user: 'postgres', password: undefined };
     const local = new PostgresEngine(plain);
