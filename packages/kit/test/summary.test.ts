@@ -17,7 +17,10 @@ describe('job summary', () => {
   it('redacts a secret before escaping it, so a secret holding & < or | never shows', () => {
     const secret = 'p&ss<w|rd-42';
     registerSecret(secret);
-    const text = new JobSummary().heading(`token ${secret}`).table(['k'], [[`value ${secret}`]]).render();
+    const text = new JobSummary()
+      .heading(`token ${secret}`)
+      .table(['k'], [[`value ${secret}`]])
+      .render();
     expect(text).not.toContain('p&amp;ss');
     expect(text).not.toContain('ss&lt;w');
     expect(text).toContain('value ***');
