@@ -9,8 +9,10 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   S3Store: () => (/* binding */ S3Store)
 /* harmony export */ });
-/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(9232);
+/* harmony import */ var _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(9232);
 /* harmony import */ var _aws_sdk_lib_storage__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(9131);
+/* harmony import */ var _store_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6989);
+
 
 
 /** S3 through the AWS SDK v3: streamed multipart uploads, aborted on failure so no part is left. */
@@ -22,7 +24,7 @@ class S3Store {
     constructor(options) {
         this.options = options;
         this.location = `s3://${options.bucket}/${options.prefix}`;
-        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.S3Client({
+        this.client = new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__.S3Client({
             region: options.region,
             ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
             forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
@@ -52,13 +54,17 @@ class S3Store {
         body.on('error', () => void upload.abort().catch(() => undefined));
         await upload.done();
     }
-    async download(key) {
-        const result = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+    async download(key, maxBytes) {
+        const result = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__.GetObjectCommand({
+            Bucket: this.options.bucket,
+            Key: this.key(key),
+            ...(maxBytes === undefined ? {} : { Range: `bytes=0-${maxBytes}` }),
+        }));
         return result.Body;
     }
     async size(key) {
         try {
-            const head = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+            const head = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__.HeadObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
             return head.ContentLength;
         }
         catch (error) {
@@ -69,19 +75,20 @@ class S3Store {
             throw error;
         }
     }
-    async readText(key) {
+    async readText(key, maxBytes) {
+        let body;
         try {
-            const result = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.GetObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
-            return await result.Body.transformToString('utf8');
+            body = await this.download(key, maxBytes);
         }
         catch (error) {
             if (error.name === 'NoSuchKey')
                 return undefined;
             throw error;
         }
+        return (await (0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .readBounded */ .CB)(body, maxBytes, key)).toString('utf8');
     }
     async writeText(key, text) {
-        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.PutObjectCommand({
+        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__.PutObjectCommand({
             Bucket: this.options.bucket,
             Key: this.key(key),
             Body: text,
@@ -94,7 +101,7 @@ class S3Store {
         const base = this.key(prefix);
         let token;
         do {
-            const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: base, ContinuationToken: token }));
+            const page = await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__.ListObjectsV2Command({ Bucket: this.options.bucket, Prefix: base, ContinuationToken: token }));
             for (const object of page.Contents ?? []) {
                 if (object.Key !== undefined)
                     keys.push(this.options.prefix === '' ? object.Key : object.Key.slice(this.key('').length));
@@ -104,7 +111,7 @@ class S3Store {
         return keys.sort();
     }
     async remove(key) {
-        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_1__.DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
+        await this.client.send(new _aws_sdk_client_s3__WEBPACK_IMPORTED_MODULE_2__.DeleteObjectCommand({ Bucket: this.options.bucket, Key: this.key(key) }));
     }
     urlOf(key) {
         return `s3://${this.options.bucket}/${this.key(key)}`;

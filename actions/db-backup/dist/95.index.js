@@ -10,6 +10,8 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */   AzureBlobStore: () => (/* binding */ AzureBlobStore)
 /* harmony export */ });
 /* harmony import */ var _azure_storage_blob__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(1459);
+/* harmony import */ var _store_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(6989);
+
 
 /**
  * Azure Blob block blobs. Blocks are staged and committed only when the whole stream is in, so a
@@ -20,10 +22,14 @@ class AzureBlobStore {
     readBack = 'size';
     container;
     prefix;
+    containerUrl;
     constructor(options) {
         this.container = _azure_storage_blob__WEBPACK_IMPORTED_MODULE_0__/* .BlobServiceClient */ .wS.fromConnectionString(options.connectionString).getContainerClient(options.container);
         this.prefix = options.prefix.replace(/\/$/, '');
         this.location = `azure://${options.container}/${this.prefix}`;
+        // A SAS connection string puts the signature in the client's URL query: never show it.
+        const url = new URL(this.container.url);
+        this.containerUrl = `${url.origin}${url.pathname.replace(/\/$/, '')}`;
     }
     key(key) {
         return this.prefix === '' ? key : `${this.prefix}/${key}`;
@@ -32,8 +38,10 @@ class AzureBlobStore {
         await this.container.createIfNotExists();
         await this.container.getBlockBlobClient(this.key(key)).uploadStream(body, 8 * 1024 * 1024, 4);
     }
-    async download(key) {
-        const response = await this.container.getBlobClient(this.key(key)).download();
+    async download(key, maxBytes) {
+        const response = await this.container
+            .getBlobClient(this.key(key))
+            .download(0, maxBytes === undefined ? undefined : maxBytes + 1);
         return response.readableStreamBody;
     }
     async size(key) {
@@ -46,16 +54,17 @@ class AzureBlobStore {
             throw error;
         }
     }
-    async readText(key) {
+    async readText(key, maxBytes) {
+        let body;
         try {
-            const buffer = await this.container.getBlobClient(this.key(key)).downloadToBuffer();
-            return buffer.toString('utf8');
+            body = await this.download(key, maxBytes);
         }
         catch (error) {
             if (error.statusCode === 404)
                 return undefined;
             throw error;
         }
+        return (await (0,_store_js__WEBPACK_IMPORTED_MODULE_1__/* .readBounded */ .CB)(body, maxBytes, key)).toString('utf8');
     }
     async writeText(key, text) {
         await this.container.createIfNotExists();
@@ -81,7 +90,7 @@ class AzureBlobStore {
         await this.container.getBlobClient(this.key(key)).deleteIfExists();
     }
     urlOf(key) {
-        return `${this.container.url}/${this.key(key)}`;
+        return `${this.containerUrl}/${this.key(key)}`;
     }
 }
 
