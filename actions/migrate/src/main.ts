@@ -16,10 +16,10 @@ import {
   testMigrations,
   undo,
   validate,
-  type LintFinding,
   type MigrateResult,
 } from '@deploy-suite/db/migrate';
 import { readSettings } from './settings.ts';
+import { describeResult, describeTest } from './summary.ts';
 
 const summary = new JobSummary();
 
@@ -32,21 +32,7 @@ await runAction(async () => {
   if (settings.command === 'test') {
     const evidence = await testMigrations(options);
     setOutput('test-result', evidence);
-    summary.heading(`${evidence.passed ? '✅' : '❌'} Migrations tested on a scratch database`);
-    summary.table(
-      ['', ''],
-      [
-        ['Migrations', evidence.migrations],
-        ['Undo files', evidence.undoFiles],
-        [
-          'Apply → undo all → apply again',
-          evidence.appliedTwice ? 'done' : 'skipped: not every migration has a U file',
-        ],
-        ['Schema after both applies', evidence.schemaMatches ? 'identical' : 'DIFFERENT'],
-        ['Folder hash', evidence.folderHash],
-        ['Duration', took()],
-      ],
-    );
+    describeTest(summary, evidence, took());
     if (!evidence.passed)
       throw new GateClosedError(
         'Migration test failed: the schema after undo and re-apply differs from the first apply.',
@@ -63,7 +49,7 @@ await runAction(async () => {
   const run = { plan, apply, validate, undo, baseline }[settings.command];
   const result = await run(options);
   writeOutputs(result);
-  renderSummary(settings.command, result, took());
+  describeResult(summary, settings.command, result, took());
   for (const note of result.validation) core.warning(note);
   for (const finding of result.lint) {
     const annotate = finding.severity === 'error' ? core.error : core.warning;
@@ -96,42 +82,4 @@ function writeOutputs(result: MigrateResult): void {
   setOutput('current-version', result.currentVersion ?? '');
   setOutput('plan-hash', result.planHash);
   setOutput('lint-findings', result.lint);
-}
-
-function renderSummary(command: string, result: MigrateResult, took: string): void {
-  const verb =
-    {
-      plan: 'Migration plan',
-      apply: 'Migrations applied',
-      validate: 'Migrations validated',
-      undo: 'Migrations undone',
-    }[command] ?? command;
-  summary.heading(`${verb} (current version ${result.currentVersion ?? 'none'}, ${took})`);
-  if (result.applied.length > 0) {
-    summary.table(
-      ['Version', 'Description', 'Time'],
-      result.applied.map((a) => [a.version ?? 'repeatable', a.description, formatDuration(a.executionMs)]),
-    );
-  }
-  if (result.pending.length > 0) {
-    summary.paragraph(`**Pending** (plan hash \`${result.planHash}\`):`);
-    summary.table(
-      ['Version', 'Description', 'Phase'],
-      result.pending.map((p) => [p.version ?? 'repeatable', p.description, p.phase ?? '—']),
-    );
-  } else summary.paragraph('Nothing pending.');
-  if (result.lint.length > 0) {
-    summary.paragraph('**Lint**');
-    summary.table(
-      ['', 'Rule', 'Where', 'Finding', 'Why it matters'],
-      result.lint.map((f: LintFinding) => [
-        f.severity === 'error' ? '❌' : '⚠️',
-        f.id,
-        `${f.file}:${f.line}`,
-        f.message,
-        f.why,
-      ]),
-    );
-  }
-  for (const note of result.validation) summary.paragraph(`ℹ️ ${note}`);
 }
