@@ -2,10 +2,11 @@ import { writeFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { ConfigurationError, errorMessage, makeTempDir } from '@deploy-suite/kit';
+import { ConfigurationError, makeTempDir } from '@deploy-suite/kit';
 import type mysql from 'mysql2/promise';
 import { isVerified, tlsOf, type Connection } from './connection.ts';
 import { connectMySql, quoteMySqlIdent } from './mysql-client.ts';
+import { replaceMySqlDatabase } from './mysql-swap.ts';
 import {
   DumpFailedError,
   RestoreFailedError,
@@ -193,65 +194,9 @@ export class MySqlEngine implements DatabaseEngine {
     return tool;
   }
 
-  /**
-   * MySQL cannot rename a database, but one RENAME TABLE statement moving every table is atomic:
-   * the old tables go to `kept`, the replacement's take their place, all or nothing. Views,
-   * triggers, routines and events cannot move between databases that way, so a database holding
-   * any is refused before anything changes. GRANTs are by name and stay with the target.
-   */
+  /** See replaceMySqlDatabase: one atomic RENAME TABLE, the other objects recreated, undone on failure. */
   async replaceDatabase(target: string, replacement: string, kept: string, options: ReplaceOptions): Promise<void> {
-    await this.withConnection(undefined, async (db) => {
-      const [objects] = await db.query<mysql.RowDataPacket[]>(
-        `SELECT 'view' AS kind, TABLE_SCHEMA AS db, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA IN (?, ?)
-         UNION ALL SELECT 'trigger', TRIGGER_SCHEMA, TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA IN (?, ?)
-         UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_SCHEMA, ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA IN (?, ?)
-         UNION ALL SELECT 'event', EVENT_SCHEMA, EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA IN (?, ?)
-         LIMIT 5`,
-        [target, replacement, target, replacement, target, replacement, target, replacement],
-      );
-      if (objects.length > 0) {
-        const some = objects.map((o) => `${String(o.kind)} ${String(o.name)}`).join(', ');
-        throw new ConfigurationError(
-          `Cannot replace ${target} in place on MySQL: it or the backup holds objects that cannot move between databases atomically (${some}). ${target} was left as it was; restore into a new target-database and point the application at it.`,
-        );
-      }
-      const tablesOf = async (database: string): Promise<string[]> => {
-        const [rows] = await db.query<mysql.RowDataPacket[]>(
-          "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
-          [database],
-        );
-        return rows.map((r) => String(r.name));
-      };
-      const [oldTables, newTables] = [await tablesOf(target), await tablesOf(replacement)];
-      const [charset] = await db.query<mysql.RowDataPacket[]>(
-        'SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?',
-        [target],
-      );
-      const q = quoteMySqlIdent;
-      await db.query(
-        `CREATE DATABASE ${q(kept)} CHARACTER SET ${q(String(charset[0]?.cs ?? 'utf8mb4'))} COLLATE ${q(String(charset[0]?.co ?? 'utf8mb4_general_ci'))}`,
-      );
-      try {
-        await db.query('SET SESSION lock_wait_timeout = 30');
-        if (options.terminateSessions) {
-          const [sessions] = await db.query<mysql.RowDataPacket[]>(
-            'SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()',
-            [target],
-          );
-          for (const { id } of sessions) await db.query(`KILL CONNECTION ${Number(id)}`).catch(() => undefined);
-        }
-        const moves = [
-          ...oldTables.map((t) => `${q(target)}.${q(t)} TO ${q(kept)}.${q(t)}`),
-          ...newTables.map((t) => `${q(replacement)}.${q(t)} TO ${q(target)}.${q(t)}`),
-        ];
-        if (moves.length > 0) await db.query(`RENAME TABLE ${moves.join(', ')}`);
-      } catch (error) {
-        await db.query(`DROP DATABASE IF EXISTS ${q(kept)}`).catch(() => undefined);
-        throw new ConfigurationError(
-          `Could not swap ${target} with the restored copy: ${errorMessage(error)}. ${target} was left as it was.`,
-        );
-      }
-    });
+    await replaceMySqlDatabase(this.connection, target, replacement, kept, options);
   }
 
   rowCounts(database: string): Promise<Record<string, number>> {
