@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { createPgDatabase, dropPgDatabase, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { startAzurite, type RunningAzurite } from '../../../test/helpers/object-stores.ts';
-import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
+import { generateKeyPairSync } from 'node:crypto';
+import { Inputs } from '@deploy-suite/kit';
+import { expectInputError, expectSettingsInputError } from '../../../test/helpers/expect-input-error.ts';
+import { readSettings } from '../src/settings.ts';
 import { leakedSecrets } from '../../../test/helpers/run-action.ts';
-import { backupAction, errorOf, outputsOf, tempDir } from './helpers.ts';
+import { backupAction, errorOf, outputsOf, tempDir, TEST_KEYS } from './helpers.ts';
+
+const OTHER_VERIFY_KEY = generateKeyPairSync('ed25519').publicKey.export({ type: 'spki', format: 'pem' }).toString();
 
 let azurite: RunningAzurite;
 let source: string;
@@ -177,12 +182,47 @@ describe('bad input', () => {
       /must be a folder, s3:\/\/bucket\/prefix or azure:\/\/container\/prefix/,
     ],
     ['a compression level out of range', { 'compression-level': '25' }, 'compression-level', /at most 19/],
+    [
+      'a target that libpq would read as a connection string',
+      { command: 'restore', 'target-database': 'host=203.0.113.9 dbname=shop', identity: '' },
+      'target-database',
+      /must be a database name, not a connection string/,
+    ],
+    ['a signing key that is not PEM', { 'signing-key': secret }, 'signing-key', /is not a PEM private key/],
+    [
+      'a private key where the public verify key goes',
+      { command: 'list', 'signing-key': '', 'verify-key': TEST_KEYS.signing },
+      'verify-key',
+      /must be the public key, not the private one/,
+    ],
+    [
+      'a verify key of another pair than the signing key',
+      { 'verify-key': OTHER_VERIFY_KEY },
+      'verify-key',
+      /is the public half of another key/,
+    ],
+    ['no signing key for a backup', { 'signing-key': '' }, 'signing-key', /is required for backup/],
+    ['an unknown ssl-mode', { 'ssl-mode': 'verify-all' }, 'ssl-mode', /verify-full/],
   ];
 
-  it.each(cases)('%s: names the input, shows an example, prints no secret', async (_label, inputs, input, pattern) => {
-    const connection: Record<string, string> =
-      'engine' in inputs ? {} : { 'database-url': `postgres://u:${secret}@db.invalid:5432/shop` };
-    const run = await backupAction({ ...connection, store: tempDir(), recipients: recipient, ...inputs });
-    expectInputError(run, input, pattern, [secret]);
+  const valuesOf = (inputs: Record<string, string>): Record<string, string> => ({
+    ...('engine' in inputs ? {} : { 'database-url': `postgres://u:${secret}@db.invalid:5432/shop` }),
+    store: tempDir(),
+    recipients: recipient,
+    'signing-key': TEST_KEYS.signing,
+    ...inputs,
   });
+
+  it.each(cases)('%s: names the input, shows an example, prints no secret', (_label, inputs, input, pattern) => {
+    const values = valuesOf(inputs);
+    expectSettingsInputError(() => readSettings(new Inputs((name) => values[name])), input, pattern, [secret]);
+  });
+
+  // A few the runner's way: the same errors reach the step as one annotation, with nothing leaked.
+  it.each(cases.filter(([label]) => ['a URL with a bad port', 'a signing key that is not PEM'].includes(label)))(
+    '%s, run as the runner runs it',
+    async (_label, inputs, input, pattern) => {
+      expectInputError(await backupAction(valuesOf(inputs)), input, pattern, [secret]);
+    },
+  );
 });
