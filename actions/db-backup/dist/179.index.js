@@ -1,0 +1,442 @@
+export const id = 179;
+export const ids = [179,761];
+export const modules = {
+
+/***/ 2761:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+/* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   connectMySql: () => (/* binding */ connectMySql),
+/* harmony export */   quoteMySqlIdent: () => (/* binding */ quoteMySqlIdent)
+/* harmony export */ });
+/* unused harmony export mySqlTlsOptions */
+/* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(7030);
+/* harmony import */ var node_net__WEBPACK_IMPORTED_MODULE_0___default = /*#__PURE__*/__webpack_require__.n(node_net__WEBPACK_IMPORTED_MODULE_0__);
+/* harmony import */ var mysql2_promise__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(171);
+/* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(1767);
+
+
+
+const quoteMySqlIdent = (name) => `\`${name.replace(/`/g, '``')}\``;
+/** One session to MySQL/MariaDB, for the backup engine and the migration driver alike. */
+async function connectMySql(connection, database) {
+    let db;
+    try {
+        db = await mysql2_promise__WEBPACK_IMPORTED_MODULE_1__.createConnection({
+            host: connection.host,
+            port: connection.port,
+            user: connection.user,
+            password: connection.password,
+            ...(database === undefined ? {} : { database }),
+            connectTimeout: 15_000,
+            multipleStatements: false,
+            ...mySqlTlsOptions(connection),
+        });
+    }
+    catch (error) {
+        throw (0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .connectionFailure */ .Dx)(connection, database, error);
+    }
+    // A killed connection also emits 'error'; the pending query rejects with it anyway.
+    db.on('error', () => undefined);
+    return db;
+}
+/**
+ * mysql2 TLS options for the connection's ssl-mode. With ssl set, mysql2 refuses a server that
+ * does not offer TLS, so an encrypted mode never falls back to plaintext (and never hands the
+ * password to a server's RSA key).
+ */
+function mySqlTlsOptions(connection) {
+    const tls = (0,_connection_js__WEBPACK_IMPORTED_MODULE_2__/* .tlsOf */ .Vt)(connection);
+    if (tls.mode === 'disable' || tls.mode === 'prefer')
+        return {};
+    return {
+        ...(tls.mode === 'verify-full' && (0,node_net__WEBPACK_IMPORTED_MODULE_0__.isIP)(connection.host) !== 0 ? { stream: () => dial(connection) } : {}),
+        ssl: {
+            ...(tls.ca === undefined ? {} : { ca: tls.ca }),
+            ...(tls.cert === undefined ? {} : { cert: tls.cert }),
+            ...(tls.key === undefined ? {} : { key: tls.key }),
+            // require: encrypted, nothing verified.
+            rejectUnauthorized: tls.mode !== 'require',
+            // mysql2 checks the name only with verifyIdentity; otherwise its checkServerIdentity accepts any (verify-ca).
+            verifyIdentity: tls.mode === 'verify-full',
+        },
+    };
+}
+/**
+ * The socket mysql2 would open, named for the address dialled. mysql2 sets no TLS servername for
+ * an IP host, and Node then checks the certificate against the socket's _host, which net sets only
+ * for names, else "localhost": without this, verify-full to 10.0.0.5 accepts a localhost certificate.
+ */
+function dial(connection) {
+    const socket = (0,node_net__WEBPACK_IMPORTED_MODULE_0__.connect)(connection.port, connection.host);
+    socket.setNoDelay(true);
+    Object.assign(socket, { _host: connection.host });
+    return socket;
+}
+
+
+/***/ }),
+
+/***/ 6179:
+/***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
+
+
+// EXPORTS
+__webpack_require__.d(__webpack_exports__, {
+  MySqlEngine: () => (/* binding */ MySqlEngine)
+});
+
+// EXTERNAL MODULE: external "node:fs"
+var external_node_fs_ = __webpack_require__(3024);
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(1692);
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __webpack_require__(4379);
+// EXTERNAL MODULE: ../../packages/kit/src/index.ts + 11 modules
+var src = __webpack_require__(2592);
+// EXTERNAL MODULE: ../../packages/db/src/connection.ts
+var src_connection = __webpack_require__(1767);
+// EXTERNAL MODULE: ../../packages/db/src/mysql-client.ts
+var mysql_client = __webpack_require__(2761);
+;// CONCATENATED MODULE: ../../packages/db/src/mysql-swap.ts
+
+
+const SHOW = {
+    view: { statement: 'SHOW CREATE VIEW', column: 'Create View' },
+    trigger: { statement: 'SHOW CREATE TRIGGER', column: 'SQL Original Statement' },
+    procedure: { statement: 'SHOW CREATE PROCEDURE', column: 'Create Procedure' },
+    function: { statement: 'SHOW CREATE FUNCTION', column: 'Create Function' },
+    event: { statement: 'SHOW CREATE EVENT', column: 'Create Event' },
+};
+async function readObjects(db, database) {
+    const [rows] = await db.query(`SELECT 'view' AS kind, TABLE_NAME AS name FROM information_schema.VIEWS WHERE TABLE_SCHEMA = ?
+     UNION ALL SELECT 'trigger', TRIGGER_NAME FROM information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ?
+     UNION ALL SELECT LOWER(ROUTINE_TYPE), ROUTINE_NAME FROM information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ?
+     UNION ALL SELECT 'event', EVENT_NAME FROM information_schema.EVENTS WHERE EVENT_SCHEMA = ?`, [database, database, database, database]);
+    const objects = [];
+    for (const row of rows) {
+        const kind = String(row.kind);
+        const name = String(row.name);
+        const [shown] = await db.query(`${SHOW[kind].statement} ${(0,mysql_client.quoteMySqlIdent)(database)}.${(0,mysql_client.quoteMySqlIdent)(name)}`);
+        const create = shown[0]?.[SHOW[kind].column];
+        if (typeof create !== 'string')
+            throw new src/* ConfigurationError */.j1(`Cannot read the definition of ${kind} ${name} in ${database}.`);
+        objects.push({ kind, name, create, sqlMode: String(shown[0]?.sql_mode ?? '') });
+    }
+    return objects;
+}
+/** The same definition for another database: qualified references move with it. */
+const moved = (object, from, to) => ({
+    ...object,
+    create: object.create.split(`${(0,mysql_client.quoteMySqlIdent)(from)}.`).join(`${(0,mysql_client.quoteMySqlIdent)(to)}.`),
+});
+const dropStatement = (database, object) => `DROP ${object.kind.toUpperCase()} IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(database)}.${(0,mysql_client.quoteMySqlIdent)(object.name)}`;
+/**
+ * MySQL cannot rename a database. One RENAME TABLE statement moving every table is atomic, so
+ * the data changes places all at once: the old tables go to `kept`, the restored ones take their
+ * place. Views and triggers cannot move between databases, and routines and events belong to one,
+ * so they are recreated from their definitions on either side; every step before the end has an
+ * undo, and a failure puts the target back as it was. GRANTs are by name and stay with the target.
+ */
+async function replaceMySqlDatabase(connection, target, replacement, kept, options) {
+    const db = await (0,mysql_client.connectMySql)(connection, undefined);
+    // Definitions run in a session of their own database, with the SQL mode they were made under.
+    const createIn = async (database, object) => {
+        const session = await (0,mysql_client.connectMySql)(connection, database);
+        try {
+            await session.query('SET SESSION sql_mode = ?', [object.sqlMode]);
+            await session.query(object.create);
+        }
+        finally {
+            await session.end().catch(() => undefined);
+        }
+    };
+    /** Views may select from views: create them in rounds until none is left or none succeeds. */
+    const createAll = async (database, objects, undo) => {
+        let left = [...objects];
+        while (left.length > 0) {
+            const failed = [];
+            for (const object of left) {
+                try {
+                    await createIn(database, object);
+                    undo?.push(() => db.query(dropStatement(database, object)).then(() => undefined));
+                }
+                catch (error) {
+                    failed.push([object, error]);
+                }
+            }
+            if (failed.length === left.length) {
+                const [object, error] = failed[0];
+                throw new src/* ConfigurationError */.j1(`Could not create ${object.kind} ${object.name} in ${database}: ${(0,src/* errorMessage */.gJ)(error)}`);
+            }
+            left = failed.map(([object]) => object);
+        }
+    };
+    try {
+        const old = await readObjects(db, target);
+        const fresh = (await readObjects(db, replacement)).map((o) => moved(o, replacement, target));
+        const tablesOf = async (database) => {
+            const [rows] = await db.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database]);
+            return rows.map((r) => String(r.name));
+        };
+        const [oldTables, newTables] = [await tablesOf(target), await tablesOf(replacement)];
+        const [charset] = await db.query('SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [target]);
+        await db.query(`CREATE DATABASE ${(0,mysql_client.quoteMySqlIdent)(kept)} CHARACTER SET ${(0,mysql_client.quoteMySqlIdent)(String(charset[0]?.cs ?? 'utf8mb4'))} COLLATE ${(0,mysql_client.quoteMySqlIdent)(String(charset[0]?.co ?? 'utf8mb4_general_ci'))}`);
+        const undo = [];
+        try {
+            await db.query('SET SESSION lock_wait_timeout = 30');
+            if (options.terminateSessions) {
+                const [sessions] = await db.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [target]);
+                for (const { id } of sessions)
+                    await db.query(`KILL CONNECTION ${Number(id)}`).catch(() => undefined);
+            }
+            // Triggers and views cannot move with their tables: set the target's aside (undoable).
+            for (const object of old.filter((o) => o.kind === 'trigger' || o.kind === 'view')) {
+                await db.query(dropStatement(target, object));
+                undo.push(() => createIn(target, object));
+            }
+            for (const object of fresh.filter((o) => o.kind === 'trigger' || o.kind === 'view'))
+                await db.query(dropStatement(replacement, object));
+            const moves = [
+                ...oldTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(kept)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
+                ...newTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(replacement)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
+            ];
+            if (moves.length > 0) {
+                await db.query(`RENAME TABLE ${moves.join(', ')}`);
+                const back = [
+                    ...newTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(replacement)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
+                    ...oldTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(kept)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
+                ];
+                undo.push(() => db.query(`RENAME TABLE ${back.join(', ')}`).then(() => undefined));
+            }
+            // The target's own routines and events make way for the backup's.
+            for (const object of old.filter((o) => o.kind !== 'trigger' && o.kind !== 'view')) {
+                await db.query(dropStatement(target, object));
+                undo.push(() => createIn(target, object));
+            }
+            await createAll(target, fresh, undo);
+        }
+        catch (error) {
+            for (const step of undo.reverse())
+                await step().catch(() => undefined);
+            await db.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(kept)}`).catch(() => undefined);
+            throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${(0,src/* errorMessage */.gJ)(error)}. ${target} was put back as it was.`);
+        }
+        // The kept copy gets the old definitions too, so it is the whole database that was replaced.
+        try {
+            await createAll(kept, old.map((o) => moved(o, target, kept)));
+        }
+        catch (error) {
+            throw new src/* ConfigurationError */.j1(`${target} was replaced and its tables are kept in ${kept}, but not every view, trigger, routine or event could be recreated there: ${(0,src/* errorMessage */.gJ)(error)}`);
+        }
+    }
+    finally {
+        await db.end().catch(() => undefined);
+    }
+}
+
+// EXTERNAL MODULE: ../../packages/db/src/engine.ts
+var engine = __webpack_require__(1041);
+// EXTERNAL MODULE: ../../packages/db/src/process.ts
+var src_process = __webpack_require__(3870);
+;// CONCATENATED MODULE: ../../packages/db/src/mysql.ts
+
+
+
+
+
+
+
+
+
+/** Option-file value in double quotes; backslash escapes are interpreted by the client. */
+function optionValue(value) {
+    return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n')}"`;
+}
+/**
+ * A private (0600) client option file under RUNNER_TEMP carrying the credentials and TLS settings,
+ * so the password is never in argv or the environment; removed when the tool is done.
+ */
+function writeDefaultsFile(connection) {
+    const folder = (0,src/* makeTempDir */.mk)('db-client');
+    try {
+        const file = (name, content) => {
+            const path = (0,external_node_path_.join)(folder.path, name);
+            (0,external_node_fs_.writeFileSync)(path, content, { mode: 0o600 });
+            return path;
+        };
+        const path = (0,external_node_path_.join)(folder.path, 'client.cnf');
+        const lines = [
+            '[client]',
+            `host=${optionValue(connection.host)}`,
+            `port=${connection.port}`,
+            `user=${optionValue(connection.user)}`,
+        ];
+        if (connection.password !== undefined)
+            lines.push(`password=${optionValue(connection.password)}`);
+        const tls = (0,src_connection/* tlsOf */.Vt)(connection);
+        if (tls.mode === 'disable')
+            lines.push('skip-ssl');
+        if (tls.mode === 'require')
+            lines.push('ssl', 'skip-ssl-verify-server-cert');
+        if ((0,src_connection/* isVerified */.p4)(tls.mode)) {
+            // The client only refuses a server without TLS when it verifies the name too, so verify-ca
+            // is verify-full for the tools: stricter, never a silent fall back to plaintext.
+            lines.push('ssl', `ssl-ca=${optionValue(file('ca.pem', tls.ca ?? external_node_tls_.rootCertificates.join('\n') + '\n'))}`, 'ssl-verify-server-cert');
+        }
+        if (tls.cert !== undefined && tls.key !== undefined) {
+            lines.push(`ssl-cert=${optionValue(file('client.pem', tls.cert))}`);
+            lines.push(`ssl-key=${optionValue(file('client.key', tls.key))}`);
+        }
+        (0,external_node_fs_.writeFileSync)(path, lines.join('\n') + '\n', { mode: 0o600 });
+        return { path, remove: () => folder.remove() };
+    }
+    catch (error) {
+        folder.remove();
+        throw error;
+    }
+}
+class MySqlEngine {
+    connection;
+    flavour;
+    constructor(connection) {
+        this.connection = connection;
+    }
+    async withConnection(database, fn, doing) {
+        const db = await (0,mysql_client.connectMySql)(this.connection, database);
+        try {
+            return await fn(db);
+        }
+        catch (error) {
+            // A server error or a lost session is the database's doing; anything else stays a bug.
+            throw (0,src_process/* databaseFailure */.cA)(error, doing ??
+                `MySQL at ${this.connection.host}:${this.connection.port}${database === undefined ? '' : ` (database ${database})`}`);
+        }
+        finally {
+            await db.end().catch(() => undefined);
+        }
+    }
+    async serverVersion() {
+        return this.withConnection(this.connection.database, async (db) => {
+            const [rows] = await db.query('SELECT VERSION() AS version');
+            const version = String(rows[0].version);
+            this.flavour = /mariadb/i.test(version) ? 'mariadb' : 'mysql';
+            return version;
+        });
+    }
+    async findTool(kind) {
+        if (this.flavour === undefined)
+            await this.serverVersion();
+        const names = kind === 'dump'
+            ? this.flavour === 'mariadb'
+                ? ['mariadb-dump', 'mysqldump']
+                : ['mysqldump', 'mariadb-dump']
+            : this.flavour === 'mariadb'
+                ? ['mariadb', 'mysql']
+                : ['mysql', 'mariadb'];
+        for (const name of names) {
+            const { code, stdout } = await (0,src_process/* runTool */.qI)(name, ['--version'], { PATH: process.env.PATH });
+            if (code === 0)
+                return { path: name, version: stdout.trim() };
+        }
+        throw new src/* ConfigurationError */.j1(`None of ${names.join(', ')} is installed; install the mariadb-client or mysql-client package.`);
+    }
+    async startDump() {
+        const serverVersion = await this.serverVersion();
+        const tool = await this.findTool('dump');
+        // Counted just before the dump's own consistent snapshot; exact when nothing writes meanwhile.
+        // A failure stops the backup here, before anything is dumped or uploaded.
+        const counts = await this.rowCounts(this.connection.database).catch((error) => {
+            throw (0,src_process/* databaseFailure */.cA)(error, `Counting rows of ${this.connection.database}`);
+        });
+        const rowCounts = Promise.resolve(counts);
+        const defaults = writeDefaultsFile(this.connection);
+        const spawned = (0,src_process/* spawnTool */.My)(tool.path, [
+            `--defaults-extra-file=${defaults.path}`,
+            '--single-transaction',
+            '--routines',
+            '--triggers',
+            '--events',
+            '--hex-blob',
+            '--default-character-set=utf8mb4',
+            // The bare name, not --databases: no CREATE DATABASE/USE in the dump, so a restore
+            // goes only where it is sent (a scratch database when verifying).
+            this.connection.database,
+        ], { env: { PATH: process.env.PATH, LANG: 'C.UTF-8' } });
+        const finished = spawned.exited.then((code) => {
+            defaults.remove();
+            if (code !== 0)
+                throw new engine/* DumpFailedError */._(`${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+        });
+        // Handled from the start: the tool can die while the upload is held, long before anyone awaits it.
+        finished.catch(() => undefined);
+        return {
+            stream: spawned.child.stdout,
+            finished,
+            tool,
+            serverVersion,
+            format: 'SQL',
+            rowCounts,
+            abort: () => spawned.child.kill('SIGTERM'),
+        };
+    }
+    async restore(database, input) {
+        const tool = await this.findTool('client');
+        const defaults = writeDefaultsFile(this.connection);
+        // The client stops at the first error (no --force).
+        const spawned = (0,src_process/* spawnTool */.My)(tool.path, 
+        // No LOAD DATA LOCAL INFILE: a planted dump must not read the runner's files.
+        [`--defaults-extra-file=${defaults.path}`, '--local-infile=0', '--binary-mode', '--database', database], {
+            env: { PATH: process.env.PATH, LANG: 'C.UTF-8' },
+            stdin: 'pipe',
+        });
+        const stdin = spawned.child.stdin;
+        // A damaged backup found late is the real cause, not the client's view of its cut-off input.
+        (0,src_process/* feedTool */.dR)(input, stdin, () => spawned.child.kill('SIGTERM'));
+        const code = await spawned.exited;
+        defaults.remove();
+        if (input.errored)
+            throw input.errored;
+        if (code !== 0)
+            throw new engine/* RestoreFailedError */.U(`${tool.path} exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
+        return tool;
+    }
+    /** See replaceMySqlDatabase: one atomic RENAME TABLE, the other objects recreated, undone on failure. */
+    async replaceDatabase(target, replacement, kept, options) {
+        await replaceMySqlDatabase(this.connection, target, replacement, kept, options);
+    }
+    rowCounts(database) {
+        return this.withConnection(database, async (db) => {
+            const [tables] = await db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1", [database]);
+            const counts = {};
+            for (const table of tables) {
+                const [rows] = await db.query(`SELECT COUNT(*) AS n FROM ${(0,mysql_client.quoteMySqlIdent)(String(table.name))}`);
+                counts[String(table.name)] = Number(rows[0].n);
+            }
+            return counts;
+        }, `Counting rows of ${database}`);
+    }
+    tableCount(database) {
+        return this.withConnection(undefined, async (db) => {
+            const [rows] = await db.query('SELECT (SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = ?) + (SELECT COUNT(*) FROM information_schema.routines WHERE routine_schema = ?) AS n', [database, database]);
+            return Number(rows[0].n);
+        });
+    }
+    databaseExists(database) {
+        return this.withConnection(undefined, async (db) => {
+            const [rows] = await db.query('SELECT 1 FROM information_schema.schemata WHERE schema_name = ?', [database]);
+            return rows.length > 0;
+        });
+    }
+    async createDatabase(database) {
+        await this.withConnection(undefined, (db) => db.query(`CREATE DATABASE ${(0,mysql_client.quoteMySqlIdent)(database)} CHARACTER SET utf8mb4`));
+    }
+    async dropDatabase(database) {
+        await this.withConnection(undefined, (db) => db.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(database)}`));
+    }
+}
+
+
+/***/ })
+
+};
