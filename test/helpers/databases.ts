@@ -101,30 +101,28 @@ export async function dropMariaUser(user: string): Promise<void> {
   await mariaQuery(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
 }
 
-function postgresBin(name: string): string {
+export function postgresBin(name: string): string {
   const major = execFileSync('pg_config', ['--version'], { encoding: 'utf8' }).match(/(\d+)/)?.[1];
   return `/usr/lib/postgresql/${major}/bin/${name}`;
 }
 
+/** Runs a PostgreSQL tool as the postgres OS user (the server refuses to run as root). */
+export const asPostgres = (args: string[], timeoutMs = 60_000) =>
+  spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: timeoutMs });
+
 /**
- * A throwaway PostgreSQL cluster that checks passwords (scram-sha-256) on a free loopback port,
- * run as the postgres user; the machine's own cluster trusts local connections.
+ * A new cluster's data folder in `dir` (made the postgres user's), its superuser `admin` with a
+ * scram-sha-256 password; returns the data folder.
  */
-export async function startPasswordCluster(
-  password: string,
-): Promise<{ port: number; user: string; password: string; stop: () => void }> {
-  const dir = mkdtempSync(join(tmpdir(), 'pgcluster-'));
+export function initPostgresCluster(dir: string, password: string): string {
   chmodSync(dir, 0o755);
-  chownSync(
-    dir,
-    Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' })),
-    Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' })),
-  );
+  const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
+  const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
+  chownSync(dir, uid, gid);
   const pwfile = join(dir, 'pw');
   writeFileSync(pwfile, password + '\n', { mode: 0o600 });
-  execFileSync('chown', ['postgres', pwfile]);
+  chownSync(pwfile, uid, gid);
   const data = join(dir, 'data');
-  const asPostgres = (args: string[]) => spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8' });
   const init = asPostgres([
     postgresBin('initdb'),
     '-D',
@@ -135,9 +133,23 @@ export async function startPasswordCluster(
     `--pwfile=${pwfile}`,
     '-E',
     'UTF8',
+    '--no-sync',
   ]);
-  if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
   rmSync(pwfile);
+  if (init.status !== 0)
+    throw new Error(`initdb failed (${init.error?.message ?? `exit ${init.status}`}): ${init.stderr}`);
+  return data;
+}
+
+/**
+ * A throwaway PostgreSQL cluster that checks passwords (scram-sha-256) on a free loopback port,
+ * run as the postgres user; the machine's own cluster trusts local connections.
+ */
+export async function startPasswordCluster(
+  password: string,
+): Promise<{ port: number; user: string; password: string; stop: () => void }> {
+  const dir = mkdtempSync(join(tmpdir(), 'pgcluster-'));
+  const data = initPostgresCluster(dir, password);
   const port = await freePort();
   const start = asPostgres([
     postgresBin('pg_ctl'),

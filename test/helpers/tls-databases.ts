@@ -1,8 +1,9 @@
 import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { chmodSync, chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { asPostgres, initPostgresCluster, postgresBin } from './databases.ts';
 import { freePort } from './ports.ts';
 
 /**
@@ -127,11 +128,6 @@ function check(result: SpawnSyncReturns<string>, what: string): void {
   }
 }
 
-function postgresBin(name: string): string {
-  const major = execFileSync('pg_config', ['--version'], { encoding: 'utf8' }).match(/(\d+)/)?.[1];
-  return `/usr/lib/postgresql/${major}/bin/${name}`;
-}
-
 /**
  * A PostgreSQL cluster with ssl=on that accepts only TLS over TCP (hostssl): scram passwords for
  * `admin`, the client certificate for `certuser`. Runs as the postgres OS user on a free port.
@@ -139,35 +135,12 @@ function postgresBin(name: string): string {
 export async function startTlsPostgres(): Promise<TlsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'pgtls-'));
   try {
-    chmodSync(dir, 0o755);
+    const certs = makeCertificates(dir);
     const uid = Number(execFileSync('id', ['-u', 'postgres'], { encoding: 'utf8' }));
     const gid = Number(execFileSync('id', ['-g', 'postgres'], { encoding: 'utf8' }));
-    const certs = makeCertificates(dir);
     for (const path of [certs.serverCertPath, certs.serverKeyPath, certs.caPath]) chownSync(path, uid, gid);
-    chownSync(dir, uid, gid);
     const password = `pg:tls\\${randomBytes(6).toString('hex')}`;
-    const pwfile = join(dir, 'pw');
-    writeFileSync(pwfile, password + '\n', { mode: 0o600 });
-    chownSync(pwfile, uid, gid);
-    const data = join(dir, 'data');
-    const asPostgres = (args: string[]) =>
-      spawnSync('runuser', ['-u', 'postgres', '--', ...args], { encoding: 'utf8', timeout: START_TIMEOUT_MS });
-    check(
-      asPostgres([
-        postgresBin('initdb'),
-        '-D',
-        data,
-        '-U',
-        'admin',
-        '--auth=scram-sha-256',
-        `--pwfile=${pwfile}`,
-        '-E',
-        'UTF8',
-        '--no-sync',
-      ]),
-      'initdb',
-    );
-    rmSync(pwfile);
+    const data = initPostgresCluster(dir, password);
     // TCP only with TLS; the socket (in this folder) lets the helper create the cert user.
     writeFileSync(
       join(data, 'pg_hba.conf'),

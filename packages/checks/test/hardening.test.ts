@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it, jest } from '@jest/globals';
-import { registerSecret, resetSecretsForTests, type Clock } from '@deploy-suite/kit';
+import { registerSecret, resetSecretsForTests } from '@deploy-suite/kit';
 import { TestServer } from '../../../test/helpers/http-server.ts';
 import { fakePrometheus } from '../../../test/helpers/prometheus.ts';
 import {
@@ -9,21 +9,7 @@ import {
   renderJUnit,
   type SmokeTestReport,
 } from '../src/index.ts';
-
-/** A clock that advances only when the code under test sleeps. */
-function fakeClock(): Clock & { sleeps: number[] } {
-  let now = 0;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
-  };
-}
+import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 
 beforeEach(() => {
   resetSecretsForTests();

@@ -1,28 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import {
-  backoffDelay,
-  parseDuration,
-  parseRetryAfter,
-  retry,
-  RetryExhaustedError,
-  systemClock,
-  type Clock,
-} from '../src/index.ts';
-
-/** A clock that advances only when the code under test sleeps. */
-function fakeClock(): Clock & { sleeps: number[] } {
-  let now = 0;
-  const sleeps: number[] = [];
-  return {
-    sleeps,
-    now: () => now,
-    sleep: (ms) => {
-      sleeps.push(ms);
-      now += ms;
-      return Promise.resolve();
-    },
-  };
-}
+import { backoffDelay, parseDuration, parseRetryAfter, retry, RetryExhaustedError, systemClock } from '../src/index.ts';
+import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 
 const failing = (times: number, error: Error = new Error('boom')) => {
   let calls = 0;
