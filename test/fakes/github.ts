@@ -4,6 +4,13 @@ import { TestServer, type RecordedRequest, type ScriptedResponse } from '../help
 
 type Deployment = components['schemas']['deployment'];
 type DeploymentStatus = components['schemas']['deployment-status'];
+export type FakeIssue = components['schemas']['issue'];
+export type FakeComment = components['schemas']['issue-comment'];
+type SimpleUser = components['schemas']['simple-user'];
+type Label = components['schemas']['label'];
+type Collaborator = components['schemas']['collaborator'];
+type Permission = components['schemas']['repository-collaborator-permission'];
+export type RoleName = 'admin' | 'maintain' | 'write' | 'triage' | 'read';
 
 interface Injected {
   method: string;
@@ -11,23 +18,134 @@ interface Injected {
   response: ScriptedResponse;
 }
 
+export interface WorkflowDispatch {
+  owner: string;
+  repo: string;
+  workflow: string;
+  ref: string;
+  inputs: Record<string, unknown>;
+  by: string;
+  at: string;
+}
+
+/** A stable id for a name, as GitHub's ids are stable for a user or label. */
+const smallId = (name: string): number => parseInt(createHash('sha1').update(name).digest('hex').slice(0, 7), 16);
+
+type Handler = (request: RecordedRequest, match: string[], rate: Record<string, string>) => ScriptedResponse;
+
 /**
- * A stateful fake of the GitHub REST API on loopback: deployments and their statuses, with
- * token auth, Link-header pagination, ETags and 304s, rate-limit headers and injected failures.
- * Responses carry the real API's shapes (typed with @octokit/openapi-types).
+ * A stateful fake of the GitHub REST API on loopback: deployments and their statuses, issues and
+ * labels, issue comments (created_at/updated_at, edits that keep the author), teams and their
+ * members, collaborator permissions and workflow dispatches, with token auth (each token is a
+ * user), Link-header pagination, ETags and 304s (free of rate limit), rate-limit headers,
+ * secondary rate limits and injected failures. Responses carry the real API's shapes (typed with
+ * @octokit/openapi-types).
  */
 export class FakeGitHub {
   readonly deployments: Deployment[] = [];
   readonly statuses = new Map<number, DeploymentStatus[]>();
+  /** Issues by "owner/repo". */
+  readonly issues = new Map<string, FakeIssue[]>();
+  /** Comments by issue id, oldest first. */
+  readonly comments = new Map<number, FakeComment[]>();
+  /** Team members' logins by "org/team-slug", in the order they were added. */
+  readonly teams = new Map<string, string[]>();
+  /** Collaborator roles by "owner/repo/login". */
+  readonly roles = new Map<string, RoleName>();
+  readonly dispatches: WorkflowDispatch[] = [];
   private readonly injected: Injected[] = [];
+  private readonly users = new Map<string, string>();
   private nextId = 1000;
   rateLimitRemaining = 5000;
+  /** The fake's time, for created_at/updated_at; tests may set it. */
+  now: () => Date = () => new Date();
   readonly server: TestServer;
   readonly token: string;
+  private readonly routes: [string, RegExp, Handler][];
 
   private constructor(server: TestServer, token: string) {
     this.server = server;
     this.token = token;
+    this.users.set(token, 'deploy-bot[bot]');
+    const repo = '^/repos/([^/]+)/([^/]+)';
+    this.routes = [
+      ['GET', new RegExp(`${repo}/issues$`), (r, [o, n], rate) => this.listIssues(r, o!, n!, rate)],
+      ['POST', new RegExp(`${repo}/issues$`), (r, [o, n], rate) => this.createIssue(r, o!, n!, rate)],
+      [
+        'GET',
+        new RegExp(`${repo}/issues/(\\d+)$`),
+        (_r, [o, n, i], rate) => this.withIssue(o!, n!, i!, rate, (x) => ({ headers: rate, body: x })),
+      ],
+      [
+        'PATCH',
+        new RegExp(`${repo}/issues/(\\d+)$`),
+        (r, [o, n, i], rate) => this.withIssue(o!, n!, i!, rate, (x) => this.updateIssue(r, x, rate)),
+      ],
+      [
+        'POST',
+        new RegExp(`${repo}/issues/(\\d+)/labels$`),
+        (r, [o, n, i], rate) => this.withIssue(o!, n!, i!, rate, (x) => this.addLabels(r, x, rate)),
+      ],
+      [
+        'GET',
+        new RegExp(`${repo}/issues/(\\d+)/comments$`),
+        (r, [o, n, i], rate) =>
+          this.withIssue(o!, n!, i!, rate, (x) =>
+            this.list(r, rate, this.comments.get(Number(x.id)) ?? [], 'oldest-first'),
+          ),
+      ],
+      [
+        'POST',
+        new RegExp(`${repo}/issues/(\\d+)/comments$`),
+        (r, [o, n, i], rate) =>
+          this.withIssue(o!, n!, i!, rate, (x) => ({
+            status: 201,
+            headers: rate,
+            body: this.addComment(o!, n!, x.number, {
+              login: this.userOf(r),
+              body: (JSON.parse(r.body || '{}') as { body: string }).body,
+            }),
+          })),
+      ],
+      [
+        'GET',
+        new RegExp(`${repo}/issues/comments/(\\d+)$`),
+        (_r, [, , c], rate) => this.withComment(c!, rate, (x) => ({ headers: rate, body: x })),
+      ],
+      [
+        'PATCH',
+        new RegExp(`${repo}/issues/comments/(\\d+)$`),
+        (r, [, , c], rate) =>
+          this.withComment(c!, rate, (x) => ({
+            headers: rate,
+            body: this.editComment(Number(x.id), (JSON.parse(r.body || '{}') as { body: string }).body),
+          })),
+      ],
+      [
+        'DELETE',
+        new RegExp(`${repo}/issues/comments/(\\d+)$`),
+        (_r, [, , c], rate) =>
+          this.withComment(c!, rate, (x) => {
+            this.deleteComment(Number(x.id));
+            return { status: 204, headers: rate };
+          }),
+      ],
+      [
+        'GET',
+        /^\/orgs\/([^/]+)\/teams\/([^/]+)\/members$/,
+        (r, [org, slug], rate) => this.listMembers(r, org!, slug!, rate),
+      ],
+      [
+        'GET',
+        new RegExp(`${repo}/collaborators/([^/]+)/permission$`),
+        (_r, [o, n, u], rate) => this.permission(o!, n!, u!, rate),
+      ],
+      [
+        'POST',
+        new RegExp(`${repo}/actions/workflows/([^/]+)/dispatches$`),
+        (r, [o, n, w], rate) => this.dispatch(r, o!, n!, w!, rate),
+      ],
+    ];
   }
 
   static async start(token = 'ghs_faketoken000000000000000000000000'): Promise<FakeGitHub> {
@@ -45,16 +163,134 @@ export class FakeGitHub {
     return this.server.requests;
   }
 
+  /** Another token that authenticates as the given user. */
+  addUser(login: string, token: string): this {
+    this.users.set(token, login);
+    return this;
+  }
+
   /** The next request matching method and path gets this response instead (one per call). */
   inject(method: string, path: RegExp, response: ScriptedResponse): this {
     this.injected.push({ method: method.toUpperCase(), path, response });
     return this;
   }
 
+  /** The next request matching method and path meets a secondary rate limit, as GitHub words it. */
+  secondaryRateLimit(method: string, path: RegExp, retryAfterSeconds: number, status: 403 | 429 = 403): this {
+    return this.inject(method, path, {
+      status,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      body: {
+        message: 'You have exceeded a secondary rate limit. Please wait a few minutes before you try again.',
+        documentation_url: 'https://docs.github.com/rest/overview/rate-limits-for-the-rest-api',
+      },
+    });
+  }
+
   /** Creates deployments directly, as if made earlier (the real API allows one write a second). */
   seed(owner: string, name: string, environment: string, count: number): void {
     for (let i = 0; i < count; i++) {
       this.createDeployment(owner, name, { body: JSON.stringify({ ref: 'main', environment }) } as RecordedRequest);
+    }
+  }
+
+  /** A team and its members (logins), as the org's settings hold them. */
+  setTeam(org: string, slug: string, members: string[]): this {
+    this.teams.set(`${org}/${slug}`, [...members]);
+    return this;
+  }
+
+  /** A collaborator's role on a repository; `undefined` removes it. */
+  setRole(owner: string, name: string, login: string, role: RoleName | undefined): this {
+    if (role === undefined) this.roles.delete(`${owner}/${name}/${login}`);
+    else this.roles.set(`${owner}/${name}/${login}`, role);
+    return this;
+  }
+
+  /** An issue made directly, as if by the given user. */
+  addIssue(
+    owner: string,
+    name: string,
+    input: { title: string; body?: string; labels?: string[]; login?: string },
+  ): FakeIssue {
+    const list = this.issues.get(`${owner}/${name}`) ?? [];
+    const id = this.nextId++;
+    const number = list.length + 1;
+    const now = this.now().toISOString();
+    const base = `${this.url}/repos/${owner}/${name}/issues/${number}`;
+    const issue = {
+      id,
+      node_id: `I_${id}`,
+      url: base,
+      repository_url: `${this.url}/repos/${owner}/${name}`,
+      labels_url: `${base}/labels{/name}`,
+      comments_url: `${base}/comments`,
+      events_url: `${base}/events`,
+      html_url: `https://github.test/${owner}/${name}/issues/${number}`,
+      number,
+      state: 'open',
+      title: input.title,
+      body: input.body ?? null,
+      user: this.user(input.login ?? 'deploy-bot[bot]'),
+      labels: (input.labels ?? []).map((label) => this.label(owner, name, label)),
+      assignee: null,
+      milestone: null,
+      locked: false,
+      comments: 0,
+      closed_at: null,
+      created_at: now,
+      updated_at: now,
+    } satisfies FakeIssue;
+    list.push(issue);
+    this.issues.set(`${owner}/${name}`, list);
+    return issue;
+  }
+
+  issue(owner: string, name: string, number: number): FakeIssue | undefined {
+    return this.issues.get(`${owner}/${name}`)?.find((issue) => issue.number === number);
+  }
+
+  /** A comment made directly, as if by the given user (type "Bot" for a login ending in [bot]). */
+  addComment(owner: string, name: string, number: number, input: { login: string; body: string }): FakeComment {
+    const issue = this.issue(owner, name, number);
+    if (!issue) throw new Error(`no issue ${owner}/${name}#${number}`);
+    const id = this.nextId++;
+    const now = this.now().toISOString();
+    const comment = {
+      id,
+      node_id: `IC_${id}`,
+      url: `${this.url}/repos/${owner}/${name}/issues/comments/${id}`,
+      html_url: `${issue.html_url}#issuecomment-${id}`,
+      issue_url: issue.url,
+      body: input.body,
+      user: this.user(input.login),
+      created_at: now,
+      updated_at: now,
+      author_association: this.roles.has(`${owner}/${name}/${input.login}`) ? 'COLLABORATOR' : 'NONE',
+    } satisfies FakeComment;
+    const list = this.comments.get(Number(issue.id)) ?? [];
+    list.push(comment);
+    this.comments.set(Number(issue.id), list);
+    issue.comments = list.length;
+    return comment;
+  }
+
+  /** Edits a comment's body, whoever does it: the author stays, updated_at moves. */
+  editComment(id: number, body: string): FakeComment {
+    const comment = this.findComment(id);
+    if (!comment) throw new Error(`no comment ${id}`);
+    comment.body = body;
+    comment.updated_at = this.now().toISOString();
+    return comment;
+  }
+
+  deleteComment(id: number): void {
+    for (const [issueId, list] of this.comments) {
+      const at = list.findIndex((comment) => Number(comment.id) === id);
+      if (at >= 0) {
+        list.splice(at, 1);
+        this.comments.set(issueId, list);
+      }
     }
   }
 
@@ -74,12 +310,17 @@ export class FakeGitHub {
       return { ...response, headers: { ...rate, ...response.headers } };
     }
     const auth = request.headers.authorization;
-    if (auth !== `token ${this.token}` && auth !== `Bearer ${this.token}`) {
+    const token = /^(?:token|Bearer) (.+)$/.exec(auth ?? '')?.[1];
+    if (token === undefined || !this.users.has(token)) {
       return {
         status: 401,
         headers: rate,
         body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' },
       };
+    }
+    for (const [method, pattern, handler] of this.routes) {
+      const match = pattern.exec(request.path);
+      if (match && method === request.method) return handler(request, match.slice(1), rate);
     }
     const repo = /^\/repos\/([^/]+)\/([^/]+)\/deployments(?:\/(\d+)(\/statuses)?)?$/.exec(request.path);
     if (!repo) return { status: 404, headers: rate, body: { message: 'Not Found' } };
@@ -107,16 +348,210 @@ export class FakeGitHub {
     return { headers: rate, body: deployment };
   }
 
+  private notFound(rate: Record<string, string>): ScriptedResponse {
+    return {
+      status: 404,
+      headers: rate,
+      body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' },
+    };
+  }
+
+  private userOf(request: RecordedRequest): string {
+    const token = /^(?:token|Bearer) (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
+    return this.users.get(token) ?? 'ghost';
+  }
+
+  private user(login: string): SimpleUser {
+    const id = smallId(login);
+    const url = `${this.url}/users/${encodeURIComponent(login)}`;
+    return {
+      login,
+      id,
+      node_id: `U_${id}`,
+      avatar_url: '',
+      gravatar_id: null,
+      url,
+      html_url: `https://github.test/${login}`,
+      followers_url: `${url}/followers`,
+      following_url: `${url}/following{/other_user}`,
+      gists_url: `${url}/gists{/gist_id}`,
+      starred_url: `${url}/starred{/owner}{/repo}`,
+      subscriptions_url: `${url}/subscriptions`,
+      organizations_url: `${url}/orgs`,
+      repos_url: `${url}/repos`,
+      events_url: `${url}/events{/privacy}`,
+      received_events_url: `${url}/received_events`,
+      type: login.endsWith('[bot]') ? 'Bot' : 'User',
+      site_admin: false,
+    };
+  }
+
+  private label(owner: string, name: string, label: string): Label {
+    const id = smallId(`label:${label}`);
+    return {
+      id,
+      node_id: `LA_${id}`,
+      url: `${this.url}/repos/${owner}/${name}/labels/${encodeURIComponent(label)}`,
+      name: label,
+      description: null,
+      color: 'ededed',
+      default: false,
+    };
+  }
+
+  private labelNames(issue: FakeIssue): string[] {
+    return issue.labels.map((label) => (typeof label === 'string' ? label : (label.name ?? '')));
+  }
+
+  private findComment(id: number): FakeComment | undefined {
+    for (const list of this.comments.values()) {
+      const comment = list.find((c) => Number(c.id) === id);
+      if (comment) return comment;
+    }
+    return undefined;
+  }
+
+  private withIssue(
+    owner: string,
+    name: string,
+    number: string,
+    rate: Record<string, string>,
+    then: (issue: FakeIssue) => ScriptedResponse,
+  ): ScriptedResponse {
+    const issue = this.issue(owner, name, Number(number));
+    return issue ? then(issue) : this.notFound(rate);
+  }
+
+  private withComment(
+    id: string,
+    rate: Record<string, string>,
+    then: (comment: FakeComment) => ScriptedResponse,
+  ): ScriptedResponse {
+    const comment = this.findComment(Number(id));
+    return comment ? then(comment) : this.notFound(rate);
+  }
+
+  /** state (open by default, closed, all) and labels (every one named must be on the issue). */
+  private listIssues(request: RecordedRequest, owner: string, name: string, rate: Record<string, string>) {
+    const state = request.url.searchParams.get('state') ?? 'open';
+    const labels = (request.url.searchParams.get('labels') ?? '')
+      .split(',')
+      .map((label) => label.trim())
+      .filter((label) => label !== '');
+    const issues = (this.issues.get(`${owner}/${name}`) ?? []).filter(
+      (issue) =>
+        (state === 'all' || issue.state === state) && labels.every((label) => this.labelNames(issue).includes(label)),
+    );
+    return this.list(request, rate, issues);
+  }
+
+  private createIssue(request: RecordedRequest, owner: string, name: string, rate: Record<string, string>) {
+    const input = JSON.parse(request.body || '{}') as { title?: string; body?: string; labels?: string[] };
+    if (!input.title) return { status: 422, headers: rate, body: { message: 'Validation Failed' } };
+    const issue = this.addIssue(owner, name, {
+      title: input.title,
+      ...(input.body === undefined ? {} : { body: input.body }),
+      ...(input.labels === undefined ? {} : { labels: input.labels }),
+      login: this.userOf(request),
+    });
+    return { status: 201, headers: rate, body: issue };
+  }
+
+  private updateIssue(request: RecordedRequest, issue: FakeIssue, rate: Record<string, string>): ScriptedResponse {
+    const input = JSON.parse(request.body || '{}') as {
+      title?: string;
+      body?: string;
+      state?: 'open' | 'closed';
+      labels?: string[];
+    };
+    const [owner, name] = new URL(issue.repository_url).pathname.split('/').slice(2) as [string, string];
+    if (input.title !== undefined) issue.title = input.title;
+    if (input.body !== undefined) issue.body = input.body;
+    if (input.labels !== undefined) issue.labels = input.labels.map((label) => this.label(owner, name, label));
+    if (input.state !== undefined && input.state !== issue.state) {
+      issue.state = input.state;
+      issue.closed_at = input.state === 'closed' ? this.now().toISOString() : null;
+    }
+    issue.updated_at = this.now().toISOString();
+    return { headers: rate, body: issue };
+  }
+
+  private addLabels(request: RecordedRequest, issue: FakeIssue, rate: Record<string, string>): ScriptedResponse {
+    const input = JSON.parse(request.body || '{}') as { labels?: string[] };
+    const [owner, name] = new URL(issue.repository_url).pathname.split('/').slice(2) as [string, string];
+    for (const label of input.labels ?? []) {
+      if (!this.labelNames(issue).includes(label)) issue.labels.push(this.label(owner, name, label));
+    }
+    issue.updated_at = this.now().toISOString();
+    return { headers: rate, body: issue.labels };
+  }
+
+  private listMembers(request: RecordedRequest, org: string, slug: string, rate: Record<string, string>) {
+    const members = this.teams.get(`${org}/${slug}`);
+    if (!members) return this.notFound(rate);
+    return this.list(
+      request,
+      rate,
+      members.map((login) => this.user(login)),
+      'oldest-first',
+    );
+  }
+
+  private permission(owner: string, name: string, login: string, rate: Record<string, string>): ScriptedResponse {
+    const role = this.roles.get(`${owner}/${name}/${decodeURIComponent(login)}`);
+    if (!role) return this.notFound(rate);
+    const permission = role === 'maintain' ? 'write' : role === 'triage' ? 'read' : role;
+    const levels: RoleName[] = ['read', 'triage', 'write', 'maintain', 'admin'];
+    const at = levels.indexOf(role);
+    const user = {
+      ...this.user(decodeURIComponent(login)),
+      permissions: { pull: true, triage: at >= 1, push: at >= 2, maintain: at >= 3, admin: at >= 4 },
+      role_name: role,
+    } satisfies Collaborator;
+    return { headers: rate, body: { permission, role_name: role, user } satisfies Permission };
+  }
+
+  private dispatch(
+    request: RecordedRequest,
+    owner: string,
+    name: string,
+    workflow: string,
+    rate: Record<string, string>,
+  ): ScriptedResponse {
+    const input = JSON.parse(request.body || '{}') as { ref?: string; inputs?: Record<string, unknown> };
+    if (!input.ref) return { status: 422, headers: rate, body: { message: 'Invalid request: ref is required' } };
+    if (Object.keys(input.inputs ?? {}).length > 25)
+      return { status: 422, headers: rate, body: { message: 'Too many inputs (at most 25)' } };
+    this.dispatches.push({
+      owner,
+      repo: name,
+      workflow: decodeURIComponent(workflow),
+      ref: input.ref,
+      inputs: input.inputs ?? {},
+      by: this.userOf(request),
+      at: this.now().toISOString(),
+    });
+    return { status: 204, headers: rate };
+  }
+
   private matches(deployment: Deployment, request: RecordedRequest): boolean {
     const environment = request.url.searchParams.get('environment');
     return environment === null || deployment.environment === environment;
   }
 
-  /** Newest first, per_page (max 100) and page, a Link header, and an ETag honoured by If-None-Match. */
-  private list(request: RecordedRequest, rate: Record<string, string>, items: unknown[]): ScriptedResponse {
+  /**
+   * Newest first (or oldest first, as comments and team members come), per_page (max 100) and
+   * page, a Link header, and an ETag honoured by If-None-Match.
+   */
+  private list(
+    request: RecordedRequest,
+    rate: Record<string, string>,
+    items: unknown[],
+    order: 'newest-first' | 'oldest-first' = 'newest-first',
+  ): ScriptedResponse {
     const perPage = Math.min(100, Number(request.url.searchParams.get('per_page') ?? 30));
     const page = Number(request.url.searchParams.get('page') ?? 1);
-    const ordered = [...items].reverse();
+    const ordered = order === 'newest-first' ? [...items].reverse() : [...items];
     const body = ordered.slice((page - 1) * perPage, page * perPage);
     const etag = `W/"${createHash('sha1').update(JSON.stringify(body)).digest('hex')}"`;
     const headers: Record<string, string> = { ...rate, etag };
