@@ -140,9 +140,9 @@ function decidePlanned(
     window.start.getTime() - request.openedAt.getTime() < policy.noticeMs;
   const notice = `${formatSpan(policy.noticeMs)} notice`;
 
-  const current = windowAt(policy, now);
+  const current = windowAt(policy, now, type);
   if (current === undefined) {
-    reasons.push('outside every maintenance window');
+    reasons.push(`outside every maintenance window ${type} changes may use`);
     const freeze = freezeAt(policy, now);
     if (freeze !== undefined) reasons.push(`inside the freeze ${describeFreeze(freeze)}`);
   } else {
@@ -165,7 +165,7 @@ function decidePlanned(
   let frozenSkipped = 0;
   let noticeSkipped = 0;
   let usable: WindowOccurrence | undefined;
-  for (const window of windowsFrom(policy, now)) {
+  for (const window of windowsFrom(policy, now, type)) {
     if (window.start.getTime() < now.getTime()) continue;
     if (freezeDuring(policy, window) !== undefined) frozenSkipped++;
     else if (noticeMissing(window)) noticeSkipped++;

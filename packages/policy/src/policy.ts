@@ -27,6 +27,8 @@ export interface WindowRule {
   /** As written, e.g. "first sunday 02:00-04:00", for messages. */
   label: string;
   schedule: Schedule;
+  /** The planned change types that may use this window. */
+  changeTypes: PlannedChangeType[];
   /** Minutes after local midnight; the end is on the next day when it is not after the start. */
   startMinute: number;
   endMinute: number;
@@ -61,6 +63,7 @@ time-zone: Europe/Berlin
 windows:
   - on: first sunday
     time: "02:00-04:00"
+  - { on: "tuesday, thursday", time: "22:00-23:30", for: [standard] }
 notice: 7d
 freezes:
   - { from: "12-20", to: "01-02", reason: year end }
@@ -151,6 +154,10 @@ const windowSchema = z
   .strictObject({
     on: z.string().default(DEFAULT_SCHEDULE),
     time: z.string().default(DEFAULT_WINDOW),
+    for: z
+      .array(z.enum(['standard', 'normal']))
+      .min(1)
+      .default(['standard', 'normal']),
   })
   .transform((raw, ctx): WindowRule => {
     const schedule = parseSchedule(raw.on);
@@ -158,7 +165,8 @@ const windowSchema = z
     if ('error' in schedule) ctx.issues.push({ code: 'custom', message: schedule.error, path: ['on'], input: raw.on });
     if ('error' in time) ctx.issues.push({ code: 'custom', message: time.error, path: ['time'], input: raw.time });
     if ('error' in schedule || 'error' in time) return z.NEVER;
-    return { label: `${raw.on} ${raw.time}`, schedule: schedule.value, ...time.value };
+    const changeTypes = [...new Set(raw.for)];
+    return { label: `${raw.on} ${raw.time}`, schedule: schedule.value, changeTypes, ...time.value };
   });
 
 const freezeSchema = z
@@ -232,21 +240,41 @@ const policySchema = z
       })
       .default({ 'risky-paths': [], diff: { medium: { files: 20, lines: 300 }, high: { files: 100, lines: 2000 } } }),
   })
-  .transform((raw): Policy => ({
-    timeZone: raw['time-zone'],
-    windows: raw.windows ?? [defaultWindow()],
-    noticeMs: raw.notice ?? parseDuration(DEFAULT_NOTICE)!,
-    freezes: raw.freezes,
-    outsideWindow: raw['outside-window'],
-    emergencyRollback: [...new Set(raw.emergency['rollback-requires'])],
-    approvals: raw.approvals,
-    risk: { riskyPaths: raw.risk['risky-paths'], diff: raw.risk.diff },
-  }));
+  .transform((raw, ctx): Policy => {
+    const windows = raw.windows ?? [defaultWindow()];
+    const problem = plannedWindowProblem(windows);
+    if (problem !== undefined) {
+      ctx.issues.push({ code: 'custom', message: problem, path: ['windows'], input: raw.windows });
+      return z.NEVER;
+    }
+    return {
+      timeZone: raw['time-zone'],
+      windows,
+      noticeMs: raw.notice ?? parseDuration(DEFAULT_NOTICE)!,
+      freezes: raw.freezes,
+      outsideWindow: raw['outside-window'],
+      emergencyRollback: [...new Set(raw.emergency['rollback-requires'])],
+      approvals: raw.approvals,
+      risk: { riskyPaths: raw.risk['risky-paths'], diff: raw.risk.diff },
+    };
+  });
+
+/**
+ * The operations policy allows at most one planned maintenance window a month: normal changes
+ * get a single monthly rule, while more frequent windows are for standard changes only.
+ */
+function plannedWindowProblem(windows: WindowRule[]): string | undefined {
+  const planned = windows.filter((rule) => rule.changeTypes.includes('normal'));
+  if (planned.length <= 1 && planned.every((rule) => rule.schedule.kind === 'monthly')) return undefined;
+  const labels = planned.map((rule) => `"${rule.label}"`).join(', ');
+  return `allow at most one planned window a month: normal changes may use one monthly window such as "first sunday", got ${labels}; give more frequent windows "for: [standard]"`;
+}
 
 function defaultWindow(): WindowRule {
   const schedule = parseSchedule(DEFAULT_SCHEDULE) as { value: Schedule };
   const time = parseWindowTime(DEFAULT_WINDOW) as { value: { startMinute: number; endMinute: number } };
-  return { label: `${DEFAULT_SCHEDULE} ${DEFAULT_WINDOW}`, schedule: schedule.value, ...time.value };
+  const changeTypes: PlannedChangeType[] = ['standard', 'normal'];
+  return { label: `${DEFAULT_SCHEDULE} ${DEFAULT_WINDOW}`, schedule: schedule.value, changeTypes, ...time.value };
 }
 
 /**

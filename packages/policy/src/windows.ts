@@ -1,4 +1,4 @@
-import type { Freeze, Policy, Schedule, WindowRule } from './policy.ts';
+import type { Freeze, PlannedChangeType, Policy, Schedule, WindowRule } from './policy.ts';
 import { addDays, compareDates, daysInMonth, localDateOf, weekdayOf, zonedInstant, type LocalDate } from './zoned.ts';
 
 /** One occurrence of a window rule, as real instants (its length follows the zone's clock changes). */
@@ -36,14 +36,16 @@ function occurrence(rule: WindowRule, date: LocalDate, timeZone: string): Window
 }
 
 /**
- * Window occurrences that end after `from`, in order of opening, up to the search horizon.
- * Starts a day early so a window opened yesterday evening and still open is found.
+ * Window occurrences that end after `from`, in order of opening, up to the search horizon;
+ * with `changeType`, only the windows that type may use. Starts a day early so a window opened
+ * yesterday evening and still open is found.
  */
-export function* windowsFrom(policy: Policy, from: Date): Generator<WindowOccurrence> {
+export function* windowsFrom(policy: Policy, from: Date, changeType?: PlannedChangeType): Generator<WindowOccurrence> {
+  const rules = policy.windows.filter((rule) => changeType === undefined || rule.changeTypes.includes(changeType));
   const first = addDays(localDateOf(from.getTime(), policy.timeZone), -1);
-  for (let offset = 0; offset <= SEARCH_HORIZON_DAYS; offset++) {
+  for (let offset = 0; offset <= SEARCH_HORIZON_DAYS && rules.length > 0; offset++) {
     const date = addDays(first, offset);
-    const today = policy.windows
+    const today = rules
       .filter((rule) => occursOn(rule.schedule, date))
       .map((rule) => occurrence(rule, date, policy.timeZone))
       .filter((window) => window.end.getTime() > from.getTime())
@@ -53,8 +55,8 @@ export function* windowsFrom(policy: Policy, from: Date): Generator<WindowOccurr
 }
 
 /** The window open at `now` (start included, end excluded), freezes aside. */
-export function windowAt(policy: Policy, now: Date): WindowOccurrence | undefined {
-  for (const window of windowsFrom(policy, now)) {
+export function windowAt(policy: Policy, now: Date, changeType?: PlannedChangeType): WindowOccurrence | undefined {
+  for (const window of windowsFrom(policy, now, changeType)) {
     if (window.start.getTime() > now.getTime()) return undefined;
     return window;
   }
@@ -62,8 +64,8 @@ export function windowAt(policy: Policy, now: Date): WindowOccurrence | undefine
 }
 
 /** The start of the first window opening at or after `now`, freezes aside. */
-export function nextWindowStart(policy: Policy, now: Date): Date | undefined {
-  for (const window of windowsFrom(policy, now)) {
+export function nextWindowStart(policy: Policy, now: Date, changeType?: PlannedChangeType): Date | undefined {
+  for (const window of windowsFrom(policy, now, changeType)) {
     if (window.start.getTime() >= now.getTime()) return window.start;
   }
   return undefined;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { decideChange, parsePolicy, type ChangeRequest, type Decision } from '../src/index.ts';
+import { decideChange, parsePolicy, POLICY_EXAMPLE, type ChangeRequest, type Decision } from '../src/index.ts';
 
 const DAY = 86_400_000;
 
@@ -81,7 +81,7 @@ describe('planned changes and windows', () => {
     expect(decision.outcome).toBe('refused');
     expect(decision.nextWindowStart).toEqual(DEC_WINDOW);
     expect(decision.reasons).toEqual([
-      'outside every maintenance window',
+      'outside every maintenance window standard changes may use',
       expect.stringContaining(
         'standard changes fail outside a window: next usable window "first sunday 02:00-04:00" 2026-12-06 02:00',
       ),
@@ -93,6 +93,19 @@ describe('planned changes and windows', () => {
     expect(decision).toMatchObject({ outcome: 'wait', until: DEC_WINDOW });
     // Once the window opens, the same request is allowed.
     expect(decideChange(policy, request(), DEC_WINDOW).outcome).toBe('allowed');
+  });
+
+  it('lets a standard change use its weekly window while a normal change waits for the monthly one', () => {
+    const example = parsePolicy(POLICY_EXAMPLE);
+    // Tuesday 1 December 2026, 22:30 in Berlin.
+    const tuesdayEvening = at('2026-12-01T21:30:00Z');
+    const opened = daysBefore(tuesdayEvening, 8);
+    const standard = decideChange(example, request({ type: 'standard', openedAt: opened }), tuesdayEvening);
+    expect(standard.outcome).toBe('allowed');
+    expect(standard.window?.rule.label).toBe('tuesday, thursday 22:00-23:30');
+    const normal = decideChange(example, request({ openedAt: opened }), tuesdayEvening);
+    expect(normal).toMatchObject({ outcome: 'wait', until: DEC_WINDOW });
+    expect(normal.reasons[0]).toBe('outside every maintenance window normal changes may use');
   });
 
   it('skips windows that come before the notice is met', () => {

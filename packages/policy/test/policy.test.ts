@@ -20,8 +20,16 @@ describe('a valid policy', () => {
       {
         label: 'first sunday 02:00-04:00',
         schedule: { kind: 'monthly', nth: 1, weekday: 0 },
+        changeTypes: ['standard', 'normal'],
         startMinute: 120,
         endMinute: 240,
+      },
+      {
+        label: 'tuesday, thursday 22:00-23:30',
+        schedule: { kind: 'weekly', weekdays: [2, 4] },
+        changeTypes: ['standard'],
+        startMinute: 1320,
+        endMinute: 1410,
       },
     ]);
     expect(policy.freezes).toEqual([
@@ -49,7 +57,7 @@ describe('a valid policy', () => {
     const policy = parsePolicy(
       JSON.stringify({
         'time-zone': 'Asia/Kolkata',
-        windows: [{ on: 'Sat, sun', time: '22:00-02:00' }],
+        windows: [{ on: 'Sat, sun', time: '22:00-02:00', for: ['standard'] }],
         notice: '36h',
         freezes: [{ from: '2026-11-26', to: '2026-11-30', reason: 'sale' }],
         emergency: { 'rollback-requires': ['previous-colour'] },
@@ -90,6 +98,17 @@ describe('a bad policy is an InputError naming the input, with a valid example',
     ['an unknown time zone', 'time-zone: Europe/Atlantis', 'is not a time zone Intl knows: "Europe/Atlantis"'],
     ['no time zone', 'windows: [{ on: first sunday }]', 'time-zone'],
     ['a misspelt key', 'timezone: Europe/Berlin', 'timezone'],
+    [
+      'a weekly window for normal changes',
+      `${zone}windows: [{ on: sunday }]`,
+      'allow at most one planned window a month',
+    ],
+    [
+      'two planned windows a month',
+      `${zone}windows: [{ on: first sunday }, { on: third sunday }]`,
+      '"first sunday 02:00-04:00", "third sunday 02:00-04:00"',
+    ],
+    ['a window for an emergency', `${zone}windows: [{ on: sunday, for: [emergency] }]`, 'windows.0.for.0'],
     [
       'a fifth Sunday',
       `${zone}windows: [{ on: fifth sunday }]`,

@@ -4,7 +4,8 @@ import { freezeAt, nextWindowStart, parsePolicy, windowAt, windowsFrom, type Pol
 const HOUR = 3_600_000;
 
 function policy(zone: string, on: string, time = '02:00-04:00', extra = ''): Policy {
-  return parsePolicy(`time-zone: ${zone}\nwindows:\n  - { on: "${on}", time: "${time}" }\n${extra}`);
+  // Standard changes only: the once-a-month limit on planned windows does not bind them.
+  return parsePolicy(`time-zone: ${zone}\nwindows:\n  - { on: "${on}", time: "${time}", for: [standard] }\n${extra}`);
 }
 
 /** The first window opening on or after `from`. */
@@ -58,6 +59,28 @@ describe('next window start across month ends, year ends and leap days', () => {
   it('skips the window open now and names the next one', () => {
     const p = policy('UTC', 'daily');
     expect(nextWindowStart(p, new Date('2026-11-27T03:00:00Z'))?.toISOString()).toBe('2026-11-28T02:00:00.000Z');
+  });
+});
+
+describe('windows per change type', () => {
+  const p = parsePolicy(`
+time-zone: Europe/Berlin
+windows:
+  - { on: first sunday, time: "02:00-04:00" }
+  - { on: "tuesday, thursday", time: "22:00-23:30", for: [standard] }
+`);
+  // Tuesday 1 December 2026, 22:30 in Berlin.
+  const tuesdayEvening = new Date('2026-12-01T21:30:00Z');
+
+  it('opens the weekly window to standard changes only', () => {
+    expect(windowAt(p, tuesdayEvening, 'standard')?.rule.label).toBe('tuesday, thursday 22:00-23:30');
+    expect(windowAt(p, tuesdayEvening, 'normal')).toBeUndefined();
+    expect(windowAt(p, tuesdayEvening)).toBeDefined();
+  });
+
+  it('names the next window each type may use', () => {
+    expect(nextWindowStart(p, tuesdayEvening, 'standard')?.toISOString()).toBe('2026-12-03T21:00:00.000Z');
+    expect(nextWindowStart(p, tuesdayEvening, 'normal')?.toISOString()).toBe('2026-12-06T01:00:00.000Z');
   });
 });
 
