@@ -1,5 +1,13 @@
 import { describe, expect, it } from '@jest/globals';
-import { freezeAt, nextWindowStart, parsePolicy, windowAt, windowsFrom, type Policy } from '../src/index.ts';
+import {
+  freezeAt,
+  freezeDuring,
+  nextWindowStart,
+  parsePolicy,
+  windowAt,
+  windowsFrom,
+  type Policy,
+} from '../src/index.ts';
 
 const HOUR = 3_600_000;
 
@@ -139,5 +147,18 @@ describe('freezes', () => {
     );
     expect(freezeAt(leap, new Date('2027-02-28T12:00:00Z'))?.reason).toBe('quarter close');
     expect(freezeAt(leap, new Date('2027-03-01T00:00:00Z'))).toBeUndefined();
+  });
+
+  it('a freeze starting at midnight takes the window that runs into it', () => {
+    const late = policy(
+      'UTC',
+      'daily',
+      '23:00-01:00',
+      'freezes:\n  - { from: "2026-12-02", to: "2026-12-02", reason: launch }',
+    );
+    const intoFreeze = windowAt(late, new Date('2026-12-01T23:30:00Z'))!;
+    expect(freezeAt(late, intoFreeze.start)).toBeUndefined();
+    expect(freezeDuring(late, intoFreeze)?.reason).toBe('launch');
+    expect(freezeDuring(late, windowAt(late, new Date('2026-11-30T23:30:00Z'))!)).toBeUndefined();
   });
 });
