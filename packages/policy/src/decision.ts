@@ -136,9 +136,9 @@ function decidePlanned(
   reasons: string[],
   approvals: ApprovalRequirement,
 ): Decision {
-  const noticeMissing = (window: WindowOccurrence) =>
-    window.start.getTime() - request.openedAt.getTime() < policy.noticeMs;
-  const notice = `${formatSpan(policy.noticeMs)} notice`;
+  const noticeMs = policy.noticeMs[type];
+  const noticeMissing = (window: WindowOccurrence) => window.start.getTime() - request.openedAt.getTime() < noticeMs;
+  const notice = `${formatSpan(noticeMs)} notice`;
 
   const current = windowAt(policy, now, type);
   if (current === undefined) {

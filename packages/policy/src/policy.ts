@@ -48,8 +48,8 @@ export interface DiffLimits {
 export interface Policy {
   timeZone: string;
   windows: WindowRule[];
-  /** How long before the window it uses a planned change's request must have been opened. */
-  noticeMs: number;
+  /** Per planned type, how long before the window it uses a change request must have been opened. */
+  noticeMs: Record<PlannedChangeType, number>;
   freezes: Freeze[];
   outsideWindow: Record<PlannedChangeType, OutsideWindow>;
   /** What an emergency's rollback plan must show before it may bypass windows and freezes. */
@@ -64,7 +64,7 @@ windows:
   - on: first sunday
     time: "02:00-04:00"
   - { on: "tuesday, thursday", time: "22:00-23:30", for: [standard] }
-notice: 7d
+notice: { standard: 1d, normal: 7d }
 freezes:
   - { from: "12-20", to: "01-02", reason: year end }
 outside-window: { standard: fail, normal: wait }
@@ -150,6 +150,28 @@ const duration = z.union([z.string(), z.number()]).transform((raw, ctx) => {
   return ms;
 });
 
+const noticePerType = z.strictObject({ standard: duration.optional(), normal: duration.optional() });
+
+/** One period for both planned types ("7d"), or one each ({ standard: 1d, normal: 7d }). */
+const noticeSchema = z.unknown().transform((raw, ctx): number | z.infer<typeof noticePerType> => {
+  if (typeof raw !== 'object' || raw === null) {
+    const single = duration.safeParse(raw);
+    if (single.success) return single.data;
+    ctx.issues.push({
+      code: 'custom',
+      message: `must be a duration such as 7d or 36h, got "${String(raw)}"`,
+      input: raw,
+    });
+    return z.NEVER;
+  }
+  const perType = noticePerType.safeParse(raw);
+  if (perType.success) return perType.data;
+  for (const issue of perType.error.issues) {
+    ctx.issues.push({ code: 'custom', message: issue.message, path: issue.path, input: raw });
+  }
+  return z.NEVER;
+});
+
 const windowSchema = z
   .strictObject({
     on: z.string().default(DEFAULT_SCHEDULE),
@@ -209,7 +231,7 @@ const policySchema = z
         `is not a time zone Intl knows: "${String(issue.input)}"; use an IANA name such as Europe/Berlin`,
     }),
     windows: z.array(windowSchema).min(1).optional(),
-    notice: duration.optional(),
+    notice: noticeSchema.optional(),
     freezes: z.array(freezeSchema).default([]),
     'outside-window': z
       .strictObject({ standard: outsideWindow.default('fail'), normal: outsideWindow.default('fail') })
@@ -250,7 +272,7 @@ const policySchema = z
     return {
       timeZone: raw['time-zone'],
       windows,
-      noticeMs: raw.notice ?? parseDuration(DEFAULT_NOTICE)!,
+      noticeMs: noticePeriods(raw.notice),
       freezes: raw.freezes,
       outsideWindow: raw['outside-window'],
       emergencyRollback: [...new Set(raw.emergency['rollback-requires'])],
@@ -267,7 +289,15 @@ function plannedWindowProblem(windows: WindowRule[]): string | undefined {
   const planned = windows.filter((rule) => rule.changeTypes.includes('normal'));
   if (planned.length <= 1 && planned.every((rule) => rule.schedule.kind === 'monthly')) return undefined;
   const labels = planned.map((rule) => `"${rule.label}"`).join(', ');
-  return `allow at most one planned window a month: normal changes may use one monthly window such as "first sunday", got ${labels}; give more frequent windows "for: [standard]"`;
+  return `must give normal changes at most one planned window a month (a single monthly window such as "first sunday"), got ${labels}; mark more frequent windows "for: [standard]"`;
+}
+
+function noticePeriods(
+  raw: number | { standard?: number | undefined; normal?: number | undefined } | undefined,
+): Record<PlannedChangeType, number> {
+  const fallback = parseDuration(DEFAULT_NOTICE)!;
+  if (typeof raw === 'number') return { standard: raw, normal: raw };
+  return { standard: raw?.standard ?? fallback, normal: raw?.normal ?? fallback };
 }
 
 function defaultWindow(): WindowRule {

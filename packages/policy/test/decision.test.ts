@@ -108,6 +108,18 @@ describe('planned changes and windows', () => {
     expect(normal.reasons[0]).toBe('outside every maintenance window normal changes may use');
   });
 
+  it('counts the notice each planned type asks for', () => {
+    const example = parsePolicy(POLICY_EXAMPLE); // standard 1d, normal 7d
+    const thursdayEvening = at('2026-12-03T21:30:00Z');
+    const opened = daysBefore(thursdayEvening, 2);
+    expect(decideChange(example, request({ type: 'standard', openedAt: opened }), thursdayEvening).outcome).toBe(
+      'allowed',
+    );
+    const normal = decideChange(example, request({ openedAt: opened }), at('2026-12-06T01:30:00Z'));
+    expect(normal.outcome).toBe('wait');
+    expect(text(normal)).toContain('lacks 7d notice');
+  });
+
   it('skips windows that come before the notice is met', () => {
     const decision = decideChange(
       policy,

@@ -35,6 +35,7 @@ describe('a valid policy', () => {
     expect(policy.freezes).toEqual([
       { kind: 'yearly', from: { month: 12, day: 20 }, to: { month: 1, day: 2 }, reason: 'year end' },
     ]);
+    expect(policy.noticeMs).toEqual({ standard: 86_400_000, normal: 7 * 86_400_000 });
     expect(policy.outsideWindow).toEqual({ standard: 'fail', normal: 'wait' });
     expect(policy.approvals).toEqual({ low: 1, medium: 1, high: 2 });
   });
@@ -47,7 +48,7 @@ describe('a valid policy', () => {
       startMinute: 120,
       endMinute: 240,
     });
-    expect(policy.noticeMs).toBe(7 * 86_400_000);
+    expect(policy.noticeMs).toEqual({ standard: 7 * 86_400_000, normal: 7 * 86_400_000 });
     expect(policy.outsideWindow).toEqual({ standard: 'fail', normal: 'fail' });
     expect(policy.emergencyRollback).toEqual(['verified-backup', 'previous-colour']);
     expect(policy.freezes).toEqual([]);
@@ -69,7 +70,7 @@ describe('a valid policy', () => {
       startMinute: 1320,
       endMinute: 120,
     });
-    expect(policy.noticeMs).toBe(36 * 3_600_000);
+    expect(policy.noticeMs).toEqual({ standard: 36 * 3_600_000, normal: 36 * 3_600_000 });
     expect(policy.freezes[0]).toEqual({
       kind: 'dates',
       from: { year: 2026, month: 11, day: 26 },
@@ -101,7 +102,7 @@ describe('a bad policy is an InputError naming the input, with a valid example',
     [
       'a weekly window for normal changes',
       `${zone}windows: [{ on: sunday }]`,
-      'allow at most one planned window a month',
+      'must give normal changes at most one planned window a month',
     ],
     [
       'two planned windows a month',
@@ -117,6 +118,8 @@ describe('a bad policy is an InputError naming the input, with a valid example',
     ['an unknown weekday', `${zone}windows: [{ on: "saturday, caturday" }]`, 'got "saturday, caturday"'],
     ['no windows', `${zone}windows: []`, 'windows'],
     ['a notice that is no duration', `${zone}notice: a week`, 'notice: must be a duration such as 7d'],
+    ['a notice per type that is no duration', `${zone}notice: { normal: soon }`, 'notice.normal: must be a duration'],
+    ['a notice for an emergency', `${zone}notice: { emergency: 1d }`, 'emergency'],
     [
       'a day the calendar lacks',
       `${zone}freezes: [{ from: "2027-02-29", to: "2027-03-01", reason: x }]`,
