@@ -16,6 +16,8 @@ interface Injected {
   method: string;
   path: RegExp;
   response: ScriptedResponse;
+  /** The request is carried out first, then answered with the response (a write that landed but failed). */
+  landed: boolean;
 }
 
 export interface WorkflowDispatch {
@@ -169,9 +171,12 @@ export class FakeGitHub {
     return this;
   }
 
-  /** The next request matching method and path gets this response instead (one per call). */
-  inject(method: string, path: RegExp, response: ScriptedResponse): this {
-    this.injected.push({ method: method.toUpperCase(), path, response });
+  /**
+   * The next request matching method and path gets this response instead (one per call). With
+   * `landed`, the request is carried out first, as when a write succeeds but its answer is lost.
+   */
+  inject(method: string, path: RegExp, response: ScriptedResponse, options: { landed?: boolean } = {}): this {
+    this.injected.push({ method: method.toUpperCase(), path, response, landed: options.landed ?? false });
     return this;
   }
 
@@ -306,9 +311,14 @@ export class FakeGitHub {
     };
     const injectedAt = this.injected.findIndex((i) => i.method === request.method && i.path.test(request.path));
     if (injectedAt >= 0) {
-      const [{ response }] = this.injected.splice(injectedAt, 1) as [Injected];
+      const [{ response, landed }] = this.injected.splice(injectedAt, 1) as [Injected];
+      if (landed) this.serve(request, rate);
       return { ...response, headers: { ...rate, ...response.headers } };
     }
+    return this.serve(request, rate);
+  }
+
+  private serve(request: RecordedRequest, rate: Record<string, string>): ScriptedResponse {
     const auth = request.headers.authorization;
     const token = /^(?:token|Bearer) (.+)$/.exec(auth ?? '')?.[1];
     if (token === undefined || !this.users.has(token)) {
