@@ -5,7 +5,7 @@ export interface RiskFacts {
   changeType: ChangeType;
   environment: string;
   /** Lint findings of the migrations, by severity; undefined when the change has no migrations. */
-  migrations?: { errors: number; warnings: number; notices?: number };
+  migrations?: { errors: number; warnings: number };
   diff: { files: number; lines: number };
   /** Paths of the changed files, matched against the policy's risky paths. */
   changedFiles: readonly string[];

@@ -16,8 +16,6 @@ export interface ZonedParts extends LocalDate {
   hour: number;
   minute: number;
   second: number;
-  /** 0 = Sunday … 6 = Saturday. */
-  weekday: number;
 }
 
 export const DAY_MS = 86_400_000;
@@ -59,8 +57,14 @@ export function zonedParts(instant: number, timeZone: string): ZonedParts {
   for (const part of formatter(timeZone).formatToParts(instant)) {
     if (part.type !== 'literal') parts[part.type] = Number(part.value);
   }
-  const date = { year: parts.year!, month: parts.month!, day: parts.day! };
-  return { ...date, hour: parts.hour!, minute: parts.minute!, second: parts.second!, weekday: weekdayOf(date) };
+  return {
+    year: parts.year!,
+    month: parts.month!,
+    day: parts.day!,
+    hour: parts.hour!,
+    minute: parts.minute!,
+    second: parts.second!,
+  };
 }
 
 /** The zone's offset from UTC at an instant, in milliseconds (east positive). */
@@ -95,6 +99,7 @@ export function addDays(date: LocalDate, days: number): LocalDate {
   return { year: shifted.getUTCFullYear(), month: shifted.getUTCMonth() + 1, day: shifted.getUTCDate() };
 }
 
+/** 0 = Sunday … 6 = Saturday. */
 export function weekdayOf(date: LocalDate): number {
   return new Date(Date.UTC(date.year, date.month - 1, date.day)).getUTCDay();
 }
