@@ -95,7 +95,7 @@ export function parseSchedule(text: string): Parsed<Schedule> {
   }
   const weekdays = value.split(/\s*,\s*/).map(weekdayNumber);
   if (weekdays.length === 0 || weekdays.some((day) => day === undefined)) return { error: expected };
-  return { value: { kind: 'weekly', weekdays: [...new Set(weekdays as number[])].sort() } };
+  return { value: { kind: 'weekly', weekdays: [...new Set(weekdays as number[])].sort((a, b) => a - b) } };
 }
 
 /** "02:00-04:00" in local time; the end may be "24:00" or past midnight ("23:00-01:00"). */
