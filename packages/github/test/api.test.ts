@@ -171,6 +171,41 @@ describe('rate limits and failures', () => {
     expect(requestsTo('GET', /\/comments$/)).toHaveLength(1);
   });
 
+  it('waits for the primary rate limit to reset on the injected clock, and refuses when the reset is past the deadline', async () => {
+    const number = issueWithComments(1, 1, 'approve');
+    const exhausted = () =>
+      github.inject('GET', /\/comments$/, {
+        status: 403,
+        headers: { 'x-ratelimit-remaining': '0', 'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 20) },
+        body: { message: 'API rate limit exceeded for installation ID 1.' },
+      });
+    let clock = fakeClock();
+    client = clientWith({ clock, deadline: clock.now() + 60_000 });
+    exhausted();
+    expect(await listIssueComments(client, repo, number)).toHaveLength(1);
+    expect(clock.sleeps).toHaveLength(1);
+    expect(clock.sleeps[0]).toBeGreaterThanOrEqual(19_000);
+    expect(clock.sleeps[0]).toBeLessThanOrEqual(22_000);
+
+    clock = fakeClock();
+    client = clientWith({ clock, deadline: clock.now() + 10_000 });
+    exhausted();
+    const error = await listIssueComments(client, repo, number).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/403 API rate limit exceeded.*deadline/);
+    expect(clock.sleeps).toEqual([]);
+  });
+
+  it('bad credentials: a clear error naming the token input, without the token', async () => {
+    const number = issueWithComments(1, 1, 'approve');
+    client = createGitHubClient({ token: 'ghp_notavalidtoken42', baseUrl: github.url });
+    const error = await listIssueComments(client, repo, number).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(GitHubApiError);
+    expect((error as GitHubApiError).status).toBe(401);
+    expect((error as Error).message).toMatch(/401 Bad credentials.*check the token input/);
+    expect((error as Error).message).not.toContain('ghp_notavalidtoken42');
+    expect(requestsTo('GET', /\/comments$/)).toHaveLength(1);
+  });
+
   it('a write meets a secondary rate limit, waits on the clock and lands once', async () => {
     const clock = fakeClock();
     client = clientWith({ clock });
