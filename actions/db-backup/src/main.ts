@@ -160,6 +160,7 @@ function verifyOptions(settings: Settings, provenance: { sha: string; runUrl: st
     provenance,
     jobs: settings.dump.jobs,
     log: (message: string) => core.info(message),
+    ...(settings.pgBinDir === undefined ? {} : { pgBinDir: settings.pgBinDir }),
     ...(settings.scratchServer === undefined ? {} : { scratchServer: settings.scratchServer }),
   };
 }

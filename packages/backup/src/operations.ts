@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { ConfigurationError } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage } from '@deploy-suite/kit';
 import {
   createScratchDatabase,
   describeConnection,
@@ -262,7 +262,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       });
     } finally {
       // After a swap the scratch name no longer exists (PostgreSQL) or is empty (MySQL).
-      await staging.drop();
+      await dropQuietly(staging, options.log);
     }
     options.log?.(`${target} replaced; the database it replaced is kept as ${keptAs}`);
     if (options.dropReplaced) {
@@ -274,6 +274,21 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
     stream.destroy();
     await cleanup();
   }
+}
+
+/**
+ * A scratch database that could not be dropped is reported, not thrown: after a swap, the
+ * deployment's own outcome matters more, and on failure the real error must not be hidden.
+ */
+async function dropQuietly(
+  scratch: { name: string; drop(): Promise<void> },
+  log?: (message: string) => void,
+): Promise<void> {
+  await scratch.drop().catch((error: unknown) => {
+    log?.(
+      `Warning: the scratch database ${scratch.name} could not be dropped (${errorMessage(error)}); drop it by hand.`,
+    );
+  });
 }
 
 /** `<target>_before_<UTC stamp>`, the target cut (at a character boundary) to fit 63 bytes. */
@@ -308,6 +323,8 @@ export interface VerifyOptions extends Omit<
    * be an isolated server with a low-privilege user; default: the backup's own server.
    */
   scratchServer?: Connection;
+  /** Where pg_restore is, as for the backup itself. */
+  pgBinDir?: string;
   now?: () => Date;
   log?: (message: string) => void;
 }
@@ -332,7 +349,10 @@ export async function verifyBackup(options: VerifyOptions): Promise<BackupManife
     const scratch = await createScratchDatabase(server, 'verify');
     options.log?.(`Restoring into scratch database ${scratch.name} on ${server.host}:${server.port}`);
     try {
-      const engine = await openEngine(scratch.connection);
+      const engine = await openEngine(
+        scratch.connection,
+        options.pgBinDir === undefined ? {} : { pgBinDir: options.pgBinDir },
+      );
       await engine.restore(scratch.name, stream, {
         format: manifest.dumpFormat,
         ...(options.jobs === undefined ? {} : { jobs: options.jobs }),
@@ -341,7 +361,7 @@ export async function verifyBackup(options: VerifyOptions): Promise<BackupManife
       });
       checkRowCounts(manifest.id, details.rowCounts, await engine.rowCounts(scratch.name));
     } finally {
-      await scratch.drop();
+      await dropQuietly(scratch, options.log);
     }
   } finally {
     stream.destroy();
@@ -355,6 +375,17 @@ export async function verifyBackup(options: VerifyOptions): Promise<BackupManife
       runUrl: options.provenance.runUrl,
     },
   };
+  // A prune may have removed this backup meanwhile: re-signing its manifest would bring back a
+  // listed backup with no object behind it.
+  const [object, stillListed] = await Promise.all([
+    options.store.size(manifest.object),
+    options.store.size(manifestKey(manifest.database, manifest.id)),
+  ]);
+  if (object !== manifest.stored.bytes || stillListed === undefined) {
+    throw new ConfigurationError(
+      `Backup ${manifest.id} restored and checked, but it was removed from the store meanwhile (a prune?); it was not marked verified.`,
+    );
+  }
   await writeManifest(options.store, verified, options.signer);
   return verified;
 }

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -157,6 +158,25 @@ describe('the catalog trusts only manifests signed with the pinned key', () => {
       expect.stringContaining('larger than 1048576 bytes'),
       expect.stringContaining('signed but malformed'),
     ]);
+  });
+
+  it('refuses alone a manifest that is a FIFO or a folder, without hanging, and lists the rest', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'catalog-'));
+    const store = new LocalStore(root);
+    await writeManifest(store, manifest(at(3)), signer);
+    execFileSync('mkfifo', [join(root, database, `${database}-${idStamp(at(2))}-aaaaaa.manifest.json`)]);
+    mkdirSync(join(root, database, `${database}-${idStamp(at(1))}-bbbbbb.manifest.json`));
+    writeFileSync(join(root, database, 'notes.manifest.json'), '{}');
+    const { backups, rejected } = await listBackups(store, database, verifier, now);
+    expect(backups).toHaveLength(1);
+    // The folder is walked into, not read; the FIFO is refused unread instead of blocking the run.
+    expect(rejected).toHaveLength(2);
+    expect(rejected.map((r) => r.reason)).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('is not a regular file'),
+        expect.stringContaining('is not named as a manifest of shop'),
+      ]),
+    );
   });
 });
 

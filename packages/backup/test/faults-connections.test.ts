@@ -159,7 +159,7 @@ const pgEngine: Engine = {
       return row?.killed ? { database: row.datname, query: row.query } : undefined;
     }),
   restoreBulk: (database) => `datname = '${database}' AND query LIKE 'COPY public.bulk%'`,
-  restoreFailure: /pg_restore exited with code 1: .*terminat/s,
+  restoreFailure: /pg_restore (\([a-z-]+\) )?exited with code 1: .*terminat/s,
 };
 
 const mariaEngine: Engine = {

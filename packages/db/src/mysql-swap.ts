@@ -52,6 +52,17 @@ const moved = (object: SchemaObject, from: string, to: string): SchemaObject => 
 const dropStatement = (database: string, object: SchemaObject): string =>
   `DROP ${object.kind.toUpperCase()} IF EXISTS ${q(database)}.${q(object.name)}`;
 
+/** Runs undo steps newest first; true when every one of them worked. */
+async function runUndo(steps: (() => Promise<void>)[]): Promise<boolean> {
+  let ok = true;
+  for (const step of [...steps].reverse()) {
+    await step().catch(() => {
+      ok = false;
+    });
+  }
+  return ok;
+}
+
 /**
  * MySQL cannot rename a database. One RENAME TABLE statement moving every table is atomic, so
  * the data changes places all at once: the old tables go to `kept`, the restored ones take their
@@ -104,7 +115,8 @@ export async function replaceMySqlDatabase(
     const fresh = (await readObjects(db, replacement)).map((o) => moved(o, replacement, target));
     const tablesOf = async (database: string): Promise<string[]> => {
       const [rows] = await db.query<mysql.RowDataPacket[]>(
-        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'",
+        // Every kind that is not a view moves: MariaDB also has SYSTEM VERSIONED tables and SEQUENCEs.
+        "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW'",
         [database],
       );
       return rows.map((r) => String(r.name));
@@ -153,18 +165,31 @@ export async function replaceMySqlDatabase(
       }
       await createAll(target, fresh, undo);
     } catch (error) {
-      for (const step of undo.reverse()) await step().catch(() => undefined);
-      await db.query(`DROP DATABASE IF EXISTS ${q(kept)}`).catch(() => undefined);
+      const undone = await runUndo(undo);
+      // The kept database may hold the only copy of the old tables: dropped only when every undo
+      // step worked and it is empty again.
+      const [left] = await db
+        .query<mysql.RowDataPacket[]>('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [
+          kept,
+        ])
+        .catch(() => [[{ n: -1 }] as mysql.RowDataPacket[]]);
+      if (undone && Number(left[0]?.n) === 0) {
+        await db.query(`DROP DATABASE IF EXISTS ${q(kept)}`).catch(() => undefined);
+        throw new ConfigurationError(
+          `Could not swap ${target} with the restored copy: ${errorMessage(error)}. ${target} was put back as it was.`,
+        );
+      }
       throw new ConfigurationError(
-        `Could not swap ${target} with the restored copy: ${errorMessage(error)}. ${target} was put back as it was.`,
+        `Could not swap ${target} with the restored copy (${errorMessage(error)}), and putting it back did not finish: the old tables may be in ${kept}. Check ${target} and ${kept} by hand before anything else runs.`,
       );
     }
     // The kept copy gets the old definitions too, so it is the whole database that was replaced.
     try {
-      await createAll(
-        kept,
-        old.map((o) => moved(o, target, kept)),
-      );
+      // Events in the kept copy must not run (a purge would change what it keeps): disabled.
+      const keptObjects = old.map((o) => moved(o, target, kept));
+      await createAll(kept, keptObjects);
+      for (const event of keptObjects.filter((o) => o.kind === 'event'))
+        await db.query(`ALTER EVENT ${q(kept)}.${q(event.name)} DISABLE`);
     } catch (error) {
       throw new ConfigurationError(
         `${target} was replaced and its tables are kept in ${kept}, but not every view, trigger, routine or event could be recreated there: ${errorMessage(error)}`,

@@ -204,7 +204,8 @@ export class MySqlEngine implements DatabaseEngine {
       database,
       async (db) => {
         const [tables] = await db.query<mysql.RowDataPacket[]>(
-          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1",
+          // MariaDB's system-versioned tables hold rows too (their current ones are counted).
+          "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1",
           [database],
         );
         const counts: Record<string, number> = {};

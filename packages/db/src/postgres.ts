@@ -4,7 +4,14 @@ import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import * as tar from 'tar';
-import { ConfigurationError, errorMessage, InputError, makeTempDir } from '@deploy-suite/kit';
+import {
+  ConfigurationError,
+  errorMessage,
+  InputError,
+  makeTempDir,
+  retry,
+  RetryExhaustedError,
+} from '@deploy-suite/kit';
 import pg from 'pg';
 import { isVerified, tlsOf, type Connection } from './connection.ts';
 import { connectPostgres, quoteIdent } from './pg-client.ts';
@@ -259,22 +266,24 @@ export class PostgresEngine implements DatabaseEngine {
     const directory = folder.path;
     try {
       await extractDump(input, directory);
-      // --single-transaction cannot run with --jobs; the restore still stops at its first error.
-      const environment = toolEnvironment(this.connection, database);
-      const spawned = spawnTool(
-        tool.path,
-        [...common, `--jobs=${jobs}`, '--format=directory', join(directory, 'dump')],
-        {
-          env: environment.env,
-        },
-      );
-      spawned.child.stdout.resume();
-      const code = await spawned.exited;
-      environment.remove();
-      if (code !== 0) {
-        throw new RestoreFailedError(
-          `pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
+      // --single-transaction cannot run with --jobs; each pass still stops at its first error.
+      // One pass per section: run in parallel, pg_restore can create a trigger on a partitioned
+      // table while its partitions' data is still loading, and the trigger fires on that COPY.
+      for (const section of ['pre-data', 'data', 'post-data']) {
+        const environment = toolEnvironment(this.connection, database);
+        const spawned = spawnTool(
+          tool.path,
+          [...common, `--section=${section}`, `--jobs=${jobs}`, '--format=directory', join(directory, 'dump')],
+          { env: environment.env },
         );
+        spawned.child.stdout.resume();
+        const code = await spawned.exited;
+        environment.remove();
+        if (code !== 0) {
+          throw new RestoreFailedError(
+            `pg_restore (${section}) exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
+          );
+        }
       }
       return tool;
     } finally {
@@ -283,26 +292,59 @@ export class PostgresEngine implements DatabaseEngine {
   }
 
   /**
-   * Two renames in the maintenance database: target → kept, then replacement → target (undone if
-   * the second fails). The new target gets the old one's owner and database-level GRANTs, which
-   * live outside any dump. With terminateSessions, connections to the target are refused and its
-   * sessions ended first; every change to the target is undone on failure.
+   * The replacement first gets what lives outside any dump — the old database's owner, its
+   * database-level GRANTs, its ALTER DATABASE … SET settings (also per role), connection limit
+   * and comment — then both renames run in one transaction: either the replacement is in place
+   * and the old one kept, or nothing changed. With terminateSessions, connections to the target
+   * are refused and its sessions ended first, and allowed again whatever happens.
    */
   async replaceDatabase(target: string, replacement: string, kept: string, options: ReplaceOptions): Promise<void> {
     await this.withClient('postgres', async (client) => {
-      const { rows } = await client.query<{ owner: string; grants: { grantee: string; privilege: string }[] | null }>(
-        `SELECT pg_catalog.pg_get_userbyid(d.datdba) AS owner,
+      const q = quoteIdent;
+      const { rows } = await client.query<{
+        owner: string;
+        connlimit: number;
+        comment: string | null;
+        grants: { grantee: string; privilege: string }[] | null;
+        settings: { role: string | null; setting: string }[] | null;
+      }>(
+        `SELECT pg_catalog.pg_get_userbyid(d.datdba) AS owner, d.datconnlimit AS connlimit,
+                pg_catalog.shobj_description(d.oid, 'pg_database') AS comment,
                 (SELECT json_agg(json_build_object('grantee', CASE WHEN a.grantee = 0 THEN 'PUBLIC' ELSE pg_catalog.pg_get_userbyid(a.grantee) END, 'privilege', a.privilege_type))
-                   FROM aclexplode(d.datacl) a) AS grants
+                   FROM aclexplode(d.datacl) a) AS grants,
+                (SELECT json_agg(json_build_object('role', CASE WHEN s.setrole = 0 THEN NULL ELSE pg_catalog.pg_get_userbyid(s.setrole) END, 'setting', c.setting))
+                   FROM pg_catalog.pg_db_role_setting s, unnest(s.setconfig) AS c(setting) WHERE s.setdatabase = d.oid) AS settings
            FROM pg_catalog.pg_database d WHERE d.datname = $1`,
         [target],
       );
       const old = rows[0];
       if (old === undefined)
         throw new ConfigurationError(`Database ${target} does not exist any more; nothing was replaced.`);
-      const q = quoteIdent;
+      try {
+        await client.query(`ALTER DATABASE ${q(replacement)} OWNER TO ${q(old.owner)}`);
+        for (const grant of old.grants ?? []) {
+          const grantee = grant.grantee === 'PUBLIC' ? 'PUBLIC' : q(grant.grantee);
+          await client.query(`GRANT ${grant.privilege} ON DATABASE ${q(replacement)} TO ${grantee}`);
+        }
+        for (const { role, setting } of old.settings ?? []) {
+          const at = setting.indexOf('=');
+          const [name, value] = [setting.slice(0, at), setting.slice(at + 1)];
+          const assignment = `SET ${q(name)} TO ${pg.escapeLiteral(value)}`;
+          await client.query(
+            role === null
+              ? `ALTER DATABASE ${q(replacement)} ${assignment}`
+              : `ALTER ROLE ${q(role)} IN DATABASE ${q(replacement)} ${assignment}`,
+          );
+        }
+        await client.query(`ALTER DATABASE ${q(replacement)} CONNECTION LIMIT ${old.connlimit}`);
+        if (old.comment !== null)
+          await client.query(`COMMENT ON DATABASE ${q(replacement)} IS ${pg.escapeLiteral(old.comment)}`);
+      } catch (error) {
+        throw new ConfigurationError(
+          `Could not give the restored copy ${target}'s owner ${old.owner}, GRANTs and settings: ${errorMessage(error)}. ${target} was left as it was.`,
+        );
+      }
       let blocked = false;
-      let renamed = false;
       try {
         if (options.terminateSessions) {
           await client.query(`ALTER DATABASE ${q(target)} ALLOW_CONNECTIONS false`);
@@ -312,32 +354,42 @@ export class PostgresEngine implements DatabaseEngine {
             [target],
           );
         }
+        // Autovacuum visits freshly restored tables; its workers would make the rename fail as
+        // "being accessed". The replacement is ours alone, and autovacuum simply comes back later.
+        const swap = async (): Promise<void> => {
+          await client.query(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> pg_backend_pid() AND (datname = $1 OR (datname = $2 AND backend_type = 'autovacuum worker'))",
+            [replacement, target],
+          );
+          await client.query('BEGIN');
+          try {
+            await client.query(`ALTER DATABASE ${q(target)} RENAME TO ${q(kept)}`);
+            await client.query(`ALTER DATABASE ${q(replacement)} RENAME TO ${q(target)}`);
+            await client.query('COMMIT');
+          } catch (error) {
+            await client.query('ROLLBACK').catch(() => undefined);
+            throw error;
+          }
+        };
         try {
-          await client.query(`ALTER DATABASE ${q(target)} RENAME TO ${q(kept)}`);
-        } catch (error) {
+          await retry(swap, {
+            attempts: 4,
+            baseDelayMs: 250,
+            // Only a session that came and went in between is worth another try.
+            retryable: (error) => /being accessed by other users/.test(errorMessage(error)),
+          });
+        } catch (failure) {
+          const error = failure instanceof RetryExhaustedError ? failure.lastError : failure;
           throw new ConfigurationError(
-            `Could not set ${target} aside: ${errorMessage(error)}. ${/other users|being accessed/.test(errorMessage(error)) ? 'It is in use: stop its clients, or set terminate-sessions: true. ' : ''}It was left as it was.`,
+            `Could not swap the restored copy in for ${target}: ${errorMessage(error)}. ${/other users|being accessed/.test(errorMessage(error)) ? 'It is in use: stop its clients, or set terminate-sessions: true. ' : ''}${target} was left as it was.`,
           );
         }
-        renamed = true;
-        await client.query(`ALTER DATABASE ${q(replacement)} RENAME TO ${q(target)}`);
-      } catch (error) {
-        if (renamed) await client.query(`ALTER DATABASE ${q(kept)} RENAME TO ${q(target)}`);
-        if (blocked) await client.query(`ALTER DATABASE ${q(target)} ALLOW_CONNECTIONS true`);
-        throw error;
-      }
-      if (blocked) await client.query(`ALTER DATABASE ${q(kept)} ALLOW_CONNECTIONS true`);
-      // Owner and database GRANTs are not in a dump: carry them over, or say what could not be.
-      try {
-        await client.query(`ALTER DATABASE ${q(target)} OWNER TO ${q(old.owner)}`);
-        for (const grant of old.grants ?? []) {
-          const grantee = grant.grantee === 'PUBLIC' ? 'PUBLIC' : q(grant.grantee);
-          await client.query(`GRANT ${grant.privilege} ON DATABASE ${q(target)} TO ${grantee}`);
+      } finally {
+        // Whichever name it has now, the old database takes connections again.
+        if (blocked) {
+          for (const name of [kept, target])
+            await client.query(`ALTER DATABASE ${q(name)} ALLOW_CONNECTIONS true`).catch(() => undefined);
         }
-      } catch (error) {
-        throw new ConfigurationError(
-          `${target} was replaced (the old one is kept as ${kept}), but its owner ${old.owner} and database GRANTs could not be carried over: ${errorMessage(error)}. Set them by hand.`,
-        );
       }
     });
   }

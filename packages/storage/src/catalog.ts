@@ -21,7 +21,7 @@ import {
   type BackupManifest,
 } from './manifest.ts';
 import type { ManifestSigner, ManifestVerifier } from './signing.ts';
-import { StoreError, type BackupStore } from './store.ts';
+import { asStoreError, isRemoteFailure, StoreError, type BackupStore } from './store.ts';
 
 /** A manifest in the store that is not to be trusted: unsigned, forged, malformed or inconsistent. */
 export class ManifestError extends StoreError {
@@ -128,21 +128,48 @@ export async function listBackups(
   verifier: ManifestVerifier,
   now: Date = new Date(),
 ): Promise<Catalog> {
-  const keys = (await store.list(`${database}/`)).filter((key) => key.endsWith('.manifest.json'));
+  let keys: string[];
+  try {
+    keys = (await store.list(`${database}/`)).filter((key) => key.endsWith('.manifest.json'));
+  } catch (error) {
+    throw asStoreError(error, store, `Listing the backups of ${database}`);
+  }
+  // Far more than any retention policy keeps: a catalog this large was not written by us, and
+  // reading it whole would hold a rollback up for hours.
+  if (keys.length > MAX_MANIFESTS) {
+    throw new StoreError(
+      `${store.location}/${database}/ holds ${keys.length} manifests, more than the ${MAX_MANIFESTS} a catalog can have; someone else writes there. Nothing was read.`,
+    );
+  }
+  const form = new RegExp(
+    `^${escapeRegExp(`${database}/${idPrefix(database)}-`)}${ID_TAIL.source.slice(1, -1)}\\.manifest\\.json$`,
+  );
   const backups: BackupManifest[] = [];
   const rejected: RejectedManifest[] = [];
   for (const key of keys) {
+    if (!form.test(key)) {
+      rejected.push({ key, reason: `${key} is not named as a manifest of ${database}`, future: false });
+      continue;
+    }
     try {
       const manifest = await readManifestFile(store, key, verifier, { database }, now);
       if (manifest !== undefined) backups.push(manifest);
     } catch (error) {
-      if (!(error instanceof StoreError)) throw error;
-      rejected.push({ key, reason: error.message, future: error instanceof ManifestError && error.future });
+      // One manifest the store will not hand over (access denied, not a file) is refused alone.
+      if (!(error instanceof StoreError) && !isRemoteFailure(error)) throw error;
+      rejected.push({
+        key,
+        reason: error instanceof StoreError ? error.message : `${key} cannot be read: ${errorMessage(error)}`,
+        future: error instanceof ManifestError && error.future,
+      });
     }
   }
   backups.sort((a, b) => Date.parse(b.completedAt) - Date.parse(a.completedAt));
   return { backups, rejected };
 }
+
+const MAX_MANIFESTS = 10_000;
+const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export async function readManifest(
   store: BackupStore,
@@ -155,7 +182,11 @@ export async function readManifest(
       `Backup id "${id.slice(0, 80)}" is not of the form a backup id has. List the backups with command: list.`,
     );
   }
-  const manifest = await readManifestFile(store, manifestKey(database, id), verifier, { database, id });
+  const manifest = await readManifestFile(store, manifestKey(database, id), verifier, { database, id }).catch(
+    (error: unknown) => {
+      throw asStoreError(error, store, `Reading backup ${id}`);
+    },
+  );
   if (manifest === undefined) {
     throw new ConfigurationError(
       `Backup ${id} has no manifest in ${store.location}/${database}/: it never completed, or it was deleted. List the backups with command: list.`,

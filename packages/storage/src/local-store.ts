@@ -4,7 +4,7 @@ import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { randomBytes } from 'node:crypto';
-import { readBounded, type BackupStore } from './store.ts';
+import { readBounded, StoreError, type BackupStore } from './store.ts';
 
 /** A folder. Objects are written beside their final name and renamed into place when complete. */
 export class LocalStore implements BackupStore {
@@ -38,7 +38,8 @@ export class LocalStore implements BackupStore {
 
   async download(key: string, maxBytes?: number): Promise<Readable> {
     const path = this.path(key);
-    await stat(path);
+    // A FIFO or a device planted under a key would block or never end: only regular files.
+    if (!(await stat(path)).isFile()) throw new StoreError(`${key} in ${this.location} is not a regular file`);
     return createReadStream(path, maxBytes === undefined ? {} : { end: maxBytes });
   }
 
@@ -54,8 +55,9 @@ export class LocalStore implements BackupStore {
     let stream;
     try {
       stream = await this.download(key, maxBytes);
-    } catch {
-      return undefined;
+    } catch (error) {
+      if ((error as { code?: string }).code === 'ENOENT') return undefined;
+      throw error;
     }
     return (await readBounded(stream, maxBytes, key)).toString('utf8');
   }
