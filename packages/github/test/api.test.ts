@@ -232,6 +232,29 @@ describe('rate limits and failures', () => {
     expect(github.dispatches.length - before).toBe(1);
   });
 
+  it('a dispatch whose connection dies is not sent again: no answer, and the error says it may have landed', async () => {
+    const before = github.dispatches.length;
+    github.inject('POST', /\/dispatches$/, { reset: true }, { landed: true });
+    const error = await dispatchWorkflow(client, repo, { workflow: 'deploy.yml', ref: 'main' }).catch(
+      (e: unknown) => e,
+    );
+    expect(error).toBeInstanceOf(GitHubApiError);
+    expect((error as GitHubApiError).status).toBeUndefined();
+    expect((error as Error).message).toMatch(/no answer.*may have landed/);
+    expect(requestsTo('POST', /\/dispatches$/)).toHaveLength(1);
+    expect(github.dispatches.length - before).toBe(1);
+  });
+
+  it('without a deadline, a wait longer than the cap (15 minutes) is refused rather than slept', async () => {
+    const clock = fakeClock();
+    client = clientWith({ clock });
+    const number = issueWithComments(1, 1, 'approve');
+    github.secondaryRateLimit('GET', /\/comments$/, 3600);
+    const error = await listIssueComments(client, repo, number).catch((e: unknown) => e);
+    expect((error as GitHubApiError).status).toBe(403);
+    expect(clock.sleeps).toEqual([]);
+  });
+
   it('retries a read after a 502 and reports a read that keeps failing as GitHub trouble', async () => {
     const number = issueWithComments(1, 1, 'approve');
     github.inject('GET', /\/comments$/, { status: 502, body: { message: 'Bad gateway' } });
