@@ -2,7 +2,11 @@ import type { GitHubClient } from './client.ts';
 import { onGitHub } from './errors.ts';
 import type { Repo } from './issues.ts';
 
-/** Logins of a team's members, every page read (child teams' members included, as GitHub lists them). */
+/**
+ * Logins of a team's members, every page read (child teams' members included, as GitHub lists
+ * them). A team that does not exist, or that the token cannot see (the workflow's GITHUB_TOKEN
+ * never can), is a GitHubApiError naming the team and the permission to grant — never an empty list.
+ */
 export async function listTeamMembers(octokit: GitHubClient, org: string, teamSlug: string): Promise<string[]> {
   const members = await onGitHub(
     {
@@ -30,7 +34,10 @@ export interface CollaboratorPermission {
 
 const PERMISSIONS = new Set<string>(['admin', 'write', 'read', 'none']);
 
-/** A user's permission on a repository now; a user who is not a collaborator has none. */
+/**
+ * A user's permission on a repository now (not when they commented); a user who is not a
+ * collaborator, or does not exist, has none. Any other failure is a GitHubApiError.
+ */
 export async function getCollaboratorPermission(
   octokit: GitHubClient,
   repo: Repo,
