@@ -40,6 +40,7 @@ const shape = async (database: string, role: string) =>
               has_schema_privilege($1, 'app', 'USAGE') AS schema_usage,
               has_database_privilege($1, current_database(), 'CONNECT') AS database_connect,
               current_setting('statement_timeout') AS statement_timeout,
+              (SELECT pg_encoding_to_char(encoding) || ' ' || datcollate FROM pg_database WHERE datname = current_database()) AS encoding,
               shobj_description((SELECT oid FROM pg_database WHERE datname = current_database()), 'pg_database') AS comment`,
       [role],
     )
@@ -68,7 +69,11 @@ describe.each(['custom', 'directory'])('PostgreSQL rollback over a live database
 
   beforeAll(async () => {
     dropLater.push(live);
-    await pgQuery('postgres', `CREATE DATABASE ${live}`);
+    // Not the server's default encoding and locale: the restored copy must have the same.
+    await pgQuery(
+      'postgres',
+      `CREATE DATABASE ${live} TEMPLATE template0 ENCODING 'LATIN1' LC_COLLATE 'C' LC_CTYPE 'C'`,
+    );
     await pgQuery(live, schema(role, live));
     // What lives outside any dump, and must survive the swap all the same.
     await pgQuery(
@@ -104,6 +109,7 @@ describe.each(['custom', 'directory'])('PostgreSQL rollback over a live database
       database_connect: true,
       statement_timeout: '42s',
       comment: 'the shop',
+      encoding: 'LATIN1 C',
     });
     expect(kept).toMatch(new RegExp(`^${live}_before_\\d{8}T\\d{6}$`));
     expect(await shape(kept, role)).toEqual(broken);

@@ -251,7 +251,7 @@ export async function restoreBackup(options: RestoreOptions): Promise<RestoreRes
       }
       return { replaced: false };
     }
-    const staging = await createScratchDatabase(engine.connection, 'restore');
+    const staging = await createScratchDatabase(engine.connection, 'restore', { like: target });
     options.log?.(`Restoring into ${staging.name}, to be swapped in for ${target} once checked`);
     const keptAs = keptName(target, (options.now ?? (() => new Date()))());
     try {

@@ -17,7 +17,11 @@ export function scratchDatabaseName(purpose: string): string {
   return `${SCRATCH_PREFIX}${purpose}_${randomBytes(8).toString('hex')}`;
 }
 
-/** A database this run created; `drop` removes it, and only it. */
+/**
+ * A database this run created; `drop` removes it, and only it. With `like`, a PostgreSQL scratch
+ * database gets that database's encoding and locale (a copy meant to replace it must sort and
+ * compare text as it did).
+ */
 export interface ScratchDatabase {
   readonly name: string;
   /** The connection with the scratch database as its database. */
@@ -30,13 +34,17 @@ export interface ScratchDatabase {
  * database this run did not make is never adopted; only a successful create hands out `drop`,
  * and only `drop` runs DROP … WITH (FORCE) — on that name alone.
  */
-export async function createScratchDatabase(connection: Connection, purpose: string): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  connection: Connection,
+  purpose: string,
+  options: { like?: string } = {},
+): Promise<ScratchDatabase> {
   const name = scratchDatabaseName(purpose);
   const admin = await adminSession(connection);
   try {
     await admin.run(
       connection.engine === 'postgres'
-        ? `CREATE DATABASE ${admin.quote(name)}`
+        ? `CREATE DATABASE ${admin.quote(name)}${options.like === undefined ? '' : await admin.sameAs(options.like)}`
         : `CREATE DATABASE ${admin.quote(name)} CHARACTER SET utf8mb4`,
     );
   } catch (error) {
@@ -69,6 +77,8 @@ export async function createScratchDatabase(connection: Connection, purpose: str
 
 interface AdminSession {
   run(sql: string): Promise<void>;
+  /** The CREATE DATABASE options that give a new database another one's encoding and locale. */
+  sameAs(database: string): Promise<string>;
   quote(name: string): string;
   close(): Promise<void>;
 }
@@ -83,6 +93,16 @@ async function adminSession(connection: Connection): Promise<AdminSession> {
         await client.query(sql);
       },
       quote: quoteIdent,
+      sameAs: async (database) => {
+        const { rows } = await client.query<{ encoding: string; collate: string; ctype: string }>(
+          'SELECT pg_encoding_to_char(encoding) AS encoding, datcollate AS collate, datctype AS ctype FROM pg_database WHERE datname = $1',
+          [database],
+        );
+        const like = rows[0];
+        if (like === undefined) return '';
+        const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+        return ` TEMPLATE template0 ENCODING ${literal(like.encoding)} LC_COLLATE ${literal(like.collate)} LC_CTYPE ${literal(like.ctype)}`;
+      },
       close: () => client.end().catch(() => undefined),
     };
   }
@@ -93,6 +113,7 @@ async function adminSession(connection: Connection): Promise<AdminSession> {
       await db.query(sql);
     },
     quote: quoteMySqlIdent,
+    sameAs: () => Promise.resolve(''),
     close: () => db.end().catch(() => undefined),
   };
 }
