@@ -409,6 +409,22 @@ describe('issues found by a marker', () => {
     expect(github.issue(raced.owner, raced.repo, older.number + 1)?.state).toBe('closed');
   });
 
+  it('two runs at once end with one open issue, and both use it', async () => {
+    const both = { owner: 'acme', repo: 'both' };
+    const runs = await Promise.all(
+      ['first', 'second'].map((run) =>
+        ensureMarkedIssue(clientWith(), both, marker, { title: run, body: '', data: run }),
+      ),
+    );
+    expect(new Set(runs.map((r) => r.issue.number)).size).toBe(1);
+    const open = github.issues.get('acme/both')!.filter((issue) => issue.state === 'open');
+    expect(open).toHaveLength(1);
+    expect(open[0]!.number).toBe(runs[0]!.issue.number);
+    // Both looked before either created: the race was real, and the twin was closed as a duplicate.
+    expect(requestsTo('POST', /\/issues$/)).toHaveLength(2);
+    expect(github.issues.get('acme/both')).toHaveLength(2);
+  });
+
   it('updates the block in place, keeping the body, and reads it back; labels add up', async () => {
     const { issue } = await ensureMarkedIssue(client, { owner: 'acme', repo: 'update' }, marker, {
       title: 'Deploy',
