@@ -193,6 +193,85 @@ describe('PostgreSQL rollback over a database in use', () => {
   });
 });
 
+describe('MariaDB rollback that fails after the tables moved', () => {
+  // A user that may do everything on scratch and kept copies but may not create routines in the
+  // live database: the swap's last step fails, after the atomic RENAME TABLE.
+  const live = uniqueName('bkundo_my');
+  const user = uniqueName('swapper');
+  const password = 'Swap-pw-42';
+  const store = tempDir('myundo-');
+  const url = `mysql://${user}:${password}@127.0.0.1:3306/${live}`;
+  const count = async (db: string, table: string) =>
+    Number(((await mariaQuery(`SELECT count(*) AS n FROM \`${db}\`.\`${table}\``)) as { n: string | number }[])[0]!.n);
+  const schemas = async () =>
+    (
+      (await mariaQuery('SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?', [
+        `${live}%`,
+      ])) as {
+        n: string;
+      }[]
+    ).map((r) => r.n);
+  afterAll(async () => {
+    for (const n of await schemas()) await mariaQuery(`DROP DATABASE \`${n}\``);
+    await mariaQuery(`DROP USER IF EXISTS '${user}'@'127.0.0.1'`);
+  });
+
+  it('puts every table back and drops nothing that holds data when a step after the swap fails', async () => {
+    await mariaQuery(`CREATE DATABASE ${live}`);
+    await mariaQuery(`CREATE USER '${user}'@'127.0.0.1' IDENTIFIED BY ?`, [password]);
+    await mariaQuery(`GRANT ALL PRIVILEGES ON \`deploy\\_suite\\_scratch\\_%\`.* TO '${user}'@'127.0.0.1'`);
+    await mariaQuery(
+      `GRANT ALL PRIVILEGES ON \`${live.replace(/_/g, '\\_')}\\_before\\_%\`.* TO '${user}'@'127.0.0.1'`,
+    );
+    await mariaQuery(`GRANT ALL PRIVILEGES ON \`${live}\`.* TO '${user}'@'127.0.0.1'`);
+    // The backup holds a procedure its own user made (so the dump restores into a scratch copy).
+    const asUser = async (sql: string) => {
+      const { default: mysql } = await import('mysql2/promise');
+      const db = await mysql.createConnection({
+        host: '127.0.0.1',
+        port: 3306,
+        user,
+        password,
+        database: live,
+        multipleStatements: true,
+      });
+      try {
+        await db.query(sql);
+      } finally {
+        await db.end();
+      }
+    };
+    await asUser(
+      'CREATE TABLE a (id INT PRIMARY KEY); INSERT INTO a VALUES (1), (2), (3); CREATE PROCEDURE a_total() SELECT COUNT(*) FROM a',
+    );
+    expect(errorOf(await backupAction({ 'database-url': url, store, recipients: keys.recipient }))).toBe('');
+    // The release drops the procedure and most rows; then the user loses CREATE ROUTINE on the live database.
+    await asUser('DROP PROCEDURE a_total; DELETE FROM a WHERE id > 1; CREATE TABLE added (x INT)');
+    await mariaQuery(`REVOKE CREATE ROUTINE ON \`${live}\`.* FROM '${user}'@'127.0.0.1'`);
+
+    const run = await backupAction({
+      command: 'restore',
+      'database-url': url,
+      store,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+    });
+    expect(errorOf(run)).toMatch(
+      /Could not swap .* with the restored copy: Could not create procedure a_total .* was put back as it was/s,
+    );
+    expect(errorOf(run)).not.toMatch(/a bug in this action/);
+    // The live database is exactly as it was, and no kept or scratch copy is left over.
+    expect(await count(live, 'a')).toBe(1);
+    expect(await count(live, 'added')).toBe(0);
+    expect(await schemas()).toEqual([live]);
+    const scratch = (await mariaQuery(
+      "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'deploy\\_suite\\_scratch\\_restore\\_%'",
+    )) as unknown[];
+    expect(scratch).toEqual([]);
+  });
+});
+
 describe('MariaDB rollback over a live database', () => {
   const live = uniqueName('bkroll_my');
   const store = tempDir('myroll-');
