@@ -131,6 +131,16 @@ const moved = (object, from, to) => ({
     create: object.create.split(`${(0,mysql_client.quoteMySqlIdent)(from)}.`).join(`${(0,mysql_client.quoteMySqlIdent)(to)}.`),
 });
 const dropStatement = (database, object) => `DROP ${object.kind.toUpperCase()} IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(database)}.${(0,mysql_client.quoteMySqlIdent)(object.name)}`;
+/** Runs undo steps newest first; true when every one of them worked. */
+async function runUndo(steps) {
+    let ok = true;
+    for (const step of [...steps].reverse()) {
+        await step().catch(() => {
+            ok = false;
+        });
+    }
+    return ok;
+}
 /**
  * MySQL cannot rename a database. One RENAME TABLE statement moving every table is atomic, so
  * the data changes places all at once: the old tables go to `kept`, the restored ones take their
@@ -176,7 +186,9 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
         const old = await readObjects(db, target);
         const fresh = (await readObjects(db, replacement)).map((o) => moved(o, replacement, target));
         const tablesOf = async (database) => {
-            const [rows] = await db.query("SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE = 'BASE TABLE'", [database]);
+            const [rows] = await db.query(
+            // Every kind that is not a view moves: MariaDB also has SYSTEM VERSIONED tables and SEQUENCEs.
+            "SELECT TABLE_NAME AS name FROM information_schema.TABLES WHERE TABLE_SCHEMA = ? AND TABLE_TYPE <> 'VIEW'", [database]);
             return rows.map((r) => String(r.name));
         };
         const [oldTables, newTables] = [await tablesOf(target), await tablesOf(replacement)];
@@ -217,14 +229,27 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
             await createAll(target, fresh, undo);
         }
         catch (error) {
-            for (const step of undo.reverse())
-                await step().catch(() => undefined);
-            await db.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(kept)}`).catch(() => undefined);
-            throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${(0,src/* errorMessage */.gJ)(error)}. ${target} was put back as it was.`);
+            const undone = await runUndo(undo);
+            // The kept database may hold the only copy of the old tables: dropped only when every undo
+            // step worked and it is empty again.
+            const [left] = await db
+                .query('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [
+                kept,
+            ])
+                .catch(() => [[{ n: -1 }]]);
+            if (undone && Number(left[0]?.n) === 0) {
+                await db.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(kept)}`).catch(() => undefined);
+                throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${(0,src/* errorMessage */.gJ)(error)}. ${target} was put back as it was.`);
+            }
+            throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy (${(0,src/* errorMessage */.gJ)(error)}), and putting it back did not finish: the old tables may be in ${kept}. Check ${target} and ${kept} by hand before anything else runs.`);
         }
         // The kept copy gets the old definitions too, so it is the whole database that was replaced.
         try {
-            await createAll(kept, old.map((o) => moved(o, target, kept)));
+            // Events in the kept copy must not run (a purge would change what it keeps): disabled.
+            const keptObjects = old.map((o) => moved(o, target, kept));
+            await createAll(kept, keptObjects);
+            for (const event of keptObjects.filter((o) => o.kind === 'event'))
+                await db.query(`ALTER EVENT ${(0,mysql_client.quoteMySqlIdent)(kept)}.${(0,mysql_client.quoteMySqlIdent)(event.name)} DISABLE`);
         }
         catch (error) {
             throw new src/* ConfigurationError */.j1(`${target} was replaced and its tables are kept in ${kept}, but not every view, trigger, routine or event could be recreated there: ${(0,src/* errorMessage */.gJ)(error)}`);
@@ -407,7 +432,9 @@ class MySqlEngine {
     }
     rowCounts(database) {
         return this.withConnection(database, async (db) => {
-            const [tables] = await db.query("SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type = 'BASE TABLE' ORDER BY 1", [database]);
+            const [tables] = await db.query(
+            // MariaDB's system-versioned tables hold rows too (their current ones are counted).
+            "SELECT table_name AS name FROM information_schema.tables WHERE table_schema = ? AND table_type IN ('BASE TABLE', 'SYSTEM VERSIONED') ORDER BY 1", [database]);
             const counts = {};
             for (const table of tables) {
                 const [rows] = await db.query(`SELECT COUNT(*) AS n FROM ${(0,mysql_client.quoteMySqlIdent)(String(table.name))}`);
