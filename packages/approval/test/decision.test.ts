@@ -105,6 +105,13 @@ describe('the approval decision over comments', () => {
     expect(whyOf(decision, original.id)).toMatch(/edited/);
   });
 
+  it('no longer counts an approval once its comment is deleted', async () => {
+    const approval = comment('alice', `approve ${HASH_A}`);
+    expect((await decideNow()).state).toBe('approved');
+    github.deleteComment(Number(approval.id));
+    expect(await decideNow()).toMatchObject({ state: 'pending', approvers: [], ignored: [] });
+  });
+
   it('finds the approving comment at position 120 of 150 (every page read)', async () => {
     let approval = '';
     for (let i = 1; i <= 150; i++) {
