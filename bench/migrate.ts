@@ -7,6 +7,8 @@
 //    file, and the time to plan it. Splitting and linting must grow linearly with the file: before
 //    line numbers were counted incrementally, splitting alone took 149 s (456 s on this machine);
 //    now under a second or two.
+// 4. How splitting grows: the time for 4× the statements ÷ the time for 1×, for each engine's
+//    splitter (linear ≈ 4, quadratic ≈ 16; goal < 8).
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +17,7 @@ import { repoRoot } from '../test/helpers/run-action.ts';
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { plan } from '../packages/db/src/migrate/index.ts';
+import { splitMysql, splitPostgres } from '../packages/db/src/migrate/split.ts';
 import { median, round } from './stats.ts';
 
 const PG = { PATH: process.env.PATH ?? '', PGHOST: '127.0.0.1', PGPORT: '5432', PGUSER: 'postgres' };
@@ -158,6 +161,26 @@ console.log(
   `plan of one ${round(bigBytes / 1e6, 1)} MB migration: ${round(median(bigPlan), 2)} s; read+hash ${round(median(bigHash), 4)} s`,
 );
 rmSync(bigFolder, { recursive: true, force: true });
+
+// 4. Growth of each splitter with the file: best of three at 1× and at 4× the statements.
+const statements = (n: number): string =>
+  Array.from({ length: n }, (_, i) => `INSERT INTO t VALUES (${i}, 'row ${i} -- not a comment; x');`).join('\n');
+const bestOf = async (work: () => unknown): Promise<number> => {
+  const times: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    await work();
+    times.push(performance.now() - started);
+  }
+  return Math.min(...times);
+};
+await splitPostgres('SELECT 1;'); // the parser loads once
+const [pgSmall, pgLarge] = [statements(3000), statements(12000)];
+const pgGrowth = (await bestOf(() => splitPostgres(pgLarge))) / (await bestOf(() => splitPostgres(pgSmall)));
+const [mySmall, myLarge] = [statements(5000), statements(20000)];
+splitMysql(mySmall); // warm up
+const myGrowth = (await bestOf(() => splitMysql(myLarge))) / (await bestOf(() => splitMysql(mySmall)));
+console.log(`split growth at 4× the statements: PostgreSQL ${round(pgGrowth, 1)}, MySQL ${round(myGrowth, 1)}`);
 for (const name of ['bench_migrate_psql', 'bench_migrate_apply', 'bench_migrate_plan', 'bench_migrate_big'])
   psql('postgres', ['-c', `DROP DATABASE IF EXISTS ${name}`]);
 console.log(
@@ -176,5 +199,7 @@ console.log(
     plan_5mb_file_before_s: 149,
     read_hash_5mb_file_s: round(median(bigHash), 4),
     ratio_plan_5mb_vs_read_hash: round(median(bigPlan) / median(bigHash), 1),
+    split_growth_4x_postgres: round(pgGrowth, 2),
+    split_growth_4x_mysql: round(myGrowth, 2),
   }),
 );
