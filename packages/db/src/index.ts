@@ -2,7 +2,8 @@ export * from './connection.ts';
 export * from './engine.ts';
 export * from './process.ts';
 export * from './scratch.ts';
-export { toolMajor, APPLICATION_NAME } from './postgres.ts';
+export { toolMajor } from './postgres.ts';
+export { APPLICATION_NAME } from './pg-client.ts';
 
 import type { Connection } from './connection.ts';
 import type { DatabaseEngine } from './engine.ts';

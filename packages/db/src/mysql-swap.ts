@@ -3,6 +3,7 @@ import type mysql from 'mysql2/promise';
 import type { Connection } from './connection.ts';
 import type { ReplaceOptions } from './engine.ts';
 import { connectMySql, quoteMySqlIdent as q } from './mysql-client.ts';
+import { isDatabaseError } from './process.ts';
 
 type Kind = 'view' | 'trigger' | 'procedure' | 'function' | 'event';
 
@@ -175,6 +176,8 @@ export async function replaceMySqlDatabase(
         .catch(() => [[{ n: -1 }] as mysql.RowDataPacket[]]);
       if (undone && Number(left[0]?.n) === 0) {
         await db.query(`DROP DATABASE IF EXISTS ${q(kept)}`).catch(() => undefined);
+        // Put back as it was: a bug keeps its class and stack; what the server did is said plainly.
+        if (!(error instanceof ConfigurationError) && !isDatabaseError(error)) throw error;
         throw new ConfigurationError(
           `Could not swap ${target} with the restored copy: ${errorMessage(error)}. ${target} was put back as it was.`,
         );

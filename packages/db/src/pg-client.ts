@@ -2,6 +2,9 @@ import type { ConnectionOptions } from 'node:tls';
 import pg from 'pg';
 import { connectionFailure, tlsOf, type Connection } from './connection.ts';
 
+/** How our sessions show in pg_stat_activity, and how tests find them. */
+export const APPLICATION_NAME = 'deploy-suite';
+
 export const quoteIdent = (name: string): string => `"${name.replace(/"/g, '""')}"`;
 
 /**

@@ -1,6 +1,6 @@
 import { spawn, type ChildProcessByStdio } from 'node:child_process';
 import type { Readable, Writable } from 'node:stream';
-import { ConfigurationError, errorMessage, redact } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, isSystemError, redact } from '@deploy-suite/kit';
 import { DumpFailedError } from './engine.ts';
 
 /** Keeps the last part of a stream for error messages, without growing without bound. */
@@ -66,17 +66,22 @@ export async function runTool(
  * that is already clear is kept; anything else is a bug and is returned untouched, stack and all.
  */
 export function databaseFailure(error: unknown, doing: string): unknown {
-  if (error instanceof ConfigurationError || typeof error !== 'object' || error === null) return error;
-  const e = error as { code?: unknown; sqlState?: unknown; severity?: unknown; fatal?: unknown; syscall?: unknown };
-  const remote =
+  if (error instanceof ConfigurationError || !isDatabaseError(error)) return error;
+  return new DumpFailedError(`${doing} failed: ${redact(errorMessage(error))}`);
+}
+
+/** What a database driver raises when the server refused something or the session is gone. */
+export function isDatabaseError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; sqlState?: unknown; severity?: unknown; fatal?: unknown };
+  return (
     typeof e.sqlState === 'string' || // mysql2: the server's error
     e.fatal === true || // mysql2: the connection is gone
     (typeof e.severity === 'string' && typeof e.code === 'string') || // pg: the server's error
-    e.syscall !== undefined ||
-    (typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code)) ||
+    isSystemError(error) ||
     // pg: the session ended under a query, or a query was sent to an ended one
-    /^(Connection terminated|Client was closed|Client has encountered a connection error)/.test(errorMessage(error));
-  return remote ? new DumpFailedError(`${doing} failed: ${redact(errorMessage(error))}`) : error;
+    /^(Connection terminated|Client was closed|Client has encountered a connection error)/.test(errorMessage(error))
+  );
 }
 
 /**

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { ConfigurationError, errorMessage } from '@deploy-suite/kit';
 import type { Connection } from './connection.ts';
+import { isDatabaseError } from './process.ts';
 
 /**
  * Every scratch database the suite makes starts with this. With the random part after it, a
@@ -48,6 +49,7 @@ export async function createScratchDatabase(
         : `CREATE DATABASE ${admin.quote(name)} CHARACTER SET utf8mb4`,
     );
   } catch (error) {
+    if (!isDatabaseError(error)) throw error;
     throw new ConfigurationError(
       `Could not create the scratch database ${name} on ${connection.host}:${connection.port}: ${errorMessage(error)}. The user needs the right to create databases (CREATEDB on PostgreSQL, CREATE on MySQL).`,
     );
@@ -86,8 +88,8 @@ interface AdminSession {
 /** A session outside any user database: PostgreSQL's maintenance database, or none on MySQL. */
 async function adminSession(connection: Connection): Promise<AdminSession> {
   if (connection.engine === 'postgres') {
-    const { connectPostgres, quoteIdent } = await import('./pg-client.ts');
-    const client = await connectPostgres(connection, { database: 'postgres', applicationName: 'deploy-suite' });
+    const { APPLICATION_NAME, connectPostgres, quoteIdent } = await import('./pg-client.ts');
+    const client = await connectPostgres(connection, { database: 'postgres', applicationName: APPLICATION_NAME });
     return {
       run: async (sql) => {
         await client.query(sql);
@@ -100,7 +102,7 @@ async function adminSession(connection: Connection): Promise<AdminSession> {
         );
         const like = rows[0];
         if (like === undefined) return '';
-        const literal = (text: string): string => `'${text.replace(/'/g, "''")}'`;
+        const literal = (text: string): string => client.escapeLiteral(text);
         return ` TEMPLATE template0 ENCODING ${literal(like.encoding)} LC_COLLATE ${literal(like.collate)} LC_CTYPE ${literal(like.ctype)}`;
       },
       close: () => client.end().catch(() => undefined),

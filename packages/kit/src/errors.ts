@@ -25,6 +25,16 @@ export class RemoteError extends ConfigurationError {
   override name = 'RemoteError';
 }
 
+/**
+ * An error the operating system or the network raised (it names a syscall, or carries an errno
+ * code such as ECONNRESET or EACCES): something outside the action failed, not our code.
+ */
+export function isSystemError(error: unknown): boolean {
+  if (typeof error !== 'object' || error === null) return false;
+  const e = error as { code?: unknown; syscall?: unknown };
+  return e.syscall !== undefined || (typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code));
+}
+
 export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   if (typeof error === 'string') return error;

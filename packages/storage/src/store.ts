@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { ConfigurationError, errorMessage, RemoteError } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, isSystemError, RemoteError } from '@deploy-suite/kit';
 
 /**
  * Where backups live. Keys are relative paths ("shop/2026-11-27T02-00-00Z-ab12cd.dump.zst.age").
@@ -68,12 +68,8 @@ export function asStoreError(error: unknown, store: BackupStore, context: string
 /** An error an SDK, the network or the file system raised, as opposed to a bug in our code. */
 export function isRemoteFailure(error: unknown): boolean {
   if (typeof error !== 'object' || error === null) return false;
-  const e = error as { $metadata?: unknown; statusCode?: unknown; name?: unknown; code?: unknown; syscall?: unknown };
+  const e = error as { $metadata?: unknown; statusCode?: unknown; name?: unknown };
   return (
-    e.$metadata !== undefined ||
-    typeof e.statusCode === 'number' ||
-    e.name === 'RestError' ||
-    e.syscall !== undefined ||
-    (typeof e.code === 'string' && /^E[A-Z0-9]+$/.test(e.code))
+    e.$metadata !== undefined || typeof e.statusCode === 'number' || e.name === 'RestError' || isSystemError(error)
   );
 }
