@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { EOL } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { InputError, registerSecret, type Inputs } from '@deploy-suite/kit';
+import { InputError, registerSecret, warning, type Inputs } from '@deploy-suite/kit';
 import {
   defaultPort,
   defaultTls,
@@ -137,10 +136,4 @@ function readPem(inputs: Inputs, name: string, label: string, example: string): 
     );
   }
   return pem.trim() + '\n';
-}
-
-/** A warning annotation, in the runner's own command syntax (as @actions/core writes it). */
-function warning(message: string): void {
-  const escaped = message.replace(/%/g, '%25').replace(/\r/g, '%0D').replace(/\n/g, '%0A');
-  process.stdout.write(`::warning::${escaped}${EOL}`);
 }

@@ -1,6 +1,4 @@
-import { writeFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
-import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { ConfigurationError, makeTempDir } from '@deploy-suite/kit';
 import type mysql from 'mysql2/promise';
@@ -29,12 +27,7 @@ function optionValue(value: string): string {
 function writeDefaultsFile(connection: Connection): { path: string; remove: () => void } {
   const folder = makeTempDir('db-client');
   try {
-    const file = (name: string, content: string): string => {
-      const path = join(folder.path, name);
-      writeFileSync(path, content, { mode: 0o600 });
-      return path;
-    };
-    const path = join(folder.path, 'client.cnf');
+    const file = folder.file;
     const lines = [
       '[client]',
       `host=${optionValue(connection.host)}`,
@@ -58,8 +51,7 @@ function writeDefaultsFile(connection: Connection): { path: string; remove: () =
       lines.push(`ssl-cert=${optionValue(file('client.pem', tls.cert))}`);
       lines.push(`ssl-key=${optionValue(file('client.key', tls.key))}`);
     }
-    writeFileSync(path, lines.join('\n') + '\n', { mode: 0o600 });
-    return { path, remove: () => folder.remove() };
+    return { path: file('client.cnf', lines.join('\n') + '\n'), remove: () => folder.remove() };
   } catch (error) {
     folder.remove();
     throw error;
@@ -127,10 +119,7 @@ export class MySqlEngine implements DatabaseEngine {
     const tool = await this.findTool('dump');
     // Counted just before the dump's own consistent snapshot; exact when nothing writes meanwhile.
     // A failure stops the backup here, before anything is dumped or uploaded.
-    const counts = await this.rowCounts(this.connection.database).catch((error: unknown) => {
-      throw databaseFailure(error, `Counting rows of ${this.connection.database}`);
-    });
-    const rowCounts = Promise.resolve(counts);
+    const rowCounts = Promise.resolve(await this.rowCounts(this.connection.database));
     const defaults = writeDefaultsFile(this.connection);
     const spawned = spawnTool(
       tool.path,

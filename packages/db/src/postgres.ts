@@ -1,4 +1,4 @@
-import { readdirSync, writeFileSync } from 'node:fs';
+import { readdirSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
 import { join } from 'node:path';
 import { PassThrough, Readable } from 'node:stream';
@@ -14,7 +14,7 @@ import {
 } from '@deploy-suite/kit';
 import pg from 'pg';
 import { isVerified, tlsOf, type Connection } from './connection.ts';
-import { connectPostgres, quoteIdent } from './pg-client.ts';
+import { APPLICATION_NAME, connectPostgres, quoteIdent } from './pg-client.ts';
 import {
   DumpFailedError,
   RestoreFailedError,
@@ -25,9 +25,8 @@ import {
   type RestoreOptions,
   type ToolInfo,
 } from './engine.ts';
-import { databaseFailure, feedTool, runTool, spawnTool } from './process.ts';
+import { databaseFailure, feedTool, runTool, spawnTool, type Spawned } from './process.ts';
 
-export const APPLICATION_NAME = 'deploy-suite';
 export const DIRECTORY_FORMAT = 'pg_dump directory (tar)';
 
 /**
@@ -37,11 +36,7 @@ export const DIRECTORY_FORMAT = 'pg_dump directory (tar)';
  */
 function toolEnvironment(connection: Connection, database: string): { env: NodeJS.ProcessEnv; remove: () => void } {
   const folder = makeTempDir('pg-tool');
-  const file = (name: string, content: string): string => {
-    const path = join(folder.path, name);
-    writeFileSync(path, content, { mode: 0o600 });
-    return path;
-  };
+  const file = folder.file;
   try {
     const tls = tlsOf(connection);
     const env: NodeJS.ProcessEnv = {
@@ -103,6 +98,17 @@ export class PostgresEngine implements DatabaseEngine {
 
   client(database = this.connection.database): Promise<pg.Client> {
     return connectPostgres(this.connection, { database, applicationName: APPLICATION_NAME });
+  }
+
+  /**
+   * Spawns a libpq tool with its private environment (passfile, certificates), which is removed
+   * as soon as the tool exits — before anyone awaiting `exited` goes on.
+   */
+  private spawnLibpqTool(path: string, args: string[], options: { database: string; stdin?: 'pipe' }): Spawned {
+    const environment = toolEnvironment(this.connection, options.database);
+    const spawned = spawnTool(path, args, { env: environment.env, ...(options.stdin ? { stdin: options.stdin } : {}) });
+    void spawned.exited.then(environment.remove);
+    return spawned;
   }
 
   private async withClient<T>(database: string, fn: (client: pg.Client) => Promise<T>, doing?: string): Promise<T> {
@@ -175,10 +181,13 @@ export class PostgresEngine implements DatabaseEngine {
       directory === undefined
         ? ['--format=custom']
         : ['--format=directory', `--jobs=${options.jobs ?? 2}`, `--file=${join(directory, 'dump')}`];
-    const environment = toolEnvironment(this.connection, this.connection.database);
-    const spawned = spawnTool(tool.path, [...formatArgs, '--compress=0', '--no-password', `--snapshot=${snapshot}`], {
-      env: environment.env,
-    });
+    const spawned = this.spawnLibpqTool(
+      tool.path,
+      [...formatArgs, '--compress=0', '--no-password', `--snapshot=${snapshot}`],
+      {
+        database: this.connection.database,
+      },
+    );
     // Handled from the start (a session killed while the upload waits must not crash the run), and
     // it stops pg_dump: without the counts there is no backup, so there is no point dumping on.
     const rowCounts = countRows(snapshotClient).catch((error: unknown) => {
@@ -187,7 +196,6 @@ export class PostgresEngine implements DatabaseEngine {
     });
     rowCounts.catch(() => undefined);
     const dumped = spawned.exited.then(async (code) => {
-      environment.remove();
       const countFailure = await rowCounts.then(
         () => undefined,
         (error: unknown) => (error instanceof Error ? error : new Error(String(error))),
@@ -236,17 +244,12 @@ export class PostgresEngine implements DatabaseEngine {
     if (options.format === DIRECTORY_FORMAT)
       return this.restoreDirectory(tool, database, input, common, options.jobs ?? 2);
     // One transaction and stop at the first error: a failed restore leaves the target as it was.
-    const environment = toolEnvironment(this.connection, database);
-    const spawned = spawnTool(tool.path, [...common, '--single-transaction'], {
-      env: environment.env,
-      stdin: 'pipe',
-    });
+    const spawned = this.spawnLibpqTool(tool.path, [...common, '--single-transaction'], { database, stdin: 'pipe' });
     const stdin = spawned.child.stdin!;
     // A damaged backup found late (a failed MAC or hash at the end of the stream) is the real
     // cause: reported as such rather than as whatever pg_restore made of its cut-off input.
     feedTool(input, stdin, () => spawned.child.kill('SIGTERM'));
     const code = await spawned.exited;
-    environment.remove();
     if (input.errored) throw input.errored;
     if (code !== 0) {
       throw new RestoreFailedError(`pg_restore exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`);
@@ -270,15 +273,13 @@ export class PostgresEngine implements DatabaseEngine {
       // One pass per section: run in parallel, pg_restore can create a trigger on a partitioned
       // table while its partitions' data is still loading, and the trigger fires on that COPY.
       for (const section of ['pre-data', 'data', 'post-data']) {
-        const environment = toolEnvironment(this.connection, database);
-        const spawned = spawnTool(
+        const spawned = this.spawnLibpqTool(
           tool.path,
           [...common, `--section=${section}`, `--jobs=${jobs}`, '--format=directory', join(directory, 'dump')],
-          { env: environment.env },
+          { database },
         );
         spawned.child.stdout.resume();
         const code = await spawned.exited;
-        environment.remove();
         if (code !== 0) {
           throw new RestoreFailedError(
             `pg_restore (${section}) exited with code ${code}: ${spawned.stderr.toString() || 'no message'}`,
@@ -376,12 +377,12 @@ export class PostgresEngine implements DatabaseEngine {
             attempts: 4,
             baseDelayMs: 250,
             // Only a session that came and went in between is worth another try.
-            retryable: (error) => /being accessed by other users/.test(errorMessage(error)),
+            retryable: inUse,
           });
         } catch (failure) {
           const error = failure instanceof RetryExhaustedError ? failure.lastError : failure;
           throw new ConfigurationError(
-            `Could not swap the restored copy in for ${target}: ${errorMessage(error)}. ${/other users|being accessed/.test(errorMessage(error)) ? 'It is in use: stop its clients, or set terminate-sessions: true. ' : ''}${target} was left as it was.`,
+            `Could not swap the restored copy in for ${target}: ${errorMessage(error)}. ${inUse(error) ? 'It is in use: stop its clients, or set terminate-sessions: true. ' : ''}${target} was left as it was.`,
           );
         }
       } finally {
@@ -426,6 +427,9 @@ export class PostgresEngine implements DatabaseEngine {
     );
   }
 }
+
+/** PostgreSQL's answer to renaming a database that has sessions. */
+const inUse = (error: unknown): boolean => /being accessed by other users/.test(errorMessage(error));
 
 /**
  * Unpacks a directory dump's tar stream. Only plain files and folders under dump/ are accepted;

@@ -29,6 +29,11 @@ export async function runAction(main: (summary: JobSummary) => Promise<void>, su
   }
 }
 
+/** A warning annotation, redacted: for the domain packages, which do not talk to the runner. */
+export function warning(message: string): void {
+  core.warning(redact(message));
+}
+
 /** Sets an output; objects become JSON so another step can use fromJSON(). */
 export function setOutput(name: string, value: string | number | boolean | object): void {
   core.setOutput(name, redact(typeof value === 'object' ? JSON.stringify(value) : String(value)));

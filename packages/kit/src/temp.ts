@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -10,12 +10,13 @@ import { join } from 'node:path';
  */
 export interface TempDir {
   path: string;
+  /** Writes a private (0600) file in the folder and returns its path: a password, a key. */
+  file: (name: string, content: string) => string;
   /** Removes the folder and everything in it; safe to call twice. */
-  remove(): void;
+  remove: () => void;
 }
 
 const live = new Set<string>();
-const cleanups = new Set<() => void>();
 let handlersInstalled = false;
 
 function tempRoot(): string {
@@ -24,13 +25,6 @@ function tempRoot(): string {
 }
 
 function cleanUpEverything(): void {
-  for (const cleanup of cleanups) {
-    try {
-      cleanup();
-    } catch {
-      // Best effort: the process is going away.
-    }
-  }
   for (const path of live) rmSync(path, { recursive: true, force: true });
   live.clear();
 }
@@ -57,20 +51,14 @@ export function makeTempDir(prefix: string): TempDir {
   live.add(path);
   return {
     path,
+    file: (name, content) => {
+      const file = join(path, name);
+      writeFileSync(file, content, { mode: 0o600 });
+      return file;
+    },
     remove: () => {
       rmSync(path, { recursive: true, force: true });
       live.delete(path);
     },
   };
-}
-
-/**
- * Runs `cleanup` if the run is cancelled (SIGINT/SIGTERM) or exits before the returned function
- * is called; calling it unregisters the cleanup. For what a folder cannot hold: a child process
- * to stop, a scratch object this run created.
- */
-export function onCancel(cleanup: () => void): () => void {
-  installHandlers();
-  cleanups.add(cleanup);
-  return () => void cleanups.delete(cleanup);
 }
