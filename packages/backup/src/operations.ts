@@ -12,8 +12,6 @@ import {
 import {
   asStoreError,
   checkProtection,
-  idPrefix,
-  idStamp,
   listBackups,
   manifestKey,
   MANIFEST_FORMAT,
@@ -21,6 +19,7 @@ import {
   objectKey,
   openBackup,
   openDetails,
+  parseBackupKey,
   planRetention,
   recipientFingerprint,
   sealDetails,
@@ -444,17 +443,12 @@ export async function pruneBackups(options: {
 async function findOrphans(store: BackupStore, database: string, now: Date): Promise<string[]> {
   const keys = await store.list(`${database}/`);
   const present = new Set(keys);
-  const prefix = `${database}/${idPrefix(database)}-`;
-  const form = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)-[0-9a-f]{6}\.dump(?:\.zst|\.gz)?(?:\.age)?$/;
   return keys.filter((key) => {
-    if (!key.startsWith(prefix)) return false;
-    const match = form.exec(key.slice(prefix.length));
-    if (match === null) return false;
-    const id = key.slice(database.length + 1).replace(/\.dump.*$/, '');
-    if (present.has(manifestKey(database, id))) return false;
-    const started = Date.parse(match[1]!.replace(/T(\d{2})-(\d{2})-(\d{2})Z$/, 'T$1:$2:$3Z'));
+    const parsed = parseBackupKey(database, key);
     return (
-      Number.isFinite(started) && idStamp(new Date(started)) === match[1] && now.getTime() - started > ORPHAN_MIN_AGE_MS
+      parsed?.kind === 'object' &&
+      !present.has(manifestKey(database, parsed.id)) &&
+      now.getTime() - parsed.started.getTime() > ORPHAN_MIN_AGE_MS
     );
   });
 }

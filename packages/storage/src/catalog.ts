@@ -11,12 +11,13 @@ import {
   backupDetailsSchema,
   backupManifestSchema,
   CLOCK_SKEW_MS,
-  idPrefix,
   idStamp,
+  idTime,
   MANIFEST_MAX_BYTES,
   manifestEnvelopeSchema,
   manifestKey,
   objectKey,
+  parseBackupKey,
   type BackupDetails,
   type BackupManifest,
 } from './manifest.ts';
@@ -45,8 +46,6 @@ export interface Catalog {
   backups: BackupManifest[];
   rejected: RejectedManifest[];
 }
-
-const ID_TAIL = /^(\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z)-[0-9a-f]{6}$/;
 
 /**
  * Reads, authenticates and validates one manifest file. Nothing in it is used before its
@@ -98,9 +97,8 @@ function checkConsistency(
   if (manifest.database !== expect.database) fail(`describes database ${manifest.database}, not ${expect.database}`);
   if (expect.id !== undefined && manifest.id !== expect.id) fail(`describes backup ${manifest.id}, not ${expect.id}`);
   if (key !== manifestKey(manifest.database, manifest.id)) fail(`is stored under a key that is not its own`);
-  const prefix = `${idPrefix(manifest.database)}-`;
-  const stamp = manifest.id.startsWith(prefix) ? ID_TAIL.exec(manifest.id.slice(prefix.length))?.[1] : undefined;
-  if (stamp === undefined) fail(`has an id that is not of its database's form`);
+  const stamped = idTime(manifest.database, manifest.id);
+  if (stamped === undefined) fail(`has an id that is not of its database's form`);
   const encrypted = manifest.encryption.method !== 'none';
   if (manifest.object !== objectKey(manifest.database, manifest.id, manifest.compression.algorithm, encrypted))
     fail(`names object ${manifest.object}, which is not the one its id and format give`);
@@ -110,7 +108,7 @@ function checkConsistency(
     fail('records a compression level that does not fit its algorithm');
   const started = Date.parse(manifest.startedAt);
   const completed = Date.parse(manifest.completedAt);
-  if (idStamp(new Date(started)) !== stamp) fail('has a start time that does not match its id');
+  if (idStamp(new Date(started)) !== idStamp(stamped!)) fail('has a start time that does not match its id');
   if (completed < started) fail('completed before it started');
   const latest = now.getTime() + CLOCK_SKEW_MS;
   if (completed > latest || (manifest.verified !== null && Date.parse(manifest.verified.at) > latest))
@@ -141,13 +139,10 @@ export async function listBackups(
       `${store.location}/${database}/ holds ${keys.length} manifests, more than the ${MAX_MANIFESTS} a catalog can have; someone else writes there. Nothing was read.`,
     );
   }
-  const form = new RegExp(
-    `^${escapeRegExp(`${database}/${idPrefix(database)}-`)}${ID_TAIL.source.slice(1, -1)}\\.manifest\\.json$`,
-  );
   const backups: BackupManifest[] = [];
   const rejected: RejectedManifest[] = [];
   for (const key of keys) {
-    if (!form.test(key)) {
+    if (parseBackupKey(database, key)?.kind !== 'manifest') {
       rejected.push({ key, reason: `${key} is not named as a manifest of ${database}`, future: false });
       continue;
     }
@@ -169,7 +164,6 @@ export async function listBackups(
 }
 
 const MAX_MANIFESTS = 10_000;
-const escapeRegExp = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
 export async function readManifest(
   store: BackupStore,
@@ -177,7 +171,7 @@ export async function readManifest(
   id: string,
   verifier: ManifestVerifier,
 ): Promise<BackupManifest> {
-  if (!/^[A-Za-z0-9_.-]{1,300}$/.test(id)) {
+  if (idTime(database, id) === undefined) {
     throw new ConfigurationError(
       `Backup id "${id.slice(0, 80)}" is not of the form a backup id has. List the backups with command: list.`,
     );

@@ -93,6 +93,35 @@ export function newBackupId(database: string, now: Date, random: string): string
   return `${idPrefix(database)}-${idStamp(now)}-${random}`;
 }
 
+/**
+ * The start time an id of this database's own form stamps (`<prefix>-<stamp>-<6 hex>`), or
+ * undefined for an id of any other form, a stamp no clock gives (month 13) included.
+ */
+export function idTime(database: string, id: string): Date | undefined {
+  const prefix = `${idPrefix(database)}-`;
+  if (!id.startsWith(prefix)) return undefined;
+  const match = /^((\d{4}-\d{2}-\d{2})T(\d{2})-(\d{2})-(\d{2})Z)-[0-9a-f]{6}$/.exec(id.slice(prefix.length));
+  if (match === null) return undefined;
+  const time = new Date(`${match[2]}T${match[3]}:${match[4]}:${match[5]}Z`);
+  return Number.isFinite(time.getTime()) && idStamp(time) === match[1] ? time : undefined;
+}
+
+/**
+ * A key of this database's own form — `<database>/<id>.manifest.json` or the object
+ * `<database>/<id>.dump[.zst|.gz][.age]` — with its id and the start time the id stamps; undefined
+ * for any other key. The catalog and the orphan sweep read nothing else.
+ */
+export function parseBackupKey(
+  database: string,
+  key: string,
+): { id: string; kind: 'manifest' | 'object'; started: Date } | undefined {
+  if (!key.startsWith(`${database}/`)) return undefined;
+  const match = /^([^/]+?)(\.manifest\.json|\.dump(?:\.zst|\.gz)?(?:\.age)?)$/.exec(key.slice(database.length + 1));
+  const started = match === null ? undefined : idTime(database, match[1]!);
+  if (match === null || started === undefined) return undefined;
+  return { id: match[1]!, kind: match[2] === '.manifest.json' ? 'manifest' : 'object', started };
+}
+
 /** The id's time stamp: the start time to the second, with the colons a key cannot hold replaced. */
 export function idStamp(time: Date): string {
   return time
