@@ -13,6 +13,16 @@ export const LOCAL_MARIADB = { host: '127.0.0.1', port: 3306, user: 'root' };
 
 export const uniqueName = (prefix: string): string => `${prefix}_${randomBytes(4).toString('hex')}`;
 
+/**
+ * Two fresh database names that fill PostgreSQL's 63-byte identifier limit (it cuts names by
+ * bytes): one ASCII, one of 2-byte UTF-8 characters. Where a scratch name was once the source's
+ * name with a suffix cut to 63 bytes, these are the names that made it the source itself.
+ */
+export function namesOf63Bytes(): { ascii: string; utf8: string } {
+  const tag = randomBytes(4).toString('hex');
+  return { ascii: `long_${tag}_${'x'.repeat(49)}`, utf8: `${'é'.repeat(27)}${tag}x` };
+}
+
 export interface PgServer {
   host: string;
   port: number;

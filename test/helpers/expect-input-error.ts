@@ -16,20 +16,25 @@ export function expectInputError(run: ActionRun, input: string, pattern: RegExp,
   expect(leakedSecrets(run, secrets)).toEqual([]);
 }
 
+/** The InputError a call throws; anything else it throws, or nothing, fails the test. */
+export function inputErrorOf(fn: () => unknown): InputError {
+  try {
+    fn();
+  } catch (error) {
+    if (error instanceof InputError) return error;
+    throw error;
+  }
+  throw new Error('expected an InputError, and nothing was thrown');
+}
+
 /**
  * The same, in process and in milliseconds: reading the settings throws an InputError naming
  * the input, with an example, and its message holds no secret.
  */
 export function expectSettingsInputError(read: () => unknown, input: string, pattern: RegExp, secrets: string[]): void {
-  let thrown: unknown;
-  try {
-    read();
-  } catch (error) {
-    thrown = error;
-  }
-  expect(thrown).toBeInstanceOf(InputError);
-  const message = (thrown as InputError).message;
-  expect((thrown as InputError).input).toBe(input);
+  const thrown = inputErrorOf(read);
+  const message = thrown.message;
+  expect(thrown.input).toBe(input);
   expect(message).toMatch(new RegExp(`^Input '${input}' `));
   expect(message).toMatch(pattern);
   expect(message).toContain('Example:');

@@ -1,5 +1,5 @@
 import { createHash, randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import pg from 'pg';
 import {
@@ -15,6 +15,7 @@ import {
 import { LOCAL_PG, mariaQuery, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import type { ActionRun } from '../../../test/helpers/run-action.ts';
 import { ageKeyPair, backupAction, errorOf, outputsOf, tempDir, TEST_KEYS } from './helpers.ts';
+import { filesUnder } from '../../../test/helpers/files.ts';
 
 /*
  * The runner's way (dist/index.js spawned): a connection killed from outside mid-run ends in one
@@ -44,16 +45,6 @@ function expectOneClearError(run: ActionRun, message: RegExp): void {
   expect(run.annotations.filter((a) => a.level === 'error')).toHaveLength(1);
   expect(run.log).not.toMatch(/a bug in this action|\n\s+at .+:\d+:\d+\)?\n|Node\.js v\d+/);
 }
-
-const filesUnder = (folder: string): string[] => {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
-    );
-  return walk(folder)
-    .map((f) => f.slice(folder.length + 1))
-    .sort();
-};
 
 describe('PostgreSQL, the runner’s way', () => {
   const source = uniqueName('bkrunfault');

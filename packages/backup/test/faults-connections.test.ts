@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import mysql from 'mysql2/promise';
 import pg from 'pg';
@@ -23,6 +23,7 @@ import {
 import { LOCAL_MARIADB, LOCAL_PG, mariaQuery, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { ageKeyPair, tempDir, TEST_KEYS } from '../../../actions/db-backup/test/helpers.ts';
 import { restoreBackup, takeBackup, verifyBackup } from '../src/index.ts';
+import { filesUnder } from '../../../test/helpers/files.ts';
 
 /*
  * Every connection a backup, restore or verify opens is killed from outside while it works
@@ -59,16 +60,6 @@ async function until<T>(what: string, probe: () => Promise<T | undefined>, ms = 
     await new Promise((resolve) => setTimeout(resolve, 10));
   }
 }
-
-const filesUnder = (folder: string): string[] => {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
-    );
-  return walk(folder)
-    .map((f) => f.slice(folder.length + 1))
-    .sort();
-};
 
 /** A clear error: expected (no stack printed), and not a bug dressed up. */
 function expectClear(error: unknown, kind: new (...args: never[]) => Error, message: RegExp): void {

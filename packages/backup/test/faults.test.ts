@@ -1,4 +1,3 @@
-import { readdirSync } from 'node:fs';
 import { Transform, type Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import type { DatabaseEngine } from '@deploy-suite/db';
@@ -20,6 +19,7 @@ import { ageKeyPair, tempDir, TEST_KEYS } from '../../../actions/db-backup/test/
 const signer = parseSigningKey('signing-key', TEST_KEYS.signing);
 const provenance = { sha: 'abc', runUrl: '' };
 import { takeBackup } from '../src/index.ts';
+import { filesUnder } from '../../../test/helpers/files.ts';
 
 /** A folder store whose uploads can be held after the first bytes, or broken after some bytes. */
 class FaultyStore extends LocalStore {
@@ -47,14 +47,6 @@ class FaultyStore extends LocalStore {
     return super.upload(key, body.pipe(faults));
   }
 }
-
-const filesIn = (folder: string): string[] => {
-  const walk = (dir: string): string[] =>
-    readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(`${dir}/${e.name}`) : [`${dir}/${e.name}`],
-    );
-  return walk(folder).sort();
-};
 
 let recipient: string;
 beforeAll(async () => {
@@ -177,10 +169,7 @@ describe.each([
   const expectOnlyEarlierBackup = async (store: BackupStore): Promise<void> => {
     const { backups } = await listBackups(store, database, signer.verifier);
     expect(backups.map((b) => b.id)).toEqual([earlier]);
-    expect(filesIn(folder).map((f) => f.slice(folder.length + 1))).toEqual([
-      `${database}/${earlier}.dump.zst.age`,
-      `${database}/${earlier}.manifest.json`,
-    ]);
+    expect(filesUnder(folder)).toEqual([`${database}/${earlier}.dump.zst.age`, `${database}/${earlier}.manifest.json`]);
   };
 
   it('fails clearly when the database connection is killed mid-dump, leaving no manifest and no object', async () => {

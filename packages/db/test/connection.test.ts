@@ -14,6 +14,7 @@ import {
 import { mySqlTlsOptions } from '../src/mysql-client.ts';
 import { pgTlsOptions } from '../src/pg-client.ts';
 import { passfileLine } from '../src/postgres.ts';
+import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
 
 beforeEach(() => {
   jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -80,16 +81,6 @@ const printed = (): string =>
   (process.stdout.write as unknown as jest.Mock).mock.calls.map((call) => String(call[0])).join('');
 
 const read = (values: Record<string, string>) => readConnectionInputs(new Inputs((name) => values[name]));
-
-function inputErrorOf(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('no error');
-}
 
 describe('TLS inputs', () => {
   it('verifies by default off loopback, and uses no TLS on loopback or a socket unless asked', () => {

@@ -3,19 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { z } from 'zod';
-import { InputError, Inputs, parseDuration } from '../src/index.ts';
+import { Inputs, parseDuration } from '../src/index.ts';
+import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
 
 const inputsOf = (values: Record<string, string>) => new Inputs((name) => values[name]);
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
 
 describe('durations', () => {
   it.each([
@@ -33,7 +24,7 @@ describe('durations', () => {
   );
 
   it('names the input and shows an example', () => {
-    const error = inputError(() => inputsOf({ timeout: '-5s' }).duration('timeout', '10s'));
+    const error = inputErrorOf(() => inputsOf({ timeout: '-5s' }).duration('timeout', '10s'));
     expect(error.input).toBe('timeout');
     expect(error.message).toContain("Input 'timeout' must be a duration");
     expect(error.message).toContain('-5s');
@@ -49,7 +40,7 @@ describe('booleans are strict', () => {
   ])('%s', (text, value) => expect(inputsOf({ flag: text }).boolean('flag', !value)).toBe(value));
 
   it.each(['ture', 'yes', '1', 'on'])('rejects %s instead of reading it as false', (text) => {
-    expect(inputError(() => inputsOf({ flag: text }).boolean('flag', false)).message).toMatch(
+    expect(inputErrorOf(() => inputsOf({ flag: text }).boolean('flag', false)).message).toMatch(
       /'flag' must be true or false/,
     );
   });
@@ -60,15 +51,15 @@ describe('booleans are strict', () => {
 describe('numbers, enums, lists, URLs', () => {
   it('bounds integers', () => {
     const inputs = inputsOf({ n: '0', m: '3.5', k: '7' });
-    expect(inputError(() => inputs.integer('n', 5, { min: 1 })).message).toContain('at least 1');
-    expect(inputError(() => inputs.integer('m', 5)).message).toContain('whole number');
+    expect(inputErrorOf(() => inputs.integer('n', 5, { min: 1 })).message).toContain('at least 1');
+    expect(inputErrorOf(() => inputs.integer('m', 5)).message).toContain('whole number');
     expect(inputs.integer('k', 5, { min: 1, max: 10 })).toBe(7);
   });
 
   it('accepts only listed values', () => {
     expect(inputsOf({ mode: 'warn' }).oneOf('mode', ['fail', 'warn'] as const, 'fail')).toBe('warn');
     expect(
-      inputError(() => inputsOf({ mode: 'maybe' }).oneOf('mode', ['fail', 'warn'] as const, 'fail')).message,
+      inputErrorOf(() => inputsOf({ mode: 'maybe' }).oneOf('mode', ['fail', 'warn'] as const, 'fail')).message,
     ).toContain('one of fail, warn');
   });
 
@@ -77,14 +68,14 @@ describe('numbers, enums, lists, URLs', () => {
   });
 
   it('requires a scheme and hides URL passwords in errors', () => {
-    expect(inputError(() => inputsOf({ u: 'example.com/health' }).url('u')).message).toContain('absolute URL');
-    expect(inputError(() => inputsOf({ u: 'ftp://example.com' }).url('u')).message).toContain('http:// or https://');
-    const error = inputError(() => inputsOf({ u: 'http://user:hunter22@exa mple.com' }).url('u'));
+    expect(inputErrorOf(() => inputsOf({ u: 'example.com/health' }).url('u')).message).toContain('absolute URL');
+    expect(inputErrorOf(() => inputsOf({ u: 'ftp://example.com' }).url('u')).message).toContain('http:// or https://');
+    const error = inputErrorOf(() => inputsOf({ u: 'http://user:hunter22@exa mple.com' }).url('u'));
     expect(error.message).not.toContain('hunter22');
   });
 
   it('fails when a required input is empty', () => {
-    expect(inputError(() => inputsOf({}).required('token', { example: 'token: ${{ secrets.TOKEN }}' })).message).toBe(
+    expect(inputErrorOf(() => inputsOf({}).required('token', { example: 'token: ${{ secrets.TOKEN }}' })).message).toBe(
       "Input 'token' is required but was empty. Example: token: ${{ secrets.TOKEN }}",
     );
   });
@@ -99,13 +90,13 @@ describe('structured inputs', () => {
   });
 
   it('reports invalid YAML', () => {
-    expect(inputError(() => inputsOf({ s: '- name: [a' }).structured('s', schema)).message).toMatch(
+    expect(inputErrorOf(() => inputsOf({ s: '- name: [a' }).structured('s', schema)).message).toMatch(
       /^Input 's' is not valid YAML/,
     );
   });
 
   it('reports schema problems with their path', () => {
-    const message = inputError(() => inputsOf({ s: '- name: a\n  colour: red' }).structured('s', schema)).message;
+    const message = inputErrorOf(() => inputsOf({ s: '- name: a\n  colour: red' }).structured('s', schema)).message;
     expect(message).toContain("Input 's' is not valid: at 0: Unrecognized key");
     expect(message).toContain('colour');
   });
@@ -117,11 +108,12 @@ describe('structured inputs', () => {
       { name: 'from-file' },
     ]);
     expect(
-      inputError(() => inputsOf({ 's-file': `${path}.missing` }).structured('s', schema, { fileInput: 's-file' }))
+      inputErrorOf(() => inputsOf({ 's-file': `${path}.missing` }).structured('s', schema, { fileInput: 's-file' }))
         .input,
     ).toBe('s-file');
     expect(
-      inputError(() => inputsOf({ s: '[]', 's-file': path }).structured('s', schema, { fileInput: 's-file' })).message,
+      inputErrorOf(() => inputsOf({ s: '[]', 's-file': path }).structured('s', schema, { fileInput: 's-file' }))
+        .message,
     ).toContain('both given');
   });
 });

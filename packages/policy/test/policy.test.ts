@@ -1,16 +1,6 @@
 import { describe, expect, it } from '@jest/globals';
-import { InputError } from '@deploy-suite/kit';
 import { parseChangeType, parsePolicy, POLICY_EXAMPLE } from '../src/index.ts';
-
-function inputError(fn: () => unknown): InputError {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof InputError) return error;
-    throw error;
-  }
-  throw new Error('expected an InputError');
-}
+import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
 
 describe('a valid policy', () => {
   it('reads the example, which every error shows', () => {
@@ -145,7 +135,7 @@ describe('a bad policy is an InputError naming the input, with a valid example',
     ['an empty document', '  \n', 'is empty'],
     ['a list instead of a map', '- Europe/Berlin', 'is not valid'],
   ])('%s', (_case, text, problem) => {
-    const error = inputError(() => parsePolicy(text));
+    const error = inputErrorOf(() => parsePolicy(text));
     expect(error.input).toBe('policy');
     expect(error.message).toContain(problem);
     expect(error.example).toBe(POLICY_EXAMPLE);
@@ -153,7 +143,7 @@ describe('a bad policy is an InputError naming the input, with a valid example',
   });
 
   it('names the input it was given', () => {
-    const error = inputError(() => parsePolicy('time-zone: Nowhere/Town', 'policy-file'));
+    const error = inputErrorOf(() => parsePolicy('time-zone: Nowhere/Town', 'policy-file'));
     expect(error.input).toBe('policy-file');
     expect(error.message).toMatch(/^Input 'policy-file' is not valid: at time-zone: /);
   });
@@ -165,7 +155,7 @@ describe('change types', () => {
   });
 
   it('refuses an unknown change type with the allowed ones', () => {
-    const error = inputError(() => parseChangeType('urgent'));
+    const error = inputErrorOf(() => parseChangeType('urgent'));
     expect(error.input).toBe('change-type');
     expect(error.message).toBe(
       `Input 'change-type' must be one of standard, normal, emergency, got "urgent". Example: change-type: normal`,
