@@ -1,9 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { RE2JS } from 're2js';
 import {
+  decodeUrlPart,
   HttpRedirectError,
   HttpTransportError,
   httpRequest,
+  jsonForLog,
   quoteUntrusted,
   redact,
   redactUrl,
@@ -65,11 +67,8 @@ export function userInfoProblem(url: URL): string | undefined {
     ['user name', url.username],
     ['password', url.password],
   ] as const) {
-    try {
-      decodeURIComponent(value);
-    } catch {
+    if (decodeUrlPart(value) === undefined)
       return `has a ${part} with a "%" that is not followed by two hex digits; write a literal % as %25`;
-    }
   }
   return undefined;
 }
@@ -180,16 +179,6 @@ export function evaluateResponse(check: HttpCheck, response: HttpResponse): stri
  */
 export function compileBodyPattern(source: string): RE2JS {
   return RE2JS.compile(source);
-}
-
-/**
- * A remote JSON value for one log line. JSON already escapes control characters; the line
- * separators it leaves as they are are escaped too, and the length is bounded.
- */
-function jsonForLog(value: unknown): string {
-  const text = JSON.stringify(value) ?? 'undefined';
-  const cut = text.length > 200 ? `${text.slice(0, 200)}…` : text;
-  return cut.replace(/[\u2028\u2029\u0085]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function sameJson(actual: unknown, wanted: unknown): boolean {

@@ -1,4 +1,4 @@
-import { ConfigurationError, errorMessage, InputError, registerSecret } from '@deploy-suite/kit';
+import { ConfigurationError, decodeUrlPart, errorMessage, InputError, registerSecret } from '@deploy-suite/kit';
 
 export type Engine = 'postgres' | 'mysql';
 
@@ -170,10 +170,5 @@ export function describeConnection(connection: Connection): string {
   return `${connection.engine}://${connection.user}@${connection.host}:${connection.port}/${connection.database}`;
 }
 
-function safeDecode(text: string): string {
-  try {
-    return decodeURIComponent(text);
-  } catch {
-    return text;
-  }
-}
+/** Decoded where it can be; a part that cannot be is used as written. */
+const safeDecode = (text: string): string => decodeUrlPart(text) ?? text;

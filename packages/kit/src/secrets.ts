@@ -56,13 +56,14 @@ export function registerHeaderSecret(value: string): void {
 export function registerUrlSecret(url: URL): void {
   if (url.password !== '') {
     registerSecret(url.password);
-    const decoded = decodeOrUndefined(url.password);
+    const decoded = decodeUrlPart(url.password);
     if (decoded !== undefined) registerSecret(decoded);
     registerSecret(url.href);
   }
 }
 
-function decodeOrUndefined(text: string): string | undefined {
+/** A percent-encoded URL part decoded, or undefined when it cannot be (a `%` not followed by two hex digits). */
+export function decodeUrlPart(text: string): string | undefined {
   try {
     return decodeURIComponent(text);
   } catch {
