@@ -140,6 +140,8 @@ export interface ConditionalResult<T> {
   changed: boolean;
   etag: string | undefined;
   data: T | undefined;
+  /** The Link header of a changed answer: where the next page is. */
+  link?: string | undefined;
 }
 
 /**
@@ -157,7 +159,7 @@ export async function getIfChanged<T>(
       ...parameters,
       headers: etag === undefined ? {} : { 'if-none-match': etag },
     });
-    return { changed: true, etag: response.headers.etag, data: response.data as T };
+    return { changed: true, etag: response.headers.etag, data: response.data as T, link: response.headers.link };
   } catch (error) {
     if (isNotModified(error)) return { changed: false, etag, data: undefined };
     throw error;

@@ -1,4 +1,4 @@
-import { isNotModified, type GitHubClient } from './client.ts';
+import { getIfChanged, type GitHubClient } from './client.ts';
 
 interface CachedPage {
   etag: string | undefined;
@@ -40,21 +40,20 @@ export async function listAllIfChanged<T>(
     const cached = cache.pages.get(page);
     let current: CachedPage;
     requests++;
-    try {
-      const response = await octokit.request(route, {
-        ...parameters,
-        per_page: perPage,
-        page,
-        headers: cached?.etag === undefined ? {} : { 'if-none-match': cached.etag },
-      });
-      const data = response.data as unknown;
-      if (!Array.isArray(data)) throw new TypeError(`${route} answered with something other than a list`);
-      current = { etag: response.headers.etag, data, hasNext: /\brel="next"/.test(response.headers.link ?? '') };
+    const answer = await getIfChanged<unknown>(
+      octokit,
+      route,
+      { ...parameters, per_page: perPage, page },
+      cached?.etag,
+    );
+    if (answer.changed) {
+      if (!Array.isArray(answer.data)) throw new TypeError(`${route} answered with something other than a list`);
+      current = { etag: answer.etag, data: answer.data, hasNext: /\brel="next"/.test(answer.link ?? '') };
       changed = true;
-    } catch (error) {
-      if (!isNotModified(error) || cached === undefined) throw error;
+    } else {
+      // A 304 comes only for the ETag sent, so the page it refers to is in the cache.
       notModified++;
-      current = cached;
+      current = cached!;
     }
     cache.pages.set(page, current);
     items.push(...(current.data as T[]));
