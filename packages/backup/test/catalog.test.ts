@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
-import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
+import { mkdtempSync, writeFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -273,5 +273,19 @@ describe('restore-side checks', () => {
       /is larger than the 5 bytes recorded/,
     );
     expect(read).toBeLessThanOrEqual(6);
+  });
+
+  it('never reads, sizes or hashes a runner file that a planted link in a folder store points to', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'catalog-'));
+    const store = new LocalStore(root);
+    const m = manifest(at(1));
+    mkdirSync(join(root, database));
+    const outside = join(mkdtempSync(join(tmpdir(), 'runner-')), 'secret');
+    writeFileSync(outside, 'runner secret');
+    symlinkSync(outside, join(root, m.object));
+    const error = await openBackup(store, m, m.details!, { identities: [] }).catch((e: unknown) => e);
+    expect((error as Error).message).toMatch(/leads outside the store/);
+    expect((error as Error).message).not.toMatch(/SHA-256|13 bytes/);
+    expect(await store.size(m.object)).toBeUndefined();
   });
 });

@@ -1,5 +1,5 @@
-import { createReadStream, createWriteStream } from 'node:fs';
-import { mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
+import { constants, createWriteStream } from 'node:fs';
+import { mkdir, open, readdir, realpath, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -11,6 +11,7 @@ export class LocalStore implements BackupStore {
   readonly location: string;
   readonly readBack = 'sha256' as const;
   private readonly root: string;
+  private realRoot: string | undefined;
 
   constructor(root: string) {
     this.root = resolve(root);
@@ -36,16 +37,29 @@ export class LocalStore implements BackupStore {
     }
   }
 
+  /**
+   * The real path of an existing object. Whoever can write to the folder can plant a link: a key
+   * that leads outside the store (a link to the runner's files) or to anything but a regular file
+   * (a FIFO would block, a device never end) is refused, so no outside file is read, sized or hashed.
+   */
+  private async existing(key: string): Promise<string> {
+    const real = await realpath(this.path(key));
+    this.realRoot ??= await realpath(this.root);
+    if (!real.startsWith(this.realRoot + sep))
+      throw new StoreError(`${key} in ${this.location} leads outside the store`);
+    if (!(await stat(real)).isFile()) throw new StoreError(`${key} in ${this.location} is not a regular file`);
+    return real;
+  }
+
   async download(key: string, maxBytes?: number): Promise<Readable> {
-    const path = this.path(key);
-    // A FIFO or a device planted under a key would block or never end: only regular files.
-    if (!(await stat(path)).isFile()) throw new StoreError(`${key} in ${this.location} is not a regular file`);
-    return createReadStream(path, maxBytes === undefined ? {} : { end: maxBytes });
+    // O_NOFOLLOW: a link swapped in after the check is refused at open.
+    const handle = await open(await this.existing(key), constants.O_RDONLY | constants.O_NOFOLLOW);
+    return handle.createReadStream(maxBytes === undefined ? {} : { end: maxBytes });
   }
 
   async size(key: string): Promise<number | undefined> {
     try {
-      return (await stat(this.path(key))).size;
+      return (await stat(await this.existing(key))).size;
     } catch {
       return undefined;
     }
