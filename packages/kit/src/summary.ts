@@ -5,14 +5,22 @@ import { redact } from './secrets.ts';
 export const SUMMARY_LIMIT_BYTES = 1024 * 1024 - 4096;
 
 // '>' stays: it is harmless inside a line and keeps thresholds readable ("fail > 0.05").
-const escapeMap: Record<string, string> = { '&': '&amp;', '<': '&lt;', '|': '\\|', '\n': ' ' };
+// Brackets are escaped: a store key or a label value must never become a link or an image.
+const escapeMap: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '|': '\\|',
+  '\n': ' ',
+  '[': '\\[',
+  ']': '\\]',
+};
 
 /**
  * Escapes text for a Markdown table cell or line. Secrets are redacted first: escaping would
  * otherwise change a secret holding & < or | so that the final redaction no longer finds it.
  */
 export function md(text: string | number | boolean): string {
-  return redact(String(text)).replace(/[&<|\n]/g, (char) => escapeMap[char] as string);
+  return redact(String(text)).replace(/[&<|\n[\]]/g, (char) => escapeMap[char] as string);
 }
 
 /**

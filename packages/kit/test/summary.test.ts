@@ -26,6 +26,14 @@ describe('job summary', () => {
     expect(text).toContain('value ***');
   });
 
+  it('never lets text from a remote become a link or an image', () => {
+    const text = new JobSummary()
+      .table(['Manifest'], [['shop/[login](https://evil.example) ![x](https://evil.example/p.png)']])
+      .render();
+    expect(text).toContain('\\[login\\](https://evil.example) !\\[x\\](https://evil.example/p.png)');
+    expect(text).not.toMatch(/(^|[^\\])\[login\]/);
+  });
+
   it('stays below the 1 MiB limit however much is added', () => {
     const summary = new JobSummary();
     for (let i = 0; i < 3000; i++) summary.paragraph('é'.repeat(500));
