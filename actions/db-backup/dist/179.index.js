@@ -86,19 +86,18 @@ __webpack_require__.d(__webpack_exports__, {
   MySqlEngine: () => (/* binding */ MySqlEngine)
 });
 
-// EXTERNAL MODULE: external "node:fs"
-var external_node_fs_ = __webpack_require__(3024);
 // EXTERNAL MODULE: external "node:tls"
 var external_node_tls_ = __webpack_require__(1692);
-// EXTERNAL MODULE: external "node:path"
-var external_node_path_ = __webpack_require__(4379);
 // EXTERNAL MODULE: ../../packages/kit/src/index.ts + 11 modules
 var src = __webpack_require__(2592);
 // EXTERNAL MODULE: ../../packages/db/src/connection.ts
 var src_connection = __webpack_require__(1767);
 // EXTERNAL MODULE: ../../packages/db/src/mysql-client.ts
 var mysql_client = __webpack_require__(2761);
+// EXTERNAL MODULE: ../../packages/db/src/process.ts
+var src_process = __webpack_require__(3870);
 ;// CONCATENATED MODULE: ../../packages/db/src/mysql-swap.ts
+
 
 
 const SHOW = {
@@ -239,6 +238,9 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
                 .catch(() => [[{ n: -1 }]]);
             if (undone && Number(left[0]?.n) === 0) {
                 await db.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(kept)}`).catch(() => undefined);
+                // Put back as it was: a bug keeps its class and stack; what the server did is said plainly.
+                if (!(error instanceof src/* ConfigurationError */.j1) && !(0,src_process/* isDatabaseError */.sS)(error))
+                    throw error;
                 throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${(0,src/* errorMessage */.gJ)(error)}. ${target} was put back as it was.`);
             }
             throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy (${(0,src/* errorMessage */.gJ)(error)}), and putting it back did not finish: the old tables may be in ${kept}. Check ${target} and ${kept} by hand before anything else runs.`);
@@ -262,11 +264,7 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
 
 // EXTERNAL MODULE: ../../packages/db/src/engine.ts
 var engine = __webpack_require__(1041);
-// EXTERNAL MODULE: ../../packages/db/src/process.ts
-var src_process = __webpack_require__(3870);
 ;// CONCATENATED MODULE: ../../packages/db/src/mysql.ts
-
-
 
 
 
@@ -285,12 +283,7 @@ function optionValue(value) {
 function writeDefaultsFile(connection) {
     const folder = (0,src/* makeTempDir */.mk)('db-client');
     try {
-        const file = (name, content) => {
-            const path = (0,external_node_path_.join)(folder.path, name);
-            (0,external_node_fs_.writeFileSync)(path, content, { mode: 0o600 });
-            return path;
-        };
-        const path = (0,external_node_path_.join)(folder.path, 'client.cnf');
+        const file = folder.file;
         const lines = [
             '[client]',
             `host=${optionValue(connection.host)}`,
@@ -313,8 +306,7 @@ function writeDefaultsFile(connection) {
             lines.push(`ssl-cert=${optionValue(file('client.pem', tls.cert))}`);
             lines.push(`ssl-key=${optionValue(file('client.key', tls.key))}`);
         }
-        (0,external_node_fs_.writeFileSync)(path, lines.join('\n') + '\n', { mode: 0o600 });
-        return { path, remove: () => folder.remove() };
+        return { path: file('client.cnf', lines.join('\n') + '\n'), remove: () => folder.remove() };
     }
     catch (error) {
         folder.remove();
@@ -371,10 +363,7 @@ class MySqlEngine {
         const tool = await this.findTool('dump');
         // Counted just before the dump's own consistent snapshot; exact when nothing writes meanwhile.
         // A failure stops the backup here, before anything is dumped or uploaded.
-        const counts = await this.rowCounts(this.connection.database).catch((error) => {
-            throw (0,src_process/* databaseFailure */.cA)(error, `Counting rows of ${this.connection.database}`);
-        });
-        const rowCounts = Promise.resolve(counts);
+        const rowCounts = Promise.resolve(await this.rowCounts(this.connection.database));
         const defaults = writeDefaultsFile(this.connection);
         const spawned = (0,src_process/* spawnTool */.My)(tool.path, [
             `--defaults-extra-file=${defaults.path}`,

@@ -30,6 +30,10 @@ class S3Store {
             forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
             ...(options.credentials === undefined ? {} : { credentials: options.credentials }),
             maxAttempts: 3,
+            // A store that accepts the connection and then says nothing must not hold the step until
+            // its timeout: 15 s to connect, and a socket idle for 30 s is closed (a long transfer that
+            // keeps moving is never cut).
+            requestHandler: { connectionTimeout: 15_000, socketTimeout: 30_000 },
         });
     }
     key(key) {

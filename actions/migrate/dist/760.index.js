@@ -6,6 +6,7 @@ export const modules = {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   APPLICATION_NAME: () => (/* binding */ APPLICATION_NAME),
 /* harmony export */   connectPostgres: () => (/* binding */ connectPostgres),
 /* harmony export */   quoteIdent: () => (/* binding */ quoteIdent)
 /* harmony export */ });
@@ -14,6 +15,8 @@ export const modules = {
 /* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
 
 
+/** How our sessions show in pg_stat_activity, and how tests find them. */
+const APPLICATION_NAME = 'deploy-suite';
 const quoteIdent = (name) => `"${name.replace(/"/g, '""')}"`;
 /**
  * One session to PostgreSQL, for the backup engine and the migration driver alike. A failed

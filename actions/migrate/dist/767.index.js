@@ -9,7 +9,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   PostgresDriver: () => (/* binding */ PostgresDriver)
 /* harmony export */ });
-/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2678);
+/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3104);
 /* harmony import */ var _pg_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(760);
 /* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5291);
 
@@ -211,6 +211,7 @@ function refusedSetting(error, lockTimeoutMs, statementTimeoutMs) {
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
+/* harmony export */   APPLICATION_NAME: () => (/* binding */ APPLICATION_NAME),
 /* harmony export */   connectPostgres: () => (/* binding */ connectPostgres),
 /* harmony export */   quoteIdent: () => (/* binding */ quoteIdent)
 /* harmony export */ });
@@ -219,6 +220,8 @@ function refusedSetting(error, lockTimeoutMs, statementTimeoutMs) {
 /* harmony import */ var _connection_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(1767);
 
 
+/** How our sessions show in pg_stat_activity, and how tests find them. */
+const APPLICATION_NAME = 'deploy-suite';
 const quoteIdent = (name) => `"${name.replace(/"/g, '""')}"`;
 /**
  * One session to PostgreSQL, for the backup engine and the migration driver alike. A failed

@@ -9,7 +9,7 @@ __webpack_require__.r(__webpack_exports__);
 /* harmony export */ __webpack_require__.d(__webpack_exports__, {
 /* harmony export */   MySqlDriver: () => (/* binding */ MySqlDriver)
 /* harmony export */ });
-/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(2678);
+/* harmony import */ var _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_0__ = __webpack_require__(3104);
 /* harmony import */ var _mysql_client_js__WEBPACK_IMPORTED_MODULE_1__ = __webpack_require__(2761);
 /* harmony import */ var _driver_js__WEBPACK_IMPORTED_MODULE_2__ = __webpack_require__(5291);
 
