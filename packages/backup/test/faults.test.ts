@@ -128,10 +128,11 @@ describe.each([
     drop: dropMariaDatabase,
     open: (database: string) => new MySqlEngine({ engine: 'mysql', ...LOCAL_MARIADB, password: undefined, database }),
     kill: async (database: string) => {
-      // The dump's connection is the one reading the table (its db column can still be empty).
+      // The dump's connection is the one in this test's database reading its table. Never match on
+      // the query alone: other suites running at the same time dump tables named `bulk` too.
       for (let i = 0; i < 100; i++) {
         const rows = (await mariaQuery(
-          "SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND (db = ? OR info LIKE '%`bulk`%')",
+          "SELECT id FROM information_schema.processlist WHERE id <> CONNECTION_ID() AND db = ? AND info LIKE '%`bulk`%'",
           [database],
         )) as { id: number }[];
         for (const { id } of rows) await mariaQuery(`KILL ${id}`);
