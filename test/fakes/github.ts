@@ -55,6 +55,8 @@ export class FakeGitHub {
   /** Collaborator roles by "owner/repo/login". */
   readonly roles = new Map<string, RoleName>();
   readonly dispatches: WorkflowDispatch[] = [];
+  /** Changed files by "owner/repo/base...head", as the compare API lists them. */
+  readonly comparisons = new Map<string, { filename: string; additions: number; deletions: number }[]>();
   private readonly injected: Injected[] = [];
   private readonly users = new Map<string, string>();
   private nextId = 1000;
@@ -76,7 +78,7 @@ export class FakeGitHub {
       [
         'GET',
         new RegExp(`${repo}/issues/(\\d+)$`),
-        (_r, [o, n, i], rate) => this.withIssue(o!, n!, i!, rate, (x) => ({ headers: rate, body: x })),
+        (r, [o, n, i], rate) => this.withIssue(o!, n!, i!, rate, (x) => this.conditional(r, rate, x)),
       ],
       [
         'PATCH',
@@ -142,6 +144,12 @@ export class FakeGitHub {
         new RegExp(`${repo}/collaborators/([^/]+)/permission$`),
         (_r, [o, n, u], rate) => this.permission(o!, n!, u!, rate),
       ],
+      ['GET', /^\/user$/, (r, _m, rate) => this.authenticatedUser(r, rate)],
+      [
+        'GET',
+        new RegExp(`${repo}/compare/([^/]+)$`),
+        (_r, [o, n, basehead], rate) => this.compare(o!, n!, decodeURIComponent(basehead!), rate),
+      ],
       [
         'POST',
         new RegExp(`${repo}/actions/workflows/([^/]+)/dispatches$`),
@@ -202,6 +210,18 @@ export class FakeGitHub {
   /** A team and its members (logins), as the org's settings hold them. */
   setTeam(org: string, slug: string, members: string[]): this {
     this.teams.set(`${org}/${slug}`, [...members]);
+    return this;
+  }
+
+  /** The files changed between two commits (the compare API answers 404 for any other pair). */
+  setComparison(
+    owner: string,
+    name: string,
+    base: string,
+    head: string,
+    files: { filename: string; additions: number; deletions: number }[],
+  ): this {
+    this.comparisons.set(`${owner}/${name}/${base}...${head}`, files);
     return this;
   }
 
@@ -277,6 +297,7 @@ export class FakeGitHub {
     list.push(comment);
     this.comments.set(Number(issue.id), list);
     issue.comments = list.length;
+    issue.updated_at = now;
     return comment;
   }
 
@@ -295,6 +316,10 @@ export class FakeGitHub {
       if (at >= 0) {
         list.splice(at, 1);
         this.comments.set(issueId, list);
+        for (const issues of this.issues.values()) {
+          const issue = issues.find((i) => Number(i.id) === issueId);
+          if (issue) issue.comments = list.length;
+        }
       }
     }
   }
@@ -542,6 +567,58 @@ export class FakeGitHub {
       at: this.now().toISOString(),
     });
     return { status: 204, headers: rate };
+  }
+
+  /** One resource with an ETag honoured by If-None-Match (a 304 is free of rate limit). */
+  private conditional(request: RecordedRequest, rate: Record<string, string>, body: object): ScriptedResponse {
+    const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('hex')}"`;
+    if (request.headers['if-none-match'] === etag) {
+      this.rateLimitRemaining++;
+      return { status: 304, headers: { ...rate, etag } };
+    }
+    return { headers: { ...rate, etag }, body };
+  }
+
+  /** GET /user: a person's token reads its account; an installation token (a bot) is refused, as on GitHub. */
+  private authenticatedUser(request: RecordedRequest, rate: Record<string, string>): ScriptedResponse {
+    const login = this.userOf(request);
+    if (login.endsWith('[bot]')) {
+      return {
+        status: 403,
+        headers: rate,
+        body: {
+          message: 'Resource not accessible by integration',
+          documentation_url: 'https://docs.github.com/rest/users/users#get-the-authenticated-user',
+        },
+      };
+    }
+    return { headers: rate, body: this.user(login) };
+  }
+
+  private compare(owner: string, name: string, basehead: string, rate: Record<string, string>): ScriptedResponse {
+    const files = this.comparisons.get(`${owner}/${name}/${basehead}`);
+    if (!files) return this.notFound(rate);
+    const [base, head] = basehead.split('...') as [string, string];
+    return {
+      headers: rate,
+      body: {
+        url: `${this.url}/repos/${owner}/${name}/compare/${basehead}`,
+        html_url: `https://github.test/${owner}/${name}/compare/${base}...${head}`,
+        status: 'ahead',
+        ahead_by: 1,
+        behind_by: 0,
+        total_commits: 1,
+        commits: [],
+        files: files.slice(0, 300).map((file, index) => ({
+          sha: createHash('sha1').update(`${basehead}:${index}`).digest('hex'),
+          filename: file.filename,
+          status: 'modified',
+          additions: file.additions,
+          deletions: file.deletions,
+          changes: file.additions + file.deletions,
+        })),
+      },
+    };
   }
 
   private matches(deployment: Deployment, request: RecordedRequest): boolean {

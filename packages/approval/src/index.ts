@@ -3,3 +3,8 @@ export * from './record.ts';
 export * from './keywords.ts';
 export * from './decision.ts';
 export * from './approvers.ts';
+export * from './wait.ts';
+export * from './change-request.ts';
+export * from './gate.ts';
+export * from './listener.ts';
+export * from './outcome.ts';

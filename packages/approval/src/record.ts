@@ -6,7 +6,12 @@ import { EVIDENCE_HASH } from './evidence.ts';
 
 export const RECORD_VERSION = 1;
 
+/**
+ * requested → approved (or denied) → executed (or failed). An emergency is approved for running
+ * at once, and its post-approval is tracked apart (postApproval) until people approve it.
+ */
 export const CHANGE_STATES = ['requested', 'approved', 'denied', 'executed', 'failed', 'closed'] as const;
+export const POST_APPROVAL_STATES = ['required', 'approved', 'denied'] as const;
 export type ChangeState = (typeof CHANGE_STATES)[number];
 
 const hash = z.string().regex(EVIDENCE_HASH, 'must be sha256:<64 lowercase hex digits>');
@@ -33,6 +38,30 @@ export const changeRecordV1 = z.strictObject({
   rollbackPlan: text(4000).nullable(),
   checklistEvidenceHash: hash.nullable(),
   state: z.enum(CHANGE_STATES),
+  /** How the change was let through: approvals, pre-approval, an environment's reviewers, or an emergency. */
+  approvedBy: z
+    .strictObject({
+      how: z.enum(['approvals', 'standard', 'environment', 'emergency']),
+      approvers: z.array(z.string().max(100)).max(100),
+      decisionUrl: z
+        .url({ protocol: /^https?$/ })
+        .max(2000)
+        .nullable(),
+      at: z.iso.datetime({ offset: true }),
+    })
+    .nullable(),
+  /** The maintenance window the change runs in, or the one it waits for. */
+  window: z.strictObject({ start: z.iso.datetime({ offset: true }), end: z.iso.datetime({ offset: true }) }).nullable(),
+  /** The rules an emergency went past (windows, freezes), as they were recorded. */
+  bypassed: z.array(text(500)).max(20),
+  /** An emergency's approval after the fact; null for every other change. */
+  postApproval: z.enum(POST_APPROVAL_STATES).nullable(),
+  /**
+   * Who may not approve this change (its author, the actors of the runs that requested it), so
+   * that the decision listener, which runs on someone else's comment, excludes them too. Only ever
+   * grows: a re-run adds its actors.
+   */
+  excluded: z.array(z.strictObject({ login: z.string().min(1).max(100), why: text(100) })).max(20),
   outcome: z
     .strictObject({
       result: z.enum(['succeeded', 'failed', 'rolled-back']),
@@ -88,10 +117,16 @@ export function renderChangeRequest(record: ChangeRecord, key: string): string {
     `| Migration plan hash | ${code(checked.planHash)} |`,
     `| Checklist evidence | ${code(checked.checklistEvidenceHash)} |`,
     `| Evidence hash | ${code(checked.evidenceHash)} |`,
+    ...(checked.window === null ? [] : [`| Window | ${checked.window.start} – ${checked.window.end} |`]),
+    ...(checked.approvedBy === null ? [] : [`| Let through by | ${describeApproval(checked.approvedBy)} |`]),
+    ...(checked.postApproval === null ? [] : [`| Post-approval | **${checked.postApproval}** |`]),
     '',
     `### Risk: ${checked.risk.level}`,
     ...checked.risk.reasons.map((reason) => `- ${markdownText(reason)}`),
     '',
+    ...(checked.bypassed.length === 0
+      ? []
+      : ['### Bypassed (emergency)', ...checked.bypassed.map((b) => `- ${markdownText(b)}`), '']),
     '### Rollback plan',
     checked.rollbackPlan === null ? '_None given._' : markdownText(checked.rollbackPlan),
     '',
@@ -108,6 +143,21 @@ export function renderChangeRequest(record: ChangeRecord, key: string): string {
     if (detail !== undefined) lines.push('', markdownText(detail));
   }
   return withStateBlock(lines.join('\n'), key, checked);
+}
+
+function describeApproval(approval: NonNullable<ChangeRecord['approvedBy']>): string {
+  const who = approval.approvers.map((login) => markdownText(login)).join(', ');
+  const link = approval.decisionUrl === null ? '' : ` ([decision](${encodeURI(approval.decisionUrl)}))`;
+  switch (approval.how) {
+    case 'approvals':
+      return `approvals from ${who}${link}`;
+    case 'standard':
+      return 'pre-approval (standard change)';
+    case 'environment':
+      return "the environment's required reviewers";
+    case 'emergency':
+      return `emergency, to be approved afterwards${who === '' ? '' : ` (approved by ${who}${link})`}`;
+  }
 }
 
 /**

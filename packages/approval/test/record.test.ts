@@ -22,6 +22,11 @@ const record: ChangeRecord = {
   rollbackPlan: 'Switch back to blue; restore backup pg-2026-11-27 only if asked.',
   checklistEvidenceHash: null,
   state: 'requested',
+  approvedBy: null,
+  window: null,
+  bypassed: [],
+  postApproval: null,
+  excluded: [{ login: 'dev', why: 'the change author' }],
   outcome: null,
 };
 

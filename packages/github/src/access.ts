@@ -1,5 +1,5 @@
 import type { GitHubClient } from './client.ts';
-import { onGitHub } from './errors.ts';
+import { gitHubFailure, onGitHub } from './errors.ts';
 import type { Repo } from './issues.ts';
 
 /**
@@ -93,4 +93,79 @@ export async function dispatchWorkflow(
         ...(request.inputs === undefined ? {} : { inputs: request.inputs }),
       }),
   );
+}
+
+/**
+ * The login the token acts as. A personal token can read it (GET /user); an installation token
+ * (the workflow's GITHUB_TOKEN, a GitHub App's) cannot, and acts as its app's bot, so the caller
+ * names that bot (github-actions[bot] for GITHUB_TOKEN).
+ */
+export async function tokenLogin(octokit: GitHubClient, appBot: string): Promise<string> {
+  try {
+    const { data } = await octokit.rest.users.getAuthenticated();
+    return data.login;
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 403 || status === 404) return appBot;
+    throw gitHubFailure(error, { doing: 'reading which account the token acts as' });
+  }
+}
+
+export interface ChangedFile {
+  filename: string;
+  additions: number;
+  deletions: number;
+}
+
+export interface Comparison {
+  url: string;
+  files: ChangedFile[];
+  /** GitHub lists at most 300 files of a comparison; true when it may have left some out. */
+  truncated: boolean;
+}
+
+/** The files changed between two commits, as GitHub's compare API lists them (at most 300). */
+export async function compareCommits(
+  octokit: GitHubClient,
+  repo: Repo,
+  base: string,
+  head: string,
+): Promise<Comparison> {
+  const { data } = await onGitHub(
+    {
+      doing: `comparing ${base.slice(0, 12)}...${head.slice(0, 12)} in ${repo.owner}/${repo.repo}`,
+      hints: {
+        404: `One of the commits ${base} or ${head} is not in ${repo.owner}/${repo.repo}, or the token cannot read its contents.`,
+      },
+    },
+    () => octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 1 }),
+  );
+  const files = (data.files ?? []).map((file) => ({
+    filename: String(file.filename),
+    additions: Number(file.additions),
+    deletions: Number(file.deletions),
+  }));
+  return { url: String(data.html_url), files, truncated: files.length >= 300 };
+}
+
+/**
+ * The commit of the newest deployment to an environment whose latest status is success, looked
+ * for among its 30 newest deployments; undefined when there is none.
+ */
+export async function lastSuccessfulDeploymentSha(
+  octokit: GitHubClient,
+  repo: Repo,
+  environment: string,
+): Promise<string | undefined> {
+  const { data: deployments } = await onGitHub(
+    { doing: `listing the deployments to ${environment} in ${repo.owner}/${repo.repo}` },
+    () => octokit.rest.repos.listDeployments({ ...repo, environment, per_page: 30 }),
+  );
+  for (const deployment of deployments) {
+    const { data: statuses } = await onGitHub({ doing: `reading the statuses of deployment ${deployment.id}` }, () =>
+      octokit.rest.repos.listDeploymentStatuses({ ...repo, deployment_id: deployment.id, per_page: 1 }),
+    );
+    if (statuses[0]?.state === 'success') return deployment.sha;
+  }
+  return undefined;
 }

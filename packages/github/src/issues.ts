@@ -1,4 +1,4 @@
-import type { GitHubClient } from './client.ts';
+import { getIfChanged, type GitHubClient } from './client.ts';
 import { gitHubFailure, onGitHub } from './errors.ts';
 import { listAllIfChanged, PageCache, type PolledList } from './pages.ts';
 
@@ -26,6 +26,7 @@ interface RawIssue {
   body?: string | null;
   labels: (string | { name?: string })[];
   user: { login: string } | null;
+  created_at: string;
   pull_request?: unknown;
 }
 
@@ -133,6 +134,8 @@ export interface MarkedIssue {
   body: string;
   labels: string[];
   author: string | undefined;
+  /** When GitHub says the issue was opened: a notice period counts from here. */
+  createdAt: string;
   key: string;
   /**
    * The block's data, as read back: untrusted (anyone who can edit the issue can change it), so
@@ -169,7 +172,7 @@ export function withStateBlock(body: string, key: string, data: unknown): string
   return BLOCK.test(body) ? body.replace(BLOCK, () => block) : `${body.replace(/\s+$/, '')}\n\n${block}\n`;
 }
 
-function toMarked(raw: RawIssue): MarkedIssue | undefined {
+export function toMarked(raw: RawIssue): MarkedIssue | undefined {
   const block = readStateBlock(raw.body);
   if (!block) return undefined;
   return {
@@ -180,6 +183,7 @@ function toMarked(raw: RawIssue): MarkedIssue | undefined {
     body: raw.body ?? '',
     labels: raw.labels.map((label) => (typeof label === 'string' ? label : (label.name ?? ''))),
     author: raw.user?.login,
+    createdAt: raw.created_at,
     key: block.key,
     data: block.data,
   };
@@ -277,6 +281,8 @@ export interface MarkedIssueUpdate {
   body?: string;
   title?: string;
   state?: 'open' | 'closed';
+  /** The whole label set (replaces the current one). */
+  labels?: string[];
 }
 
 /** Rewrites the block (and optionally the body, title and state) of a marked issue. */
@@ -302,9 +308,49 @@ export async function updateMarkedIssue(
       body: withStateBlock(current, key, update.data),
       ...(update.title === undefined ? {} : { title: update.title }),
       ...(update.state === undefined ? {} : { state: update.state }),
+      ...(update.labels === undefined ? {} : { labels: update.labels }),
     }),
   );
   const marked = toMarked(data);
   if (!marked) throw new Error(`${where(repo, number)} came back without its state block`);
   return marked;
+}
+
+/** An issue's current state, read fresh (no cache): what a gate checks before it acts. */
+export async function getIssue(octokit: GitHubClient, repo: Repo, number: number): Promise<RawIssue> {
+  const { data } = await onGitHub({ doing: `reading ${where(repo, number)}` }, () =>
+    octokit.rest.issues.get({ ...repo, issue_number: number }),
+  );
+  return data;
+}
+
+/**
+ * Polls one issue with its ETag: undefined while nothing changed (a 304, free of rate limit), the
+ * issue when anything did (a new or deleted comment, a label, the state, the body).
+ */
+export async function pollIssue(
+  octokit: GitHubClient,
+  repo: Repo,
+  number: number,
+  cache: { etag?: string | undefined },
+): Promise<RawIssue | undefined> {
+  const answer = await onGitHub({ doing: `reading ${where(repo, number)}` }, () =>
+    getIfChanged<RawIssue>(
+      octokit,
+      'GET /repos/{owner}/{repo}/issues/{issue_number}',
+      { ...repo, issue_number: number },
+      cache.etag,
+    ),
+  );
+  cache.etag = answer.etag;
+  return answer.changed ? answer.data : undefined;
+}
+
+export type { RawIssue as IssueData };
+
+export async function deleteIssueComment(octokit: GitHubClient, repo: Repo, commentId: number): Promise<void> {
+  await onGitHub(
+    { doing: `deleting comment ${commentId} in ${repo.owner}/${repo.repo}`, write: { check: 'look for the comment' } },
+    () => octokit.rest.issues.deleteComment({ ...repo, comment_id: commentId }),
+  );
 }
