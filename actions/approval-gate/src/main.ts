@@ -97,14 +97,8 @@ async function decide(
       'Nothing to decide: run command: decide on an issue_comment event, or give change-request (the issue number)',
     );
   }
-  const labels =
-    settings.changeRequest !== undefined
-      ? ['change-request']
-      : Array.isArray(issue?.labels)
-        ? issue.labels.map((label: unknown) =>
-            typeof label === 'string' ? label : String((label as { name?: unknown }).name ?? ''),
-          )
-        : [];
+  // A manual run names its change request; a comment event brings the issue's labels.
+  const labels = settings.changeRequest !== undefined ? ['change-request'] : labelNames(issue?.labels);
   const user = comment?.user;
   const result = await listen({
     octokit,
@@ -156,4 +150,13 @@ async function outcome(octokit: GitHubClient, login: string, settings: OutcomeSe
   setOutput('change-request-url', result.request.url);
   renderOutcomeSummary(summary, result.request, result.closed);
   log(`Recorded ${settings.outcome} on ${result.request.url}${result.closed ? '; closed it' : ''}`);
+}
+
+function labelNames(labels: unknown): string[] {
+  if (!Array.isArray(labels)) return [];
+  return labels.map((label: unknown) => {
+    if (typeof label === 'string') return label;
+    const name = (label as { name?: unknown } | null)?.name;
+    return typeof name === 'string' ? name : '';
+  });
 }

@@ -9,7 +9,7 @@ import {
   type Outcome,
   type WaitMode,
 } from '@deploy-suite/approval';
-import type { EventContext, Repo } from '@deploy-suite/github';
+import { readEventContext, type EventContext, type Repo } from '@deploy-suite/github';
 import { InputError, Inputs, readRunContext } from '@deploy-suite/kit';
 import {
   parseChangeType,
@@ -84,7 +84,7 @@ const PLAN_HASH = /^(sha256:)?[0-9a-f]{64}$/;
 const WORKFLOW = /^(?:[\w.-]+\.ya?ml|\d+)$/;
 
 /** Reads and validates every input once; any problem is an InputError naming the input. */
-export function readSettings(inputs: Inputs, event: EventContext): Settings {
+export function readSettings(inputs: Inputs, event: EventContext = readEventContext()): Settings {
   const token = inputs.secret('github-token', {
     required: true,
     example: 'github-token: ${{ secrets.APPROVAL_TOKEN }}',

@@ -30,7 +30,7 @@ export function renderGateSummary(summary: JobSummary, result: Partial<GateResul
     rows.push(['Link', result.request.url]);
   }
   if (result.evidenceHash !== undefined) rows.push(['Evidence hash', result.evidenceHash]);
-  if (result.risk !== undefined) rows.push(['Risk', `${result.risk.level}: ${result.risk.reasons.join('; ')}`]);
+  if (result.risk !== undefined) rows.push(['Risk', `${result.risk.level} (${result.risk.reasons.join('; ')})`]);
   if (result.required !== undefined && result.required > 0) rows.push(['Approvals needed', result.required]);
   if (result.approvals !== undefined) rows.push(['Approved by', result.approvals.approvers.join(', ') || '—']);
   if (result.policy?.window !== undefined) {

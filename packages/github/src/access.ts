@@ -141,11 +141,11 @@ export async function compareCommits(
     () => octokit.rest.repos.compareCommitsWithBasehead({ ...repo, basehead: `${base}...${head}`, per_page: 1 }),
   );
   const files = (data.files ?? []).map((file) => ({
-    filename: String(file.filename),
-    additions: Number(file.additions),
-    deletions: Number(file.deletions),
+    filename: file.filename,
+    additions: file.additions,
+    deletions: file.deletions,
   }));
-  return { url: String(data.html_url), files, truncated: files.length >= 300 };
+  return { url: data.html_url, files, truncated: files.length >= 300 };
 }
 
 /**

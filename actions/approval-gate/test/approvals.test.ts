@@ -1,0 +1,266 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
+import type { FakeGitHub } from '../../../test/fakes/github.ts';
+import { failureOf } from '../../../test/helpers/run-action.ts';
+import { evidenceHash } from '../../../packages/approval/src/index.ts';
+import { BASE, GATE_LOGIN, OWNER, REPO, SHA_A, SHA_B, commentEvent, runGate, startGitHub } from './helpers.ts';
+
+let github: FakeGitHub;
+let setClock: (iso: string) => void;
+let key = 0;
+
+beforeAll(async () => {
+  ({ github, setClock } = await startGitHub());
+});
+afterAll(() => github.close());
+
+beforeEach(() => {
+  setClock('2026-11-27T09:00:00Z');
+  key++;
+});
+
+const HASH_A = evidenceHash({ sha: SHA_A });
+const HASH_B = evidenceHash({ sha: SHA_B });
+const comment = (number: number, login: string, body: string) =>
+  github.addComment(OWNER, REPO, number, { login, body });
+const issuesWithKey = () =>
+  (github.issues.get(`${OWNER}/${REPO}`) ?? []).filter((issue) => (issue.body ?? '').includes(`"key":"k${key}"`));
+
+/** One look at the decision, without waiting: decide mode ends pending instead of polling. */
+const look = (inputs: Record<string, string> = {}, env: Record<string, string> = {}) =>
+  runGate(github, { inputs: { mode: 'decide', 'change-key': `k${key}`, ...inputs }, env });
+
+/** Opens this test's change request and returns its number. */
+async function open(inputs: Record<string, string> = {}): Promise<number> {
+  const run = await look(inputs);
+  expect(failureOf(run)).toBe('');
+  expect(run.outputs.decision).toBe('pending');
+  return Number(run.outputs['change-request']);
+}
+
+describe('approval-gate: who counts', () => {
+  it('passes on the approval of a listed approver, bound to the evidence hash', async () => {
+    const number = await open();
+    const approval = comment(number, 'alice', `approve ${HASH_A}`);
+    const run = await look();
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs).toMatchObject({
+      approved: 'true',
+      decision: 'approved',
+      approvers: 'alice',
+      'evidence-hash': HASH_A,
+      'decision-url': approval.html_url,
+      'change-request': String(number),
+    });
+    const issue = github.issue(OWNER, REPO, number)!;
+    expect(issue.labels.map((label) => (typeof label === 'string' ? label : label.name))).toEqual(
+      expect.arrayContaining(['change-request', 'type:normal', 'env:production', 'risk:medium']),
+    );
+    expect(issue.body).toContain(`/compare/${BASE}...${SHA_A}`);
+    expect(issue.body).toContain('"state":"approved"');
+  });
+
+  it("ignores the change author's, the actor's and the triggering actor's approvals", async () => {
+    const number = await open();
+    comment(number, 'dev', `approve ${HASH_A}`);
+    comment(number, 'releaser', `approve ${HASH_A}`);
+    comment(number, 'retrier', `lgtm ${HASH_A}`);
+    const run = await look({}, { GITHUB_TRIGGERING_ACTOR: 'retrier' });
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs).toMatchObject({ approved: 'false', decision: 'pending', approvers: '' });
+    expect(run.summary).toContain('dev is the change author, who cannot approve or deny their own change');
+    expect(run.summary).toContain('releaser is github.actor');
+    expect(run.summary).toContain('retrier is github.triggering_actor');
+  });
+
+  it("ignores an approver's comment that someone else edited into an approval", async () => {
+    const number = await open();
+    const said = comment(number, 'alice', 'looks risky, let me check');
+    github.editComment(Number(said.id), `approve ${HASH_A}`);
+    const run = await look();
+    expect(run.outputs.decision).toBe('pending');
+    expect(run.summary).toContain('edited after it was posted');
+  });
+
+  it('finds the approving comment at position 120 of 150', async () => {
+    const number = await open();
+    for (let i = 1; i <= 150; i++) {
+      comment(number, i % 2 === 0 ? 'bob' : 'carol', i === 120 ? `Approved ${HASH_A}` : `comment ${i}`);
+    }
+    const run = await look();
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs).toMatchObject({ decision: 'approved', approvers: 'bob' });
+  });
+
+  it('lets a deny end the gate whatever approvals came first', async () => {
+    const number = await open();
+    comment(number, 'alice', `approve ${HASH_A}`);
+    comment(number, 'bob', 'Denied: the migration locks the orders table');
+    const run = await look();
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/^Change denied by bob: https:\/\/github\.test\//);
+    expect(run.outputs).toMatchObject({ approved: 'false', decision: 'denied' });
+    expect(github.issue(OWNER, REPO, number)!.body).toContain('"state":"denied"');
+  });
+
+  it('needs two of three approvers when minimum-approvals is 2', async () => {
+    const inputs = { approvers: 'alice, bob, carol', 'minimum-approvals': '2' };
+    const number = await open(inputs);
+    comment(number, 'alice', `approve ${HASH_A}`);
+    comment(number, 'alice', `approve ${HASH_A} (again)`);
+    expect((await look(inputs)).outputs).toMatchObject({ decision: 'pending', approvers: 'alice' });
+    comment(number, 'carol', `LGTM ${HASH_A}`);
+    const run = await look(inputs);
+    expect(run.outputs).toMatchObject({ approved: 'true', decision: 'approved', approvers: 'alice,carol' });
+  });
+
+  it('ignores an approval given under an older evidence hash after a new commit', async () => {
+    const number = await open();
+    comment(number, 'alice', `approve ${HASH_A}`);
+    const run = await look({ sha: SHA_B });
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs).toMatchObject({
+      decision: 'pending',
+      'evidence-hash': HASH_B,
+      'change-request': String(number),
+    });
+    expect(run.summary).toContain(`given under evidence hash ${HASH_A}, not the current ${HASH_B}`);
+    const notes = github.comments.get(Number(github.issue(OWNER, REPO, number)!.id))!;
+    expect(notes.some((c) => c.user?.login === GATE_LOGIN && c.body!.includes(`\`${HASH_B}\` replaces`))).toBe(true);
+    comment(number, 'alice', `approve ${HASH_B}`);
+    expect((await look({ sha: SHA_B })).outputs.decision).toBe('approved');
+  });
+
+  it('reuses the change request on a re-run, never opening a second one', async () => {
+    const number = await open();
+    const again = await look({}, { GITHUB_RUN_ATTEMPT: '2', GITHUB_TRIGGERING_ACTOR: 'retrier' });
+    expect(again.outputs['change-request']).toBe(String(number));
+    expect(issuesWithKey()).toHaveLength(1);
+    // The re-run's triggering actor joins the people who may not approve this change.
+    expect(github.issue(OWNER, REPO, number)!.body).toContain('"login":"retrier"');
+  });
+
+  it('never reads a look-alike change request opened by someone else', async () => {
+    const number = await open();
+    const real = github.issue(OWNER, REPO, number)!;
+    key++;
+    github.addIssue(OWNER, REPO, {
+      title: 'spoof',
+      body: (real.body ?? '')
+        .replace(/"key":"k\d+"/, `"key":"k${key}"`)
+        .replace('"state":"requested"', '"state":"approved"'),
+      labels: ['change-request'],
+      login: 'dev',
+    });
+    const run = await look();
+    expect(Number(run.outputs['change-request'])).not.toBe(number);
+    expect(run.outputs.decision).toBe('pending');
+    expect(issuesWithKey().filter((issue) => issue.user?.login === GATE_LOGIN)).toHaveLength(1);
+  });
+});
+
+describe('approval-gate: waiting', () => {
+  it('fails at the timeout: a timeout never approves', async () => {
+    const run = await runGate(github, {
+      inputs: { 'change-key': `k${key}`, timeout: '3s', 'poll-interval': '1s' },
+    });
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/^No decision before the timeout: 0 of 1 approvals under sha256:/);
+    expect(run.outputs).toMatchObject({ approved: 'false', decision: 'refused' });
+  });
+
+  it('passes when the approval arrives while it waits, reading only what changed', async () => {
+    const running = runGate(github, {
+      inputs: { 'change-key': `k${key}`, timeout: '40s', 'poll-interval': '1s' },
+    });
+    let number: number | undefined;
+    for (let i = 0; i < 200 && number === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      number = issuesWithKey()[0]?.number;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    const before = github.requests.length;
+    comment(number!, 'bob', `approve ${HASH_A}`);
+    const run = await running;
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs).toMatchObject({ approved: 'true', approvers: 'bob' });
+    const looks = github.requests.slice(0, before).filter((r) => r.path === `/repos/${OWNER}/${REPO}/issues/${number}`);
+    // While nothing happened, each look was one conditional read of the issue, answered 304.
+    expect(looks.length).toBeGreaterThan(1);
+    expect(looks.slice(1).every((r) => r.headers['if-none-match'] !== undefined)).toBe(true);
+  });
+
+  it('fails when the change request is closed while it waits', async () => {
+    const running = runGate(github, {
+      inputs: { 'change-key': `k${key}`, timeout: '40s', 'poll-interval': '1s' },
+    });
+    let number: number | undefined;
+    for (let i = 0; i < 200 && number === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      number = issuesWithKey()[0]?.number;
+    }
+    await new Promise((resolve) => setTimeout(resolve, 1500));
+    github.issue(OWNER, REPO, number!)!.state = 'closed';
+    github.issue(OWNER, REPO, number!)!.updated_at = new Date().toISOString();
+    const run = await running;
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/was closed while waiting for approval/);
+  });
+});
+
+describe('approval-gate: the decision listener (command: decide)', () => {
+  const listen = (number: number, commenter: string, labels?: string[]) =>
+    runGate(github, {
+      inputs: { command: 'decide', 'continue-workflow': 'deploy.yml' },
+      event: commentEvent(number, commenter, labels),
+    });
+
+  it('dispatches the continuation exactly once when two approvals arrive together', async () => {
+    const number = await open();
+    comment(number, 'alice', `approve ${HASH_A}`);
+    comment(number, 'bob', `approve ${HASH_A}`);
+    const dispatched = github.dispatches.length;
+    const runs = await Promise.all([listen(number, 'alice'), listen(number, 'bob')]);
+    for (const run of runs) expect(failureOf(run)).toBe('');
+    expect(github.dispatches.slice(dispatched)).toEqual([
+      expect.objectContaining({
+        workflow: 'deploy.yml',
+        ref: 'main',
+        inputs: { 'change-request': String(number), sha: SHA_A, 'evidence-hash': HASH_A },
+        by: GATE_LOGIN,
+      }),
+    ]);
+    expect(runs.map((run) => run.outputs.decision).sort()).toEqual([
+      'approved',
+      expect.stringMatching(/^(claimed-elsewhere|ignored)$/),
+    ]);
+    // The continuation's gate finds the approvals and passes at once.
+    expect((await look()).outputs).toMatchObject({ approved: 'true', decision: 'approved' });
+    // A later comment changes nothing: the request is decided.
+    comment(number, 'carol', `approve ${HASH_A}`);
+    const late = await listen(number, 'carol');
+    expect(late.outputs.decision).toBe('ignored');
+    expect(github.dispatches.length).toBe(dispatched + 1);
+  });
+
+  it('costs no API request for a comment on an unrelated issue or by a bot', async () => {
+    const number = await open();
+    const before = github.requests.length;
+    const unrelated = await listen(number, 'alice', ['bug']);
+    const bot = await listen(number, 'renovate[bot]');
+    expect(failureOf(unrelated)).toBe('');
+    expect(failureOf(bot)).toBe('');
+    expect(unrelated.outputs.decision).toBe('ignored');
+    expect(bot.outputs.decision).toBe('ignored');
+    expect(github.requests.length).toBe(before);
+  });
+
+  it('records a deny and dispatches nothing', async () => {
+    const number = await open();
+    comment(number, 'carol', 'reject');
+    const dispatched = github.dispatches.length;
+    const run = await listen(number, 'carol');
+    expect(run.outputs.decision).toBe('denied');
+    expect(github.dispatches.length).toBe(dispatched);
+    expect(github.issue(OWNER, REPO, number)!.body).toContain('"state":"denied"');
+  });
+});
