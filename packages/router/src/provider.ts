@@ -44,7 +44,12 @@ export interface RouterProvider {
    * provider that changed part of the state before failing puts back what it changed where it
    * can, and the caller reads the state back either way.
    */
-  route(weights: Weights): Promise<void>;
+  route(weights: Weights, context?: RouteContext): Promise<void>;
+}
+
+/** Why traffic moves: a provider with a separate rollback command (the command provider) uses it. */
+export interface RouteContext {
+  reason: 'switch' | 'rollback';
 }
 
 /** The router refused, failed or did not answer; `message` says which router call and what next. */
