@@ -2,16 +2,20 @@
 // exactly as the runner runs them, against local targets. migrate plans and applies the expand
 // phase of a migrations folder; db-backup takes an encrypted, verified backup of the database and
 // restores it into a copy; smoke-test checks a service on
-// loopback and a real Prometheus scraping it: a healthy release passes, one with 8% errors is stopped.
+// loopback and a real Prometheus scraping it: a healthy release passes, one with 8% errors is stopped;
+// approval-gate takes a normal change through its change request against a fake GitHub API on
+// loopback: opened and pending, the author's own approval ignored, an approver's counted, the
+// listener dispatching the continuation, whose gate passes, and the outcome closing the request.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as age from 'age-encryption';
+import { FakeGitHub } from '../test/fakes/github.ts';
 import { createPgDatabase, dropPgDatabase, pgQuery } from '../test/helpers/databases.ts';
 import { TestServer } from '../test/helpers/http-server.ts';
 import { MetricsApp, PrometheusServer } from '../test/helpers/prometheus.ts';
-import { runBuiltAction, type ActionRun } from '../test/helpers/run-action.ts';
+import { repoRoot, runBuiltAction, type ActionRun } from '../test/helpers/run-action.ts';
 
 let failed = false;
 
@@ -167,9 +171,134 @@ try {
   await metrics.server.close();
   await service.close();
 }
+console.log('\n━━ approval-gate: a normal change in its window, approved while no runner waits ━━');
+const github = await FakeGitHub.start();
+try {
+  const [owner, repo] = ['acme', 'service'];
+  const token = 'ghs_demogatetoken000000000000000000000000';
+  const sha = '4f1c2a9d'.repeat(5);
+  const base = '9e8d7c6b'.repeat(5);
+  github.addUser('github-actions[bot]', token);
+  for (const login of ['alice', 'bob', 'dev']) github.setRole(owner, repo, login, 'write');
+  github.setComparison(owner, repo, base, sha, [{ filename: 'src/checkout.ts', additions: 24, deletions: 6 }]);
+  // GitHub's clock: the change request is opened on 27 November, nine days before the window it
+  // uses (the first Sunday of December, 02:00-04:00 UTC), in which the action's own clock runs.
+  let clock = Date.parse('2026-11-27T09:00:00Z');
+  github.now = () => new Date((clock += 1000));
+  const events = mkdtempSync(join(tmpdir(), 'demo-gate-events-'));
+  const gate = (
+    step: string,
+    inputs: Record<string, string>,
+    event: { name: string; actor: string; payload: Record<string, unknown> },
+  ): Promise<ActionRun> => {
+    const eventPath = join(events, `${step}.json`);
+    writeFileSync(eventPath, JSON.stringify(event.payload));
+    return runBuiltAction(
+      'approval-gate',
+      {
+        'github-token': token,
+        'token-login': 'github-actions[bot]',
+        approvers: 'alice, bob, dev',
+        policy: 'time-zone: UTC',
+        ...inputs,
+      },
+      {
+        env: {
+          GITHUB_API_URL: github.url,
+          GITHUB_EVENT_NAME: event.name,
+          GITHUB_EVENT_PATH: eventPath,
+          GITHUB_ACTOR: event.actor,
+          GITHUB_TRIGGERING_ACTOR: event.actor,
+          NODE_OPTIONS: `--import ${join(repoRoot, 'test', 'helpers', 'fake-now.ts')}`,
+          FAKE_NOW: '2026-12-06T02:30:00Z',
+        },
+      },
+    );
+  };
+  const deployInputs = { mode: 'decide', environment: 'production', sha, 'base-sha': base };
+  const comment = (login: string, number: number) => ({
+    name: 'issue_comment',
+    actor: login,
+    payload: {
+      action: 'created',
+      issue: { number, labels: [{ name: 'change-request' }] },
+      comment: { user: { login, type: 'User' } },
+      repository: { default_branch: 'main' },
+    },
+  });
+  const listen = (login: string, number: number) =>
+    gate(`listen-${login}`, { command: 'decide', 'continue-workflow': 'deploy.yml' }, comment(login, number));
+  const show = (run: ActionRun, title: string, ok: boolean) => {
+    console.log(`\n── ${title} ──\n${run.summary.trim()}`);
+    const decided =
+      run.outputs.decision === undefined ? '' : `, approved=${run.outputs.approved} decision=${run.outputs.decision}`;
+    console.log(`\nexit code ${run.exitCode}${decided}`);
+    if (!ok) {
+      failed = true;
+      console.error(`not what it should have done; log:\n${run.log}`);
+    }
+  };
+
+  const push = { name: 'push', actor: 'dev', payload: { head_commit: { author: { username: 'dev' } } } };
+  const opened = await gate('push', deployInputs, push);
+  show(
+    opened,
+    'deploy.yml on push: the gate opens the change request and ends pending',
+    opened.outputs.decision === 'pending',
+  );
+  const number = Number(opened.outputs['change-request']);
+  const hash = opened.outputs['evidence-hash'] ?? '';
+
+  github.addComment(owner, repo, number, { login: 'dev', body: `approve ${hash}` });
+  const self = await listen('dev', number);
+  show(
+    self,
+    "the listener on dev's comment: the change author's own approval is ignored",
+    self.outputs.decision === 'pending',
+  );
+
+  github.addComment(owner, repo, number, { login: 'alice', body: `Approve ${hash}, checked the compare.` });
+  const approved = await listen('alice', number);
+  const dispatch = github.dispatches[0];
+  const dispatched = (dispatch?.inputs ?? {}) as Record<string, string>;
+  const dispatchedSha = dispatched.sha ?? '';
+  show(
+    approved,
+    "the listener on alice's comment: approved, the continuation dispatched",
+    approved.outputs.decision === 'approved' && github.dispatches.length === 1 && dispatchedSha === sha,
+  );
+
+  const continuation = await gate(
+    'dispatch',
+    { ...deployInputs, sha: dispatchedSha },
+    {
+      name: 'workflow_dispatch',
+      actor: 'github-actions[bot]',
+      payload: { inputs: dispatched },
+    },
+  );
+  show(
+    continuation,
+    "deploy.yml's continuation: the gate recomputes the evidence and passes at once",
+    continuation.outputs.approved === 'true' &&
+      continuation.outputs.approvers === 'alice' &&
+      continuation.outputs['evidence-hash'] === hash,
+  );
+
+  const recorded = await gate(
+    'outcome',
+    { command: 'record-outcome', 'change-request': String(number), outcome: 'succeeded' },
+    push,
+  );
+  const closed = github.issue(owner, repo, number)?.state === 'closed';
+  show(recorded, 'record-outcome after the deployment: the request is closed', recorded.exitCode === 0 && closed);
+} finally {
+  await github.close();
+}
+
 console.log(
   failed
     ? '\nDemo did not go as expected.'
-    : '\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped.',
+    : "\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped; the change went ahead on an approver's word, not its author's, and its request was closed.",
 );
 process.exit(failed ? 1 : 0);
