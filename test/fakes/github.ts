@@ -55,6 +55,8 @@ export class FakeGitHub {
   /** Collaborator roles by "owner/repo/login". */
   readonly roles = new Map<string, RoleName>();
   readonly dispatches: WorkflowDispatch[] = [];
+  /** Commits by "owner/repo/sha": who wrote and committed them, and the authors of their pull requests. */
+  readonly commits = new Map<string, { author: string | null; committer: string | null; pulls: string[] }>();
   /** Changed files by "owner/repo/base...head", as the compare API lists them. */
   readonly comparisons = new Map<string, { filename: string; additions: number; deletions: number }[]>();
   private readonly injected: Injected[] = [];
@@ -145,6 +147,21 @@ export class FakeGitHub {
         (_r, [o, n, u], rate) => this.permission(o!, n!, u!, rate),
       ],
       ['GET', /^\/user$/, (r, _m, rate) => this.authenticatedUser(r, rate)],
+      ['GET', new RegExp(`${repo}/commits/([0-9a-f]+)$`), (_r, [o, n, sha], rate) => this.commit(o!, n!, sha!, rate)],
+      [
+        'GET',
+        new RegExp(`${repo}/commits/([0-9a-f]+)/pulls$`),
+        (r, [o, n, sha], rate) =>
+          this.list(
+            r,
+            rate,
+            (this.commits.get(`${o}/${n}/${sha}`)?.pulls ?? []).map((login, i) => ({
+              number: i + 1,
+              state: 'closed',
+              user: this.user(login),
+            })),
+          ),
+      ],
       [
         'GET',
         new RegExp(`${repo}/compare/([^/]+)$`),
@@ -222,6 +239,21 @@ export class FakeGitHub {
     files: { filename: string; additions: number; deletions: number }[],
   ): this {
     this.comparisons.set(`${owner}/${name}/${base}...${head}`, files);
+    return this;
+  }
+
+  /** A commit's author and committer (GitHub accounts, or null when the e-mail matches none) and its pull requests' authors. */
+  setCommit(
+    owner: string,
+    name: string,
+    sha: string,
+    input: { author: string | null; committer?: string | null; pulls?: string[] },
+  ): this {
+    this.commits.set(`${owner}/${name}/${sha}`, {
+      author: input.author,
+      committer: input.committer ?? 'web-flow',
+      pulls: input.pulls ?? [],
+    });
     return this;
   }
 
@@ -593,6 +625,23 @@ export class FakeGitHub {
       };
     }
     return { headers: rate, body: this.user(login) };
+  }
+
+  private commit(owner: string, name: string, sha: string, rate: Record<string, string>): ScriptedResponse {
+    const commit = this.commits.get(`${owner}/${name}/${sha}`);
+    if (!commit) {
+      return { status: 422, headers: rate, body: { message: `No commit found for SHA: ${sha}` } };
+    }
+    return {
+      headers: rate,
+      body: {
+        sha,
+        html_url: `https://github.test/${owner}/${name}/commit/${sha}`,
+        author: commit.author === null ? null : this.user(commit.author),
+        committer: commit.committer === null ? null : this.user(commit.committer),
+        commit: { message: 'change', author: { name: 'x', email: 'x@example.com' } },
+      },
+    };
   }
 
   private compare(owner: string, name: string, basehead: string, rate: Record<string, string>): ScriptedResponse {

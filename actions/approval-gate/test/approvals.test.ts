@@ -72,6 +72,25 @@ describe('approval-gate: who counts', () => {
     expect(run.summary).toContain('retrier is github.triggering_actor');
   });
 
+  it("ignores the commit author's approval in a dispatched continuation that knows nobody from its event", async () => {
+    const number = await open();
+    // Someone with write access takes the author out of the record's list of who may not approve.
+    const issue = github.issue(OWNER, REPO, number)!;
+    issue.body = issue.body!.replace(/\{"login":"dev","why":"the change author"\},?/g, '').replace(',]', ']');
+    expect(issue.body).not.toContain('"login":"dev"');
+    expect(Number((await look()).outputs['change-request'])).toBe(number);
+    comment(number, 'dev', `approve ${HASH_A}`);
+    // The continuation: started by the bot that dispatched it, with no author in its event.
+    const run = await runGate(github, {
+      inputs: { mode: 'decide', 'change-key': `k${key}` },
+      event: { name: 'workflow_dispatch', payload: { inputs: { 'change-request': String(number) } } },
+      env: { GITHUB_ACTOR: 'github-actions[bot]', GITHUB_TRIGGERING_ACTOR: 'github-actions[bot]' },
+    });
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs.decision).toBe('pending');
+    expect(run.summary).toContain('dev is the change author');
+  });
+
   it("ignores an approver's comment that someone else edited into an approval", async () => {
     const number = await open();
     const said = comment(number, 'alice', 'looks risky, let me check');

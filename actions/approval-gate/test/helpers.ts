@@ -28,6 +28,8 @@ export async function startGitHub(): Promise<{ github: FakeGitHub; setClock: (is
   for (const login of PEOPLE) github.setRole(OWNER, REPO, login, 'write');
   github.setComparison(OWNER, REPO, BASE, SHA_A, [{ filename: 'src/app.ts', additions: 10, deletions: 2 }]);
   github.setComparison(OWNER, REPO, BASE, SHA_B, [{ filename: 'src/app.ts', additions: 12, deletions: 2 }]);
+  github.setCommit(OWNER, REPO, SHA_A, { author: 'dev', pulls: ['dev'] });
+  github.setCommit(OWNER, REPO, SHA_B, { author: 'dev', pulls: ['dev'] });
   let clock = Date.parse('2026-11-27T09:00:00Z');
   github.now = () => new Date((clock += 1000));
   return { github, setClock: (iso) => (clock = Date.parse(iso)) };

@@ -120,7 +120,7 @@ export async function openChangeRequest(
 }
 
 /** Both lists, each login once (the first reason kept), at most 20. */
-function mergeExcluded(a: ChangeRecord['excluded'], b: ChangeRecord['excluded']): ChangeRecord['excluded'] {
+export function mergeExcluded(a: ChangeRecord['excluded'], b: ChangeRecord['excluded']): ChangeRecord['excluded'] {
   const seen = new Map<string, string>();
   for (const { login, why } of [...a, ...b]) if (!seen.has(login)) seen.set(login, why);
   return [...seen].slice(0, 20).map(([login, why]) => ({ login, why }));

@@ -1,6 +1,13 @@
-import { compareCommits, lastSuccessfulDeploymentSha, type GitHubClient, type Repo } from '@deploy-suite/github';
+import {
+  commitAuthors,
+  compareCommits,
+  lastSuccessfulDeploymentSha,
+  type GitHubClient,
+  type Repo,
+} from '@deploy-suite/github';
 import { ConfigurationError, GateClosedError, type Clock } from '@deploy-suite/kit';
 import {
+  approvalsFor,
   assessRisk,
   decideChange,
   type ChangeType,
@@ -12,6 +19,7 @@ import {
 import { resolveApprovers, writeAccessOn, type ApproverEntry } from './approvers.ts';
 import {
   closedRequestError,
+  mergeExcluded,
   openChangeRequest,
   readChangeRequest,
   saveChangeRequest,
@@ -90,6 +98,12 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
   const { risk, compareUrl } = await assess(request);
   log(`Risk ${risk.level}: ${risk.reasons.join('; ')}`);
 
+  // The commit's authors and its pull requests' authors, as GitHub knows them: a continuation run
+  // (dispatched by a bot) knows nobody from its event, and a record block can be edited.
+  const required =
+    request.changeType === 'standard' ? 0 : Math.max(request.minimumApprovals ?? 0, approvalsFor(risk.level, policy));
+  const authors = await commitAuthors(octokit, repo, request.evidence.sha);
+  const excluded = [...request.excluded, ...authors.map((login) => ({ login, why: 'the change author' }))];
   const proposed: ChangeRecord = {
     version: 1,
     changeType: request.changeType,
@@ -110,11 +124,15 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
     window: null,
     bypassed: [],
     postApproval: null,
-    excluded: request.excluded
-      .filter(
-        (entry): entry is { login: string; why: string } => entry.login !== undefined && entry.login.trim() !== '',
-      )
-      .map((entry) => ({ login: entry.login.trim().toLowerCase(), why: entry.why })),
+    requiredApprovals: required,
+    excluded: mergeExcluded(
+      [],
+      excluded
+        .filter(
+          (entry): entry is { login: string; why: string } => entry.login !== undefined && entry.login.trim() !== '',
+        )
+        .map((entry) => ({ login: entry.login.trim().toLowerCase(), why: entry.why })),
+    ),
     outcome: null,
   };
   const opened = await openChangeRequest(octokit, repo, request.changeKey, request.tokenLogin, proposed);
@@ -131,7 +149,6 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
     { type: request.changeType, openedAt: changeRequest.openedAt, rollbackPlan: request.rollback, risk: risk.level },
     new Date(clock.now()),
   );
-  const required = Math.max(request.minimumApprovals ?? 0, policyDecision.approvals.count);
   const result = (extra: Partial<GateResult> = {}): Partial<GateResult> => ({
     ...base,
     policy: policyDecision,
@@ -186,7 +203,7 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
     minimumApprovals: required,
     // The record's list holds the actors of earlier runs of this change (a continuation run's
     // actor is the bot that dispatched it, not the person who started the deployment).
-    excluded: [...request.excluded, ...changeRequest.record.excluded],
+    excluded: [...excluded, ...changeRequest.record.excluded],
     keywords: request.keywords,
     canWrite: writeAccessOn(octokit, repo),
   };

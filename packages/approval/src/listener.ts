@@ -1,5 +1,6 @@
 import {
   addIssueComment,
+  commitAuthors,
   deleteIssueComment,
   dispatchWorkflow,
   listIssueComments,
@@ -86,7 +87,13 @@ export async function listen(request: ListenRequest): Promise<ListenResult> {
   }
 
   const approvers = await resolveApprovers(octokit, request.approvers);
-  const required = Math.max(request.minimumApprovals ?? 0, request.policy.approvals[record.risk.level]);
+  // As many as the gate asked, or more: a listener asking fewer would wake a continuation that
+  // stays pending.
+  const required = Math.max(
+    request.minimumApprovals ?? 0,
+    request.policy.approvals[record.risk.level],
+    record.requiredApprovals,
+  );
   if (required > approvers.length) {
     log(
       `The policy asks ${required} approvals for a ${record.risk.level}-risk change, but approvers resolve to ${approvers.length} account(s): nothing can be decided`,
@@ -98,7 +105,11 @@ export async function listen(request: ListenRequest): Promise<ListenResult> {
     evidenceHash: record.evidenceHash,
     approvers,
     minimumApprovals: required,
-    excluded: record.excluded,
+    // The commit's authors from GitHub as well as the record's list, which anyone who can edit the issue can edit.
+    excluded: [
+      ...record.excluded,
+      ...(await commitAuthors(octokit, repo, record.sha)).map((login) => ({ login, why: 'the change author' })),
+    ],
     keywords: request.keywords,
     canWrite: writeAccessOn(octokit, repo),
   });
@@ -122,11 +133,8 @@ export async function listen(request: ListenRequest): Promise<ListenResult> {
       },
     };
   } else if (decision.state === 'approved') {
-    next = {
-      ...record,
-      state: 'approved',
-      approvedBy: { how: 'approvals', approvers: decision.approvers, decisionUrl: decision.decisionUrl ?? null, at },
-    };
+    // Only the gate approves (in the continuation, from its own evidence): the record stays requested.
+    next = record;
   } else {
     next = { ...record, state: 'denied' };
   }

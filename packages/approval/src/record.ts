@@ -62,6 +62,8 @@ export const changeRecordV1 = z.strictObject({
    * grows: a re-run adds its actors.
    */
   excluded: z.array(z.strictObject({ login: z.string().min(1).max(100), why: text(100) })).max(20),
+  /** Approvals the gate asked for (its input and the policy for the assessed risk), for the listener to ask as many. */
+  requiredApprovals: z.number().int().min(0).max(100),
   outcome: z
     .strictObject({
       result: z.enum(['succeeded', 'failed', 'rolled-back']),

@@ -27,6 +27,7 @@ const record: ChangeRecord = {
   bypassed: [],
   postApproval: null,
   excluded: [{ login: 'dev', why: 'the change author' }],
+  requiredApprovals: 2,
   outcome: null,
 };
 

@@ -169,3 +169,28 @@ export async function lastSuccessfulDeploymentSha(
   }
   return undefined;
 }
+
+/**
+ * Who wrote a commit, as GitHub knows it: the author and committer accounts (not GitHub's own
+ * web-flow) and the authors of the pull requests that hold it. Read from GitHub, not from
+ * anything a person can edit, so a gate can keep them from approving their own change. A
+ * commit GitHub does not know gives an empty list.
+ */
+export async function commitAuthors(octokit: GitHubClient, repo: Repo, sha: string): Promise<string[]> {
+  const logins = new Set<string>();
+  try {
+    const { data } = await octokit.rest.repos.getCommit({ ...repo, ref: sha });
+    for (const who of [data.author, data.committer]) {
+      if (who && 'login' in who && who.login !== 'web-flow') logins.add(who.login.toLowerCase());
+    }
+  } catch (error) {
+    const status = (error as { status?: number }).status;
+    if (status === 404 || status === 422) return [];
+    throw gitHubFailure(error, { doing: `reading commit ${sha.slice(0, 12)}` });
+  }
+  const pulls = await onGitHub({ doing: `listing the pull requests of commit ${sha.slice(0, 12)}` }, () =>
+    octokit.rest.repos.listPullRequestsAssociatedWithCommit({ ...repo, commit_sha: sha, per_page: 100 }),
+  );
+  for (const pull of pulls.data) if (pull.user?.login) logins.add(pull.user.login.toLowerCase());
+  return [...logins];
+}
