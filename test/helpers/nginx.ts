@@ -167,12 +167,18 @@ async function waitForPort(port: number): Promise<void> {
  */
 export class ColourProbe {
   readonly seen: { at: number; colour: string }[] = [];
+  /** When the include file changed, and what it held then: the moments the router switched. */
+  readonly changes: { at: number; text: string }[] = [];
   private running = true;
   private readonly done: Promise<void>;
 
-  constructor(url: string, everyMs = 20) {
+  constructor(url: string, include?: string, everyMs = 20) {
     this.done = (async () => {
       while (this.running) {
+        if (include !== undefined) {
+          const text = readFileSync(include, 'utf8');
+          if (this.changes.at(-1)?.text !== text) this.changes.push({ at: performance.now(), text });
+        }
         try {
           const response = await fetch(url);
           await response.text();
@@ -185,11 +191,22 @@ export class ColourProbe {
     })();
   }
 
-  /** Milliseconds from `since` until the probe saw only `colour` from then on, or undefined. */
+  /** The moments the include file came to send everything to `address`, in order. */
+  switchesTo(address: string, other: string): number[] {
+    return this.changes
+      .filter((change) => change.text.includes(address) && !change.text.includes(other))
+      .map((change) => change.at);
+  }
+
+  /**
+   * Milliseconds from the include change at `since` until the probe saw only `colour` up to the
+   * next change of the file, or undefined when it never did.
+   */
   settledOn(colour: string, since: number): number | undefined {
-    const after = this.seen.filter((sample) => sample.at >= since);
+    const until = this.changes.find((change) => change.at > since)?.at ?? Infinity;
+    const window = this.seen.filter((sample) => sample.at >= since && sample.at < until);
     let firstOfRun: number | undefined;
-    for (const sample of after) {
+    for (const sample of window) {
       if (sample.colour === colour) firstOfRun ??= sample.at;
       else firstOfRun = undefined;
     }
