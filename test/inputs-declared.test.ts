@@ -25,6 +25,7 @@ const DEPENDENT_DEFAULTS: Record<string, Record<string, string>> = {
   'approval-gate': {
     'continue-ref': "defaults to the repository's default branch, from the event",
   },
+  'blue-green-switch': {},
 };
 
 interface Read {
@@ -76,6 +77,13 @@ beforeAll(async () => {
   const folder = mkdtempSync(join(tmpdir(), 'inputs-declared-'));
   const checksFile = join(folder, 'checks.yml');
   writeFileSync(checksFile, '- name: health\n  url: https://service.example.com/health\n');
+  const kubeconfigFile = join(folder, 'kubeconfig');
+  writeFileSync(
+    kubeconfigFile,
+    'apiVersion: v1\nkind: Config\nclusters: [{name: c, cluster: {server: "https://127.0.0.1:6443"}}]\nusers: [{name: u, user: {token: t}}]\ncontexts: [{name: c, context: {cluster: c, user: u}}]\ncurrent-context: c\n',
+  );
+  const targetGroup = (name: string) =>
+    `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/73e2d6bc24d8a067`;
   const policyFile = join(folder, 'policy.yml');
   writeFileSync(policyFile, 'time-zone: Europe/Berlin\n');
   process.env.GITHUB_REPOSITORY ??= 'acme/service';
@@ -168,6 +176,112 @@ beforeAll(async () => {
         'outcome-detail': 'all green',
       },
     ],
+    'blue-green-switch': [
+      {
+        provider: 'nginx',
+        environment: 'production',
+        colours: 'blue, green',
+        to: 'green',
+        weights: '10, 50, 100',
+        'step-pause': '5s',
+        'health-urls': 'blue: http://127.0.0.1:8081/health\ngreen: http://127.0.0.1:8082/health',
+        'health-timeout': '30s',
+        'check-timeout': '2s',
+        'live-url': 'https://shop.example.com/version',
+        'verify-header': 'x-slot',
+        'verify-timeout': '20s',
+        'auto-rollback': 'false',
+        'github-token': 'ghs_token',
+        'token-login': 'deploy-app[bot]',
+        sha: 'a'.repeat(40),
+        'artifact-digest': `sha256:${'0'.repeat(64)}`,
+        service: 'shop',
+        'change-request': '42',
+        'nginx-include': '/etc/nginx/conf.d/shop-live.conf',
+        'nginx-upstream': 'shop_live',
+        'nginx-servers': 'blue: 127.0.0.1:8081\ngreen: 127.0.0.1:8082',
+        'nginx-conf': '/etc/nginx/nginx.conf',
+        'nginx-binary': '/usr/sbin/nginx',
+        'ssh-host': 'deploy@lb1.example.com',
+        'ssh-port': '2222',
+        'ssh-key': '-----BEGIN OPENSSH PRIVATE KEY-----\nAAAA\n-----END OPENSSH PRIVATE KEY-----',
+        'ssh-known-hosts': 'lb1.example.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFake',
+        'command-timeout': '1m',
+      },
+      {
+        provider: 'command',
+        command: 'rollback',
+        environment: 'production',
+        'github-token': 'ghs_token',
+        'live-url': 'https://shop.example.com/version',
+        'verify-body': 'colour={colour}',
+        'deployment-id': '12345',
+        force: 'true',
+        'status-command': './live.sh',
+        'switch-command': './switch.sh',
+        'rollback-command': './rollback.sh',
+        'readiness-command': './ready.sh',
+        'command-supports-weights': 'true',
+      },
+      {
+        provider: 'nginx',
+        environment: 'staging',
+        'github-token': 'ghs_token',
+        to: 'blue',
+        'health-urls': 'blue: http://127.0.0.1:8081/health\ngreen: http://127.0.0.1:8082/health',
+        'live-url': 'https://shop.example.com/version',
+        'nginx-include': '/etc/nginx/conf.d/shop-live.conf',
+        'nginx-servers': 'blue: 127.0.0.1:8081\ngreen: 127.0.0.1:8082',
+      },
+      {
+        provider: 'command',
+        command: 'status',
+        environment: 'staging',
+        'github-token': 'ghs_token',
+        'status-command': 'a',
+        'switch-command': 'b',
+      },
+      {
+        provider: 'kubernetes',
+        command: 'status',
+        environment: 'staging',
+        'github-token': 'ghs_token',
+        'kubernetes-service': 'shop',
+        kubeconfig: kubeconfigFile,
+      },
+      {
+        provider: 'kubernetes',
+        command: 'status',
+        environment: 'production',
+        'github-token': 'ghs_token',
+        'rollback-window': '12h',
+        'kubernetes-namespace': 'shop',
+        'kubernetes-service': 'shop',
+        'kubernetes-selector-key': 'slot',
+        'kubernetes-deployments': 'blue: shop-blue, green: shop-green',
+        kubeconfig: kubeconfigFile,
+      },
+      {
+        provider: 'aws-alb',
+        command: 'status',
+        environment: 'production',
+        'github-token': 'ghs_token',
+        'alb-listener-arn':
+          'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2',
+        'alb-target-groups': `blue: ${targetGroup('shop-blue')}\ngreen: ${targetGroup('shop-green')}`,
+        'aws-region': 'eu-west-1',
+        'aws-endpoint': 'https://elasticloadbalancing.eu-west-1.amazonaws.com',
+      },
+      {
+        provider: 'aws-alb',
+        command: 'status',
+        environment: 'production',
+        'github-token': 'ghs_token',
+        'alb-rule-arn':
+          'arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener-rule/app/shop/50dc6c495c0c9188/f2f7dc8efc522ab2/9683b2d02a6cabee',
+        'alb-target-groups': `blue: ${targetGroup('shop-blue')}\ngreen: ${targetGroup('shop-green')}`,
+      },
+    ],
     migrate: [
       { command: 'plan', folder, 'database-url': url },
       { command: 'repair', folder, 'database-url': url, 'repair-version': '3', phase: 'expand' },
@@ -176,7 +290,7 @@ beforeAll(async () => {
   };
 });
 
-describe.each(['approval-gate', 'db-backup', 'migrate', 'smoke-test'])(
+describe.each(['approval-gate', 'blue-green-switch', 'db-backup', 'migrate', 'smoke-test'])(
   '%s: action.yml and readSettings agree',
   (action) => {
     const meta = readActionMetadata(join(repoRoot, 'actions', action));
@@ -193,7 +307,14 @@ describe.each(['approval-gate', 'db-backup', 'migrate', 'smoke-test'])(
       for (const values of scenarios[action]!) {
         const recorder = recordingInputs(values);
         // A scenario must be valid, or it stops before reading the rest.
-        readSettings(recorder.inputs);
+        const settings = readSettings(recorder.inputs) as { provider?: string; colours?: [string, string] };
+        // blue-green-switch reads its router's own inputs when it loads that router.
+        if (action === 'blue-green-switch') {
+          const { loadProvider } = (await import('../actions/blue-green-switch/src/providers.ts')) as {
+            loadProvider: (name: string, inputs: Inputs, colours: [string, string]) => Promise<{ cleanUp: () => void }>;
+          };
+          (await loadProvider(settings.provider!, recorder.inputs, settings.colours!)).cleanUp();
+        }
         for (const name of recorder.asked) asked.add(name);
         reads.push(...recorder.reads);
         unset.push(...recorder.reads.filter((read) => values[read.name] === undefined));

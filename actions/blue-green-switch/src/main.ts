@@ -53,6 +53,11 @@ await runAction(async () => {
       log(`Live: ${result.state.detail}; rollback window ${result.rollbackWindow}: ${result.why}`);
       return;
     }
+    if (settings.command === 'switch' && !provider.supportsWeights && settings.steps.length > 1) {
+      core.warning(
+        `The ${provider.name} router cannot split traffic: switching in one step instead of ${settings.steps.join(', ')}`,
+      );
+    }
     let result: SwitchResult;
     try {
       result =

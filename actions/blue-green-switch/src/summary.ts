@@ -19,7 +19,7 @@ export function renderSwitchSummary(
     rows.push(['After (read back)', `${describeWeights(result.after.weights) || 'unknown'} (${result.after.detail})`]);
   if (result.deploymentId !== undefined) rows.push(['Deployment record', result.deploymentId]);
   for (const timing of result.timings ?? [])
-    rows.push([`${timing.step}`, `${(timing.ms / 1000).toFixed(2)} s after the start`]);
+    rows.push([timing.step, `${(timing.ms / 1000).toFixed(2)} s after the start`]);
   if (rows.length > 0) summary.table(['', ''], rows);
   if ((result.notes ?? []).length > 0)
     summary.paragraph((result.notes ?? []).map((note) => `- ${md(note)}`).join('\n'));

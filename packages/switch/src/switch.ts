@@ -196,14 +196,21 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     let finalState = after;
     if (
       request.autoRollback &&
-      before.live !== undefined &&
+      Object.values(before.weights).reduce((sum, share) => sum + share, 0) === 100 &&
       !sameWeights(after.weights, before.weights, provider.colours)
     ) {
       log(`Rolling back to ${describeWeights(before.weights)}`);
       try {
         await provider.route(before.weights, { reason: 'rollback' });
         finalState = await readBack(provider);
-        const verified = before.live === undefined ? { ok: true, detail: '' } : await verifyLive(context, before.live);
+        // A split cannot be verified by colour through the live URL: the read-back is the check then.
+        const verified =
+          before.live === undefined
+            ? {
+                ok: sameWeights(finalState.weights, before.weights, provider.colours),
+                detail: `the router reports ${describeWeights(finalState.weights)}`,
+              }
+            : await verifyLive(context, before.live);
         message += verified.ok
           ? ` Rolled back automatically: ${finalState.detail}; ${verified.detail}.`
           : ` The automatic rollback did not verify: ${verified.detail}. Check the router now.`;
