@@ -6,6 +6,8 @@
 // approval-gate takes a normal change through its change request against a fake GitHub API on
 // loopback: opened and pending, the author's own approval ignored, an approver's counted, the
 // listener dispatching the continuation, whose gate passes, and the outcome closing the request.
+// blue-green-switch moves a real nginx from blue to green in three weight steps, each read back,
+// verifies through the live URL, and rolls back from the deployment record in a later run.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +18,7 @@ import { createPgDatabase, dropPgDatabase, pgQuery } from '../test/helpers/datab
 import { TestServer } from '../test/helpers/http-server.ts';
 import { MetricsApp, PrometheusServer } from '../test/helpers/prometheus.ts';
 import { repoRoot, runBuiltAction, type ActionRun } from '../test/helpers/run-action.ts';
+import { nginxInputs, runSwitch, startNginxStage } from '../actions/blue-green-switch/test/helpers.ts';
 
 let failed = false;
 
@@ -296,9 +299,57 @@ try {
   await github.close();
 }
 
+console.log('\n━━ blue-green-switch: blue → green in three steps on a real nginx, then a rollback from the record ━━');
+const stage = await startNginxStage();
+try {
+  const inputs = nginxInputs(stage, 'production');
+  const liveColour = async () => (await fetch(`${stage.nginx.url}/`)).headers.get('x-colour') ?? 'none';
+  const show = (run: ActionRun, title: string, ok: boolean) => {
+    console.log(`\n── ${title} ──\n${run.summary.trim()}`);
+    console.log(
+      `\nexit code ${run.exitCode}, live=${run.outputs.live} previous=${run.outputs.previous} switched=${run.outputs.switched} deployment-id=${run.outputs['deployment-id']}`,
+    );
+    if (!ok) {
+      failed = true;
+      console.error(`not what it should have done; log:\n${run.log}`);
+    }
+  };
+
+  const switched = await runSwitch(stage.github, {
+    ...inputs,
+    to: 'green',
+    weights: '10, 50, 100',
+    'step-pause': '1s',
+  });
+  const afterSwitch = await liveColour();
+  show(
+    switched,
+    'switch to green: 10%, 50%, 100%, each read back from nginx, then verified through the live URL',
+    switched.exitCode === 0 && switched.outputs.live === 'green' && afterSwitch === 'green',
+  );
+  console.log(`the live URL now answers from ${afterSwitch}`);
+
+  // A later workflow: no outputs from the switch's job, only the environment's deployment record.
+  const rolledBack = await runSwitch(stage.github, { ...inputs, command: 'rollback' }, { env: { GITHUB_RUN_ID: '2' } });
+  const afterRollback = await liveColour();
+  const record = stage.github.deployments.find((d) => String(d.id) === rolledBack.outputs['deployment-id']);
+  show(
+    rolledBack,
+    'rollback from a later run: the deployment record says blue was live before, so blue goes back',
+    rolledBack.exitCode === 0 &&
+      rolledBack.outputs.live === 'blue' &&
+      afterRollback === 'blue' &&
+      (record?.payload as { rolledBack?: number } | undefined)?.rolledBack ===
+        Number(switched.outputs['deployment-id']),
+  );
+  console.log(`the live URL now answers from ${afterRollback}`);
+} finally {
+  await stage.close();
+}
+
 console.log(
   failed
     ? '\nDemo did not go as expected.'
-    : "\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped; the change went ahead on an approver's word, not its author's, and its request was closed.",
+    : "\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped; the change went ahead on an approver's word, not its author's, and its request was closed; green went live in three verified steps and blue came back from the record.",
 );
 process.exit(failed ? 1 : 0);
