@@ -173,7 +173,9 @@ export function renderUpstream(config: NginxConfig, weights: Weights): string {
  */
 export function parseUpstream(config: NginxConfig, text: string): { weights: Weights; problem?: string } {
   const weights: Weights = Object.fromEntries(config.colours.map((colour) => [colour, 0]));
-  const servers = [...text.matchAll(/^\s*server\s+(\S+?)(?:\s+weight=(\d+))?\s*;/gm)];
+  // Comments dropped first; a server directive may follow a brace or another directive on one line.
+  const directives = text.replace(/#[^\n]*/g, '');
+  const servers = [...directives.matchAll(/(?:^|[{;\s])server\s+([^\s;]+)(?:\s+weight=(\d+))?[^;]*;/g)];
   if (servers.length === 0) return { weights, problem: `no server lines in ${config.include}` };
   const seen = new Map<Colour, Set<number>>();
   for (const [, address, weight] of servers) {
