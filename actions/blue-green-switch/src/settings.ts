@@ -188,6 +188,14 @@ function readHealth(
         HEALTH_EXAMPLE,
       );
     }
+    // The command router has a health gate only when the team gives one: a switch never goes ungated.
+    if (required && inputs.optional('provider') === 'command' && inputs.optional('readiness-command') === undefined) {
+      throw new InputError(
+        'health-urls',
+        'is required with provider command unless readiness-command is given: nothing else can tell whether a colour is healthy',
+        HEALTH_EXAMPLE,
+      );
+    }
     return Object.fromEntries(colours.map((colour) => [colour, undefined]));
   }
   const health: Record<Colour, HttpCheck | undefined> = {};

@@ -119,10 +119,37 @@ describe('blue-green-switch on nginx', () => {
       colour: 'blue',
       rolledBack: first,
     });
-    // The status command now sees blue live, with the rollback of the rollback possible.
+    // A second rollback would bring back the release just rolled back: refused, and status says why.
     const status = await runSwitch(stage.github, inputs({ command: 'status' }));
     expect(failureOf(status)).toBe('');
-    expect(status.outputs).toMatchObject({ live: 'blue', 'rollback-window': 'open', 'deployment-id': String(second) });
+    expect(status.outputs).toMatchObject({
+      live: 'blue',
+      'rollback-window': 'closed',
+      'deployment-id': String(second),
+    });
+    const again = await runSwitch(stage.github, inputs({ command: 'rollback' }));
+    expect(failureOf(again)).toMatch(/^Rollback refused: deployment \d+ is itself the rollback of deployment \d+/);
+    expect(await live()).toBe('blue');
+  });
+
+  it('rolls back a switch that was cut off mid-way, from its own record', async () => {
+    // A switch killed between steps: traffic split 50/50, its record left in_progress.
+    const cut = runSwitch(stage.github, inputs({ to: 'green', weights: '50, 100', 'step-pause': '20s' }), {
+      onStart: (child) => {
+        const timer = setInterval(() => {
+          if (include().includes(stage.green.address) && include().includes(stage.blue.address)) {
+            clearInterval(timer);
+            child.kill('SIGKILL');
+          }
+        }, 20);
+      },
+    });
+    const killed = await cut;
+    expect(killed.exitCode).not.toBe(0);
+    const rolled = await runSwitch(stage.github, inputs({ command: 'rollback' }));
+    expect(failureOf(rolled)).toBe('');
+    expect(rolled.outputs).toMatchObject({ live: 'blue', switched: 'true' });
+    expect(include()).not.toContain(stage.green.address);
   });
 
   it('refuses a rollback past contract migrations unless forced', async () => {
@@ -163,7 +190,7 @@ describe('blue-green-switch on nginx', () => {
     const run = await runSwitch(stage.github, inputs({ command: 'rollback' }));
     expect(run.exitCode).toBe(1);
     expect(failureOf(run)).toMatch(
-      /^No deployment record to roll back to: production-\d+ has no successful switch recorded/,
+      /^No deployment record to roll back to: production-\d+ has no switch recorded/,
     );
   });
 });
@@ -180,6 +207,12 @@ describe('blue-green-switch: bad input', () => {
     ['weights that do not increase', { to: 'green', weights: '50, 10, 100' }, 'weights', /must increase/],
     ['weights over 100', { to: 'green', weights: '10, 150' }, 'weights', /between 1 and 100/],
     ['no health URL with nginx', { to: 'green', 'health-urls': '' }, 'health-urls', /is required with provider nginx/],
+    [
+      'no health check at all with the command router',
+      { to: 'green', provider: 'command', 'health-urls': '', 'status-command': 'true', 'switch-command': 'true' },
+      'health-urls',
+      /is required with provider command unless readiness-command is given/,
+    ],
     [
       'a health URL for a third colour',
       { to: 'green', 'health-urls': 'red: http://127.0.0.1:1/health' },

@@ -189,11 +189,42 @@ export async function readDeploymentRecord(octokit: GitHubClient, repo: Repo, id
  * The environment's current deployment: the newest of the token's own records whose latest
  * status is success (an inactive, failed or unfinished one is not what runs), among the 30 newest.
  */
-export async function currentDeployment(
+export function currentDeployment(
   octokit: GitHubClient,
   repo: Repo,
   environment: string,
   author: string | undefined,
+): Promise<DeploymentRecord | undefined> {
+  return newestDeployment(octokit, repo, environment, author, ['success']);
+}
+
+/**
+ * The deployment a rollback undoes: the newest of the token's own records that may have moved
+ * traffic and was not undone — a success, but also a switch cut off mid-way (still
+ * in_progress) or one that failed (its automatic rollback may have been off). Inactive ones were
+ * replaced or rolled back; errored ones never touched the router.
+ */
+export function lastSwitch(
+  octokit: GitHubClient,
+  repo: Repo,
+  environment: string,
+  author: string | undefined,
+): Promise<DeploymentRecord | undefined> {
+  return newestDeployment(octokit, repo, environment, author, ['success', 'in_progress', 'failure']);
+}
+
+/** The state a record is in: its latest status other than the contract-migrations mark. */
+export function stateOf(record: DeploymentRecord): string | undefined {
+  return (record.statuses.find((status) => status.description !== CONTRACT_MIGRATIONS_MARK) ?? record.statuses[0])
+    ?.state;
+}
+
+async function newestDeployment(
+  octokit: GitHubClient,
+  repo: Repo,
+  environment: string,
+  author: string | undefined,
+  states: string[],
 ): Promise<DeploymentRecord | undefined> {
   const { data } = await onGitHub({ doing: `listing the deployments to ${environment}` }, () =>
     octokit.rest.repos.listDeployments({ ...repo, environment, per_page: 30 }),
@@ -202,9 +233,8 @@ export async function currentDeployment(
     if (author !== undefined && raw.creator?.login !== author) continue;
     const record = await toRecord(octokit, repo, raw);
     if (record === undefined) continue;
-    const latest =
-      record.statuses.find((status) => status.description !== CONTRACT_MIGRATIONS_MARK) ?? record.statuses[0];
-    if (latest?.state === 'success') return record;
+    const state = stateOf(record);
+    if (state !== undefined && states.includes(state)) return record;
   }
   return undefined;
 }

@@ -5,6 +5,7 @@ import {
   contractMigrationsRan,
   createDeploymentRecord,
   currentDeployment,
+  lastSwitch,
   readDeploymentRecord,
   setDeploymentStatus,
   type DeploymentRecord,
@@ -166,6 +167,13 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     throw new ConfigurationError(`The ${provider.name} router cannot split traffic: use weights: 100 (one step)`);
   }
   const notes = await healthGate(context, request.to, 'the router was not touched');
+  if (Object.values(before.weights).reduce((sum, share) => sum + share, 0) !== 100) {
+    // A first switch (nothing routed yet) or a router holding something else: nothing to go back to.
+    notes.push(
+      `the router's prior state is unknown (${before.detail}): no automatic rollback is possible for this switch`,
+    );
+    log(notes.at(-1)!);
+  }
 
   const current = await currentDeployment(context.octokit, context.repo, context.environment, context.recordAuthor);
   const id = await createDeploymentRecord(context.octokit, context.repo, {
@@ -299,7 +307,7 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
  * itself errored and fails, naming the other run. (A workflow `concurrency` group per
  * environment keeps this from happening at all.)
  */
-async function claimEnvironment(context: SwitchContext, id: number, staleMs: number): Promise<void> {
+async function claimEnvironment(context: SwitchContext, id: number, staleMs: number, except?: number): Promise<void> {
   const { data } = await context.octokit.rest.repos.listDeployments({
     ...context.repo,
     environment: context.environment,
@@ -307,7 +315,7 @@ async function claimEnvironment(context: SwitchContext, id: number, staleMs: num
   });
   const now = context.clock.now();
   for (const deployment of data) {
-    if (deployment.id >= id || deployment.creator?.login !== context.recordAuthor) continue;
+    if (deployment.id >= id || deployment.id === except || deployment.creator?.login !== context.recordAuthor) continue;
     if (now - Date.parse(deployment.created_at) > staleMs) continue;
     const { data: statuses } = await context.octokit.rest.repos.listDeploymentStatuses({
       ...context.repo,
@@ -343,11 +351,11 @@ export async function rollbackTarget(
 ): Promise<{ record: DeploymentRecord; weights: Weights; colour: Colour; blockers: string[] }> {
   const record =
     deploymentId === undefined
-      ? await currentDeployment(context.octokit, context.repo, context.environment, context.recordAuthor)
+      ? await lastSwitch(context.octokit, context.repo, context.environment, context.recordAuthor)
       : await readDeploymentRecord(context.octokit, context.repo, deploymentId);
   if (record === undefined) {
     throw new ConfigurationError(
-      `No deployment record to roll back to: ${context.environment} has no successful switch recorded by ${context.recordAuthor} among its 30 newest deployments. Give deployment-id, or switch with command: switch.`,
+      `No deployment record to roll back to: ${context.environment} has no switch recorded by ${context.recordAuthor} among its 30 newest deployments. Give deployment-id, or switch with command: switch.`,
     );
   }
   if (record.creator !== undefined && record.creator !== context.recordAuthor) {
@@ -366,6 +374,11 @@ export async function rollbackTarget(
   }
   const colour = liveOf(weights) ?? Object.entries(weights).sort((a, b) => b[1] - a[1])[0]![0];
   const blockers: string[] = [];
+  if (record.payload.rolledBack !== null) {
+    blockers.push(
+      `deployment ${record.id} is itself the rollback of deployment ${record.payload.rolledBack}: undoing it would bring back the release that was rolled back; go forward with command: switch instead`,
+    );
+  }
   if (contractMigrationsRan(record)) {
     blockers.push(
       `the contract-phase migrations of deployment ${record.id} have run: the schema no longer fits ${colour}'s code`,
@@ -415,7 +428,8 @@ export async function rollBack(context: SwitchContext, request: RollbackRequest,
       rolledBack: target.record.id,
     },
   });
-  await claimEnvironment(context, id, request.lockStaleMs);
+  // A switch cut off mid-way stays in_progress: rolling it back must not wait for it.
+  await claimEnvironment(context, id, request.lockStaleMs, target.record.id);
   try {
     await provider.route(target.weights, { reason: 'rollback' });
   } catch (error) {
