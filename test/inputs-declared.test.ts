@@ -285,6 +285,14 @@ beforeAll(async () => {
     migrate: [
       { command: 'plan', folder, 'database-url': url },
       { command: 'repair', folder, 'database-url': url, 'repair-version': '3', phase: 'expand' },
+      {
+        command: 'apply',
+        folder,
+        'database-url': url,
+        phase: 'contract',
+        'deployment-id': '42',
+        'github-token': 'ghs_token',
+      },
       { command: 'baseline', folder, engine: 'mysql', user: 'deployer', database: 'shop', 'target-version': '12' },
     ],
   };

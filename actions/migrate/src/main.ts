@@ -5,6 +5,7 @@ import {
   GateClosedError,
   Inputs,
   JobSummary,
+  readRunContext,
   runAction,
   setOutput,
 } from '@deploy-suite/kit';
@@ -49,6 +50,9 @@ await runAction(async () => {
   const run = { plan, apply, validate, undo, baseline }[settings.command];
   const result = await run(options);
   writeOutputs(result);
+  if (settings.command === 'apply' && options.phase === 'contract' && settings.markDeployment !== undefined) {
+    await markContract(settings.markDeployment);
+  }
   describeResult(summary, settings.command, result, took());
   for (const note of result.validation) core.warning(note);
   for (const finding of result.lint) {
@@ -75,6 +79,23 @@ await runAction(async () => {
     }
   }
 }, summary);
+
+/**
+ * Tells the deployment record that this deployment's contract migrations ran, so that a
+ * blue-green rollback to the previous colour (whose code expects the old schema) is refused.
+ * Loaded only when asked for: most runs never talk to GitHub.
+ */
+async function markContract(deployment: { id: number; token: string }): Promise<void> {
+  const [{ createGitHubClient }, { markContractMigrations }] = await Promise.all([
+    import('@deploy-suite/github'),
+    import('@deploy-suite/record'),
+  ]);
+  const context = readRunContext();
+  const [owner, repo] = context.repository.split('/');
+  const octokit = createGitHubClient({ token: deployment.token });
+  await markContractMigrations(octokit, { owner: owner!, repo: repo! }, deployment.id, context.runUrl || undefined);
+  core.info(`Deployment ${deployment.id} marked: its contract migrations ran, so rollbacks past it are refused`);
+}
 
 function writeOutputs(result: MigrateResult): void {
   setOutput('applied', result.applied);

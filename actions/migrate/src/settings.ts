@@ -10,6 +10,8 @@ export interface Settings {
   options: MigrateOptions;
   failOnLint: 'error' | 'warning' | 'never';
   repairVersion: string | undefined;
+  /** After contract migrations ran: the deployment record to mark, so a rollback past them is refused. */
+  markDeployment: { id: number; token: string } | undefined;
 }
 
 export function readSettings(inputs: Inputs): Settings {
@@ -66,8 +68,21 @@ export function readSettings(inputs: Inputs): Settings {
       'expected-plan-hash: ${{ needs.plan.outputs.plan-hash }}',
     );
   }
+  const deploymentId = inputs.optional('deployment-id');
+  if (deploymentId !== undefined && !/^[1-9]\d{0,15}$/.test(deploymentId)) {
+    throw new InputError(
+      'deployment-id',
+      `must be a deployment id (a number), got "${deploymentId}"`,
+      'deployment-id: ${{ steps.switch.outputs.deployment-id }}',
+    );
+  }
+  const token = inputs.secret('github-token');
+  if (deploymentId !== undefined && token === undefined) {
+    throw new InputError('github-token', 'is required with deployment-id', 'github-token: ${{ github.token }}');
+  }
   return {
     command,
+    markDeployment: deploymentId === undefined || token === undefined ? undefined : { id: Number(deploymentId), token },
     failOnLint: inputs.oneOf('fail-on-lint', ['error', 'warning', 'never'] as const, 'error'),
     repairVersion,
     options: {

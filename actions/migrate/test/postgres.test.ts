@@ -1,6 +1,8 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { namesOf63Bytes, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
 import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
+import { FakeGitHub } from '../../../test/fakes/github.ts';
+import { CONTRACT_MIGRATIONS_MARK } from '../../../packages/record/src/index.ts';
 import { errorOf, json, migrate, migrationsFolder, writeMigration } from './helpers.ts';
 
 const databases: string[] = [];
@@ -119,15 +121,32 @@ describe('migrate on PostgreSQL', () => {
     expect(json<{ version: string }[]>(expand, 'pending').map((a) => a.version)).toEqual(['3']);
     // One approved plan covers both phases of a deployment.
     const approved = expand.outputs['plan-hash']!;
-    const contract = await migrate({
-      command: 'apply',
-      folder,
-      'database-url': url(),
-      phase: 'contract',
-      'expected-plan-hash': approved,
-    });
-    expect(json<{ version: string }[]>(contract, 'applied').map((a) => a.version)).toEqual(['3']);
-    expect(json<{ rule: string }[]>(contract, 'lint-findings').map((f) => f.rule)).toEqual(['drop-column']);
+    // The switch's deployment record is marked once the contract phase ran: a rollback past it is refused.
+    const github = await FakeGitHub.start();
+    try {
+      github.seed('acme', 'service', 'production', 1);
+      const deploymentId = String(github.deployments[0]!.id);
+      const contract = await migrate(
+        {
+          command: 'apply',
+          folder,
+          'database-url': url(),
+          phase: 'contract',
+          'expected-plan-hash': approved,
+          'deployment-id': deploymentId,
+          'github-token': github.token,
+        },
+        { GITHUB_API_URL: github.url },
+      );
+      expect(errorOf(contract)).toBe('');
+      expect(json<{ version: string }[]>(contract, 'applied').map((a) => a.version)).toEqual(['3']);
+      expect(json<{ rule: string }[]>(contract, 'lint-findings').map((f) => f.rule)).toEqual(['drop-column']);
+      expect(github.statuses.get(Number(deploymentId))).toEqual([
+        expect.objectContaining({ state: 'success', description: CONTRACT_MIGRATIONS_MARK }),
+      ]);
+    } finally {
+      await github.close();
+    }
   });
 
   it('stops a destructive change in an expand-phase migration: the old colour still reads the schema', async () => {
