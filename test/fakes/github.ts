@@ -33,7 +33,7 @@ export interface WorkflowDispatch {
 /** A stable id for a name, as GitHub's ids are stable for a user or label. */
 const smallId = (name: string): number => parseInt(createHash('sha1').update(name).digest('hex').slice(0, 7), 16);
 
-type Handler = (request: RecordedRequest, match: string[], rate: Record<string, string>) => ScriptedResponse;
+export type Handler = (request: RecordedRequest, match: string[], rate: Record<string, string>) => ScriptedResponse;
 
 /**
  * A stateful fake of the GitHub REST API on loopback: deployments and their statuses, issues and
@@ -68,6 +68,8 @@ export class FakeGitHub {
   readonly server: TestServer;
   readonly token: string;
   private readonly routes: [string, RegExp, Handler][];
+  /** Routes added by extensions (test/fakes/github-*.ts), tried before the built-in ones. */
+  private readonly extraRoutes: [string, RegExp, Handler][] = [];
 
   private constructor(server: TestServer, token: string) {
     this.server = server;
@@ -188,6 +190,15 @@ export class FakeGitHub {
 
   get requests(): RecordedRequest[] {
     return this.server.requests;
+  }
+
+  /**
+   * Adds a route: how an extension of the fake (pull requests, check runs…) serves an endpoint of
+   * its own. The handler gets the request, the pattern's groups and the rate-limit headers.
+   */
+  addRoute(method: string, path: RegExp, handler: Handler): this {
+    this.extraRoutes.push([method.toUpperCase(), path, handler]);
+    return this;
   }
 
   /** Another token that authenticates as the given user. */
@@ -385,7 +396,7 @@ export class FakeGitHub {
         body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' },
       };
     }
-    for (const [method, pattern, handler] of this.routes) {
+    for (const [method, pattern, handler] of [...this.extraRoutes, ...this.routes]) {
       const match = pattern.exec(request.path);
       if (match && method === request.method) return handler(request, match.slice(1), rate);
     }
@@ -415,7 +426,7 @@ export class FakeGitHub {
     return { headers: rate, body: deployment };
   }
 
-  private notFound(rate: Record<string, string>): ScriptedResponse {
+  notFound(rate: Record<string, string>): ScriptedResponse {
     return {
       status: 404,
       headers: rate,
@@ -423,12 +434,12 @@ export class FakeGitHub {
     };
   }
 
-  private userOf(request: RecordedRequest): string {
+  userOf(request: RecordedRequest): string {
     const token = /^(?:token|Bearer) (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? '';
     return this.users.get(token) ?? 'ghost';
   }
 
-  private user(login: string): SimpleUser {
+  user(login: string): SimpleUser {
     const id = smallId(login);
     const url = `${this.url}/users/${encodeURIComponent(login)}`;
     return {
@@ -602,7 +613,7 @@ export class FakeGitHub {
   }
 
   /** One resource with an ETag honoured by If-None-Match (a 304 is free of rate limit). */
-  private conditional(request: RecordedRequest, rate: Record<string, string>, body: object): ScriptedResponse {
+  conditional(request: RecordedRequest, rate: Record<string, string>, body: object): ScriptedResponse {
     const etag = `"${createHash('sha1').update(JSON.stringify(body)).digest('hex')}"`;
     if (request.headers['if-none-match'] === etag) {
       this.rateLimitRemaining++;
@@ -679,7 +690,7 @@ export class FakeGitHub {
    * Newest first (or oldest first, as comments and team members come), per_page (max 100) and
    * page, a Link header, and an ETag honoured by If-None-Match.
    */
-  private list(
+  list(
     request: RecordedRequest,
     rate: Record<string, string>,
     items: unknown[],
