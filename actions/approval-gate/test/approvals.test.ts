@@ -91,6 +91,48 @@ describe('approval-gate: who counts', () => {
     expect(run.summary).toContain('dev is the change author');
   });
 
+  it("ignores the requester's approval after they take their name off the record, and refuses an edited list", async () => {
+    const number = await open();
+    const issue = github.issue(OWNER, REPO, number)!;
+    issue.body = issue.body!.replace(/\{"login":"releaser","why":"[^"]*"\},?/g, '').replace(',]', ']');
+    expect(issue.body).not.toContain('"login":"releaser"');
+    comment(number, 'releaser', `approve ${HASH_A}`);
+    const listened = await runGate(github, {
+      inputs: { command: 'decide', 'continue-workflow': 'deploy.yml' },
+      event: commentEvent(number, 'releaser'),
+    });
+    expect(failureOf(listened)).toBe('');
+    expect(listened.outputs.decision).toBe('pending');
+    expect(listened.summary).toContain('releaser is github.actor');
+    // Editing the gate's own comment that names the requesters stops every decision.
+    const notes = github.comments.get(Number(issue.id))!;
+    const requesters = notes.find((c) => c.body!.includes('deploy-suite:requesters'))!;
+    github.editComment(Number(requesters.id), requesters.body!.replace('releaser', 'nobody'));
+    const refused = await runGate(github, {
+      inputs: { command: 'decide', 'continue-workflow': 'deploy.yml' },
+      event: commentEvent(number, 'releaser'),
+    });
+    expect(refused.exitCode).toBe(1);
+    expect(failureOf(refused)).toMatch(/comment recording who requested this change was edited/);
+  });
+
+  it('counts an approval only when the keyword opens the comment', async () => {
+    const number = await open();
+    comment(number, 'alice', `I can't approve ${HASH_A} until the lock timeout is fixed`);
+    const run = await look();
+    expect(run.outputs.decision).toBe('pending');
+    expect(run.summary).toContain('no approve or deny keyword');
+  });
+
+  it('fails when the change request was closed after its approval: closing it cancels the change', async () => {
+    const number = await open();
+    comment(number, 'alice', `approve ${HASH_A}`);
+    github.issue(OWNER, REPO, number)!.state = 'closed';
+    const run = await look();
+    expect(run.exitCode).toBe(1);
+    expect(run.outputs.approved).toBe('false');
+  });
+
   it("ignores an approver's comment that someone else edited into an approval", async () => {
     const number = await open();
     const said = comment(number, 'alice', 'looks risky, let me check');
@@ -196,7 +238,12 @@ describe('approval-gate: waiting', () => {
       await new Promise((resolve) => setTimeout(resolve, 100));
       number = issuesWithKey()[0]?.number;
     }
-    await new Promise((resolve) => setTimeout(resolve, 2500));
+    // Let it look a few times while nothing happens: conditional reads of the issue.
+    const conditionalLooks = () =>
+      github.requests.filter(
+        (r) => r.path === `/repos/${OWNER}/${REPO}/issues/${number}` && r.headers['if-none-match'] !== undefined,
+      ).length;
+    for (let i = 0; i < 300 && conditionalLooks() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
     const before = github.requests.length;
     comment(number!, 'bob', `approve ${HASH_A}`);
     const run = await running;
@@ -271,6 +318,21 @@ describe('approval-gate: the decision listener (command: decide)', () => {
     expect(unrelated.outputs.decision).toBe('ignored');
     expect(bot.outputs.decision).toBe('ignored');
     expect(github.requests.length).toBe(before);
+  });
+
+  it('takes its claim back when the dispatch fails, so the next comment dispatches', async () => {
+    const number = await open();
+    comment(number, 'alice', `approve ${HASH_A}`);
+    const dispatched = github.dispatches.length;
+    github.inject('POST', /\/dispatches$/, { status: 500, body: { message: 'Server Error' } });
+    const failed = await listen(number, 'alice');
+    expect(failed.exitCode).toBe(1);
+    expect(github.dispatches.length).toBe(dispatched);
+    comment(number, 'bob', `approve ${HASH_A}`);
+    const retried = await listen(number, 'bob');
+    expect(failureOf(retried)).toBe('');
+    expect(retried.outputs.decision).toBe('approved');
+    expect(github.dispatches.length).toBe(dispatched + 1);
   });
 
   it('records a deny and dispatches nothing', async () => {

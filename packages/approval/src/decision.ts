@@ -1,5 +1,6 @@
 import type { IssueComment } from '@deploy-suite/github';
 import { InputError } from '@deploy-suite/kit';
+import { ChangeRecordError } from './record.ts';
 import { DEFAULT_KEYWORDS, wordMatcher, type Keywords } from './keywords.ts';
 
 export interface DecisionRules {
@@ -15,6 +16,11 @@ export interface DecisionRules {
    */
   excluded: readonly { login: string | undefined; why: string }[];
   keywords?: Keywords;
+  /**
+   * The account the token acts as: its comments carrying a requesters block add the people who
+   * requested the change to `excluded` (see recordRequesters).
+   */
+  trustedAuthor?: string;
   /** Whether the login can push to the repository now (not when it commented). */
   canWrite: (login: string) => Promise<boolean>;
 }
@@ -82,6 +88,14 @@ export async function decide(comments: readonly IssueComment[], rules: DecisionR
     const key = login?.trim().toLowerCase();
     if (key && !excluded.has(key)) excluded.set(key, why);
   }
+  // Who requested the change, as the gate's own never-edited comments record it (the record's
+  // block can be edited by anyone who can edit the issue; those comments cannot, unnoticed).
+  if (rules.trustedAuthor !== undefined) {
+    for (const { login, why } of requestersFrom(comments, rules.trustedAuthor)) {
+      const key = login.toLowerCase();
+      if (!excluded.has(key)) excluded.set(key, why);
+    }
+  }
   const current = rules.evidenceHash.toLowerCase();
   const writeAccess = new Map<string, boolean>();
   const canWrite = async (login: string) => {
@@ -101,7 +115,8 @@ export async function decide(comments: readonly IssueComment[], rules: DecisionR
   for (const comment of comments) {
     const ignore = (why: string) => ignored.push({ comment, why });
     const denies = denyWord.test(comment.body);
-    const approves = !denies && approveWord.test(comment.body);
+    // An approval must open the comment ("approve sha256:…"): "I can't approve this yet" is no approval.
+    const approves = !denies && approveWord.test(firstWord(comment.body));
     if (!denies && !approves) {
       ignore('no approve or deny keyword');
       continue;
@@ -157,4 +172,55 @@ export async function decide(comments: readonly IssueComment[], rules: DecisionR
   if (deny) return { state: 'denied', approvers, deniedBy: deny.login, decisionUrl: deny.url, ignored };
   if (quorumUrl !== undefined) return { state: 'approved', approvers, decisionUrl: quorumUrl, ignored };
   return { state: 'pending', approvers, ignored };
+}
+
+const REQUESTERS = /<!--\s*deploy-suite:requesters\s+(\{[\s\S]*?\})\s*-->/;
+
+/** The first word of a comment (after blank lines), for the approve keyword. */
+function firstWord(body: string): string {
+  return body.trimStart().split(/\s/, 1)[0] ?? '';
+}
+
+/** The comment the gate posts to record who requested a change (never counted as a decision). */
+export function renderRequesters(requesters: readonly { login: string; why: string }[]): string {
+  const who = requesters.map(({ login, why }) => `@${login} (${why})`).join(', ');
+  const block = JSON.stringify({ requesters }).replace(/</g, '\\u003c').replace(/>/g, '\\u003e');
+  return `Requested by ${who}: they cannot approve or deny this change.\n\n<!-- deploy-suite:requesters ${block} -->`;
+}
+
+/**
+ * The requesters recorded in the token account's comments. One that was edited after it was
+ * posted is refused outright (fail closed): someone tried to take a name off the list.
+ */
+export function requestersFrom(
+  comments: readonly IssueComment[],
+  trustedAuthor: string,
+): { login: string; why: string }[] {
+  const found: { login: string; why: string }[] = [];
+  for (const comment of comments) {
+    if (comment.author?.login !== trustedAuthor) continue;
+    const match = REQUESTERS.exec(comment.body);
+    if (!match) continue;
+    if (comment.edited || comment.updatedAt !== comment.createdAt) {
+      throw new ChangeRecordError(
+        `The comment recording who requested this change was edited after it was posted (${comment.url}): no decision is taken on an edited list. Open a new change request.`,
+      );
+    }
+    try {
+      const parsed = JSON.parse(match[1]!) as { requesters?: unknown };
+      if (Array.isArray(parsed.requesters)) {
+        for (const entry of parsed.requesters as { login?: unknown; why?: unknown }[]) {
+          if (typeof entry.login === 'string' && entry.login !== '') {
+            found.push({
+              login: entry.login,
+              why: typeof entry.why === 'string' ? entry.why.slice(0, 100) : 'a requester',
+            });
+          }
+        }
+      }
+    } catch {
+      throw new ChangeRecordError(`The comment recording who requested this change cannot be read (${comment.url})`);
+    }
+  }
+  return found;
 }

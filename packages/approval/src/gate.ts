@@ -1,6 +1,8 @@
 import {
+  addIssueComment,
   commitAuthors,
   compareCommits,
+  listIssueComments,
   lastSuccessfulDeploymentSha,
   type GitHubClient,
   type Repo,
@@ -25,7 +27,7 @@ import {
   saveChangeRequest,
   type ChangeRequest,
 } from './change-request.ts';
-import type { Decision } from './decision.ts';
+import { renderRequesters, requestersFrom, type Decision } from './decision.ts';
 import { checklistEvidenceHash, evidenceHash, type Evidence } from './evidence.ts';
 import type { Keywords } from './keywords.ts';
 import type { ChangeRecord } from './record.ts';
@@ -125,14 +127,7 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
     bypassed: [],
     postApproval: null,
     requiredApprovals: required,
-    excluded: mergeExcluded(
-      [],
-      excluded
-        .filter(
-          (entry): entry is { login: string; why: string } => entry.login !== undefined && entry.login.trim() !== '',
-        )
-        .map((entry) => ({ login: entry.login.trim().toLowerCase(), why: entry.why })),
-    ),
+    excluded: excludedOf(excluded),
     outcome: null,
   };
   const opened = await openChangeRequest(octokit, repo, request.changeKey, request.tokenLogin, proposed);
@@ -141,7 +136,13 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
   if (opened.replacedEvidence !== undefined) {
     log(`The evidence changed (was ${opened.replacedEvidence}): earlier approvals no longer count`);
   }
-  if (changeRequest.state === 'closed') throw closedRequestError(repo, changeRequest);
+  if (changeRequest.state === 'closed') {
+    throw new GateRefusedError(closedRequestError(repo, changeRequest).message, {
+      request: changeRequest,
+      evidenceHash: hash,
+    });
+  }
+  await recordRequesters(request, changeRequest.number, excludedOf(excluded));
 
   const base = { request: changeRequest, evidenceHash: hash, risk, compareUrl };
   let policyDecision = decideChange(
@@ -206,6 +207,7 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
     excluded: [...excluded, ...changeRequest.record.excluded],
     keywords: request.keywords,
     canWrite: writeAccessOn(octokit, repo),
+    trustedAuthor: request.tokenLogin,
   };
   log(`Waiting for ${required} of ${approvers.length} approvers (${approvers.join(', ')}) under ${hash}`);
   const deadline = request.mode === 'decide' ? clock.now() : request.deadline;
@@ -248,6 +250,7 @@ export async function runGate(request: GateRequest): Promise<GateResult> {
 
   // Approved: the record must still describe this run's change (another run may have replaced it).
   const fresh = await readBack(request, changeRequest);
+  if (fresh.state === 'closed') throw closedRequestError(repo, fresh);
   if (fresh.record.evidenceHash !== hash) {
     throw new GateRefusedError(
       `Change request #${changeRequest.number} now describes other evidence (${fresh.record.evidenceHash}), not this run's ${hash}: another run changed what would deploy. Re-run to gate the newest change.`,
@@ -357,4 +360,32 @@ function describeRollback(plan: GateRequest['rollback']): string | null {
   }
   if (plan.text !== undefined) parts.push(plan.text);
   return parts.length === 0 ? null : parts.join('; ').slice(0, 4000);
+}
+
+/** The excluded logins, trimmed, lowercased, each once. */
+function excludedOf(entries: readonly { login: string | undefined; why: string }[]): { login: string; why: string }[] {
+  return mergeExcluded(
+    [],
+    entries
+      .filter(
+        (entry): entry is { login: string; why: string } => entry.login !== undefined && entry.login.trim() !== '',
+      )
+      .map((entry) => ({ login: entry.login.trim().toLowerCase(), why: entry.why })),
+  );
+}
+
+/**
+ * Posts who requested the change in a comment of the token's own account, unless its earlier
+ * comments already name them all: the record's block can be edited by anyone who can edit the
+ * issue, but an edited comment is seen as edited, and then no decision is taken (decide()).
+ */
+async function recordRequesters(
+  request: GateRequest,
+  number: number,
+  requesters: { login: string; why: string }[],
+): Promise<void> {
+  const comments = await listIssueComments(request.octokit, request.repo, number);
+  const known = new Set(requestersFrom(comments, request.tokenLogin).map(({ login }) => login.toLowerCase()));
+  const missing = requesters.filter(({ login }) => !known.has(login));
+  if (missing.length > 0) await addIssueComment(request.octokit, request.repo, number, renderRequesters(missing));
 }

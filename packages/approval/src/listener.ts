@@ -112,12 +112,13 @@ export async function listen(request: ListenRequest): Promise<ListenResult> {
     ],
     keywords: request.keywords,
     canWrite: writeAccessOn(octokit, repo),
+    trustedAuthor: login,
   });
   log(`Decision on #${changeRequest.number}: ${decision.state}, ${decision.approvers.length} of ${required} approvals`);
   if (decision.state === 'pending') return { outcome: 'pending', request: changeRequest, decision, required };
 
-  const won = await claim(request, login, changeRequest, comments, decision);
-  if (!won) return { outcome: 'claimed-elsewhere', request: changeRequest, decision, required };
+  const claimed = await claim(request, login, changeRequest, comments, decision);
+  if (claimed === undefined) return { outcome: 'claimed-elsewhere', request: changeRequest, decision, required };
 
   const at = new Date(request.clock.now()).toISOString();
   let next: ChangeRecord;
@@ -144,11 +145,22 @@ export async function listen(request: ListenRequest): Promise<ListenResult> {
 
   let dispatched = false;
   if (phase === 'before' && decision.state === 'approved' && request.continuation !== undefined) {
-    await dispatchWorkflow(octokit, repo, {
-      workflow: request.continuation.workflow,
-      ref: request.continuation.ref,
-      inputs: { 'change-request': String(changeRequest.number), sha: record.sha, 'evidence-hash': record.evidenceHash },
-    });
+    try {
+      await dispatchWorkflow(octokit, repo, {
+        workflow: request.continuation.workflow,
+        ref: request.continuation.ref,
+        inputs: {
+          'change-request': String(changeRequest.number),
+          sha: record.sha,
+          'evidence-hash': record.evidenceHash,
+        },
+      });
+    } catch (error) {
+      // Without its continuation the claim would strand the approval: take it back so the next
+      // comment, or a manual re-run, dispatches.
+      await deleteIssueComment(octokit, repo, claimed).catch(() => undefined);
+      throw error;
+    }
     dispatched = true;
     log(`Dispatched ${request.continuation.workflow} on ${request.continuation.ref}`);
   }
@@ -172,7 +184,8 @@ interface ClaimData {
 
 /**
  * Claims the final decision with a comment and reads every comment back: the oldest claim by the
- * token's own account for this evidence and decision wins. A run that lost takes its claim back.
+ * token's own account for this evidence and decision wins. Returns the claim's comment id when
+ * this run won; a run that lost takes its claim back and gets undefined.
  */
 async function claim(
   request: ListenRequest,
@@ -180,7 +193,7 @@ async function claim(
   changeRequest: ChangeRequest,
   before: readonly IssueComment[],
   decision: Decision,
-): Promise<boolean> {
+): Promise<number | undefined> {
   const { octokit, repo } = request;
   const mine = (comment: IssueComment): ClaimData | undefined => {
     if (comment.author?.login !== login) return undefined;
@@ -193,7 +206,7 @@ async function claim(
       ? (data as ClaimData)
       : undefined;
   };
-  if (before.some((comment) => mine(comment) !== undefined)) return false;
+  if (before.some((comment) => mine(comment) !== undefined)) return undefined;
   const words =
     decision.state === 'approved'
       ? `Approved by ${decision.approvers.join(', ')} under \`${changeRequest.record.evidenceHash}\`${request.continuation ? `: continuing the deployment (${request.continuation.workflow} on ${request.continuation.ref}).` : '.'}`
@@ -206,8 +219,8 @@ async function claim(
   const posted = await addIssueComment(octokit, repo, changeRequest.number, body);
   const after = await listIssueComments(octokit, repo, changeRequest.number);
   const first = after.filter((comment) => mine(comment) !== undefined).sort((a, b) => a.id - b.id)[0];
-  if (first === undefined || first.id === posted.id) return true;
+  if (first === undefined || first.id === posted.id) return posted.id;
   request.log(`Another run claimed this decision first (${first.url}); taking this run's claim back`);
   await deleteIssueComment(octokit, repo, posted.id).catch(() => undefined);
-  return false;
+  return undefined;
 }

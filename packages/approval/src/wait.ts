@@ -64,10 +64,11 @@ export async function waitForDecision(options: WaitOptions): Promise<WaitResult>
   };
 
   // The first look reads everything: the issue's state, then every comment.
+  // A closed request decides nothing, even when its approvals are in: closing it cancels the change.
   const first = await pollIssue(octokit, repo, number, issueCache);
   let decision = await decideNow();
-  if (decision.state !== 'pending') return { end: 'decided', decision };
   if (first?.state === 'closed') return { end: 'closed', decision };
+  if (decision.state !== 'pending') return { end: 'decided', decision };
   let lastFullRead = clock.now();
   let interval = schedule.firstIntervalMs;
 
@@ -81,8 +82,8 @@ export async function waitForDecision(options: WaitOptions): Promise<WaitResult>
     if (changed !== undefined) {
       decision = await decideNow();
       lastFullRead = clock.now();
-      if (decision.state !== 'pending') return { end: 'decided', decision };
       if (changed.state === 'closed') return { end: 'closed', decision };
+      if (decision.state !== 'pending') return { end: 'decided', decision };
       interval = schedule.firstIntervalMs;
       continue;
     }
