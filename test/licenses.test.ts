@@ -10,6 +10,24 @@ import { repoRoot } from './helpers/run-action.ts';
 
 /** Packages each action's code is known to bundle (what its settings and domain import). */
 const KNOWN: Record<string, string[]> = {
+  'approval-gate': [
+    '@actions/core',
+    '@actions/github',
+    '@octokit/plugin-retry',
+    '@octokit/plugin-throttling',
+    'yaml',
+    'zod',
+  ],
+  'blue-green-switch': [
+    '@actions/core',
+    '@actions/exec',
+    '@actions/github',
+    '@kubernetes/client-node',
+    '@aws-sdk/client-elastic-load-balancing-v2',
+    're2js',
+    'yaml',
+    'zod',
+  ],
   'db-backup': [
     '@actions/core',
     'pg',
@@ -22,7 +40,7 @@ const KNOWN: Record<string, string[]> = {
     'yaml',
     'zod',
   ],
-  migrate: ['@actions/core', 'pg', 'mysql2', 'libpg-query', 'yaml'],
+  migrate: ['@actions/core', 'pg', 'mysql2', 'libpg-query', 'yaml', '@actions/github'],
   'smoke-test': ['@actions/core', 're2js', 'yaml', 'zod', '@prometheus-io/lezer-promql', '@lezer/lr'],
 };
 
