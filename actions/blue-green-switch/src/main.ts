@@ -83,12 +83,12 @@ await runAction(async () => {
             );
     } catch (error) {
       if (error instanceof SwitchFailedError) {
-        publish(error.result);
+        publish(settings.command, error.result);
         renderSwitchSummary(summary, settings.command, error.result, error.message);
       }
       throw error;
     }
-    publish(result);
+    publish(settings.command, result);
     renderSwitchSummary(summary, settings.command, result);
     log(
       result.switched
@@ -100,11 +100,12 @@ await runAction(async () => {
   }
 }, summary);
 
-function publish(result: Partial<SwitchResult>): void {
+function publish(command: string, result: Partial<SwitchResult>): void {
   setOutput('live', result.after?.live ?? result.live ?? '');
   setOutput('previous', result.previous ?? '');
   setOutput('switched', result.switched ?? false);
   setOutput('deployment-id', result.deploymentId ?? '');
   if (result.after !== undefined) setOutput('weights', result.after.weights);
-  setOutput('rollback-window', result.switched ? 'open' : 'closed');
+  // Right after a switch its rollback is open; after a rollback, undoing it again is refused.
+  setOutput('rollback-window', result.switched && command === 'switch' ? 'open' : 'closed');
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
 import { failureOf } from '../../../test/helpers/run-action.ts';
@@ -44,6 +44,17 @@ describe('blue-green-switch on nginx', () => {
     expect(run.summary).toContain('green verified');
   });
 
+  it('switches again when the router file names the target but the live URL does not answer from it', async () => {
+    // A file written and never reloaded: it says green, nginx still serves blue.
+    writeFileSync(stage.nginx.include, include().replace(stage.blue.address, stage.green.address));
+    expect(await live()).toBe('blue');
+    const run = await runSwitch(stage.github, inputs({ to: 'green' }));
+    expect(failureOf(run)).toBe('');
+    expect(run.outputs.switched).toBe('true');
+    expect(run.log).toContain('does not answer from it: switching again');
+    expect(await live()).toBe('green');
+  });
+
   it('does nothing when the colour asked for is already live, and says so', async () => {
     const before = include();
     const run = await runSwitch(stage.github, inputs({ to: 'blue' }));
@@ -78,7 +89,7 @@ describe('blue-green-switch on nginx', () => {
     expect(include()).toBe(before);
     expect(await live()).toBe('blue');
     const id = Number(run.outputs['deployment-id']);
-    expect(statuses(id)).toEqual(['in_progress', 'failure']);
+    expect(statuses(id)).toEqual(['in_progress', 'failure', 'inactive']);
   });
 
   it('rolls back automatically when the live URL does not answer from the new colour', async () => {
@@ -90,7 +101,23 @@ describe('blue-green-switch on nginx', () => {
     );
     expect(run.outputs.live).toBe('blue');
     expect(await live()).toBe('blue');
-    expect(statuses(Number(run.outputs['deployment-id']))).toEqual(['in_progress', 'failure']);
+    expect(statuses(Number(run.outputs['deployment-id']))).toEqual(['in_progress', 'failure', 'inactive']);
+  });
+
+  it('leaves nothing for a later rollback to undo after a switch that rolled itself back', async () => {
+    const good = await runSwitch(stage.github, inputs({ to: 'green', sha: 'a'.repeat(40) }));
+    expect(failureOf(good)).toBe('');
+    stage.blue.anonymous = true;
+    const bad = await runSwitch(stage.github, inputs({ to: 'blue', 'verify-timeout': '1s' }));
+    expect(bad.exitCode).toBe(1);
+    expect(statuses(Number(bad.outputs['deployment-id']))).toEqual(['in_progress', 'failure', 'inactive']);
+    expect(await live()).toBe('green');
+    stage.blue.anonymous = false;
+    // The rollback undoes the last switch that stands: green's, back to blue, on the commit blue ran.
+    const rolled = await runSwitch(stage.github, inputs({ command: 'rollback', sha: 'f'.repeat(40) }));
+    expect(failureOf(rolled)).toBe('');
+    expect(rolled.outputs).toMatchObject({ live: 'blue', switched: 'true' });
+    expect(await live()).toBe('blue');
   });
 
   it('leaves traffic where it is when auto-rollback is off, and says where that is', async () => {
@@ -119,6 +146,7 @@ describe('blue-green-switch on nginx', () => {
       colour: 'blue',
       rolledBack: first,
     });
+    expect(rolled.outputs['rollback-window']).toBe('closed');
     // A second rollback would bring back the release just rolled back: refused, and status says why.
     const status = await runSwitch(stage.github, inputs({ command: 'status' }));
     expect(failureOf(status)).toBe('');
@@ -189,9 +217,7 @@ describe('blue-green-switch on nginx', () => {
   it('fails clearly when there is no record to roll back to', async () => {
     const run = await runSwitch(stage.github, inputs({ command: 'rollback' }));
     expect(run.exitCode).toBe(1);
-    expect(failureOf(run)).toMatch(
-      /^No deployment record to roll back to: production-\d+ has no switch recorded/,
-    );
+    expect(failureOf(run)).toMatch(/^No deployment record to roll back to: production-\d+ has no switch recorded/);
   });
 });
 

@@ -245,3 +245,26 @@ export function contractMigrationsRan(record: DeploymentRecord): boolean {
     (status) => status.state === 'success' && status.description === CONTRACT_MIGRATIONS_MARK,
   );
 }
+
+/**
+ * The commit a colour last ran, from the newest of the token's own records before `beforeId`
+ * that made that colour live: what a rollback to the colour deploys again.
+ */
+export async function commitLastServing(
+  octokit: GitHubClient,
+  repo: Repo,
+  environment: string,
+  author: string | undefined,
+  colour: string,
+  beforeId: number,
+): Promise<string | undefined> {
+  const { data } = await onGitHub({ doing: `listing the deployments to ${environment}` }, () =>
+    octokit.rest.repos.listDeployments({ ...repo, environment, per_page: 30 }),
+  );
+  for (const raw of data) {
+    if (raw.id >= beforeId || (author !== undefined && raw.creator?.login !== author)) continue;
+    const parsed = deploymentPayloadV1.safeParse(typeof raw.payload === 'string' ? safeJson(raw.payload) : raw.payload);
+    if (parsed.success && parsed.data.colour === colour) return parsed.data.sha;
+  }
+  return undefined;
+}

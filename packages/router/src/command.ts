@@ -1,4 +1,3 @@
-import { getExecOutput } from '@actions/exec';
 import { Inputs, quoteUntrusted } from '@deploy-suite/kit';
 import {
   liveOf,
@@ -10,6 +9,7 @@ import {
   type RouterState,
   type Weights,
 } from './provider.ts';
+import { runCommandLine } from './run.ts';
 
 export interface CommandConfig {
   colours: readonly [Colour, Colour];
@@ -45,29 +45,14 @@ export function readCommandConfig(inputs: Inputs, colours: readonly [Colour, Col
  * nothing the action knows is ever interpolated into a command string.
  */
 export function createCommandProvider(config: CommandConfig): RouterProvider {
-  const run = async (name: string, command: string, variables: Record<string, string>) => {
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), config.commandTimeoutMs);
-    try {
-      const env = Object.fromEntries(
-        Object.entries({ ...process.env, ...variables }).filter(
-          (entry): entry is [string, string] => entry[1] !== undefined,
-        ),
-      );
-      return await Promise.race([
-        getExecOutput(command, [], { silent: true, ignoreReturnCode: true, env }),
-        new Promise<never>((_, reject) =>
-          controller.signal.addEventListener('abort', () =>
-            reject(new RouterError(`The ${name} command did not finish within ${config.commandTimeoutMs / 1000}s`)),
-          ),
-        ),
-      ]);
-    } catch (error) {
-      if (error instanceof RouterError) throw error;
-      throw new RouterError(`Could not run the ${name} command: ${(error as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
+  const run = (name: string, commandLine: string, variables: Record<string, string>) => {
+    // The runner's environment without the step's inputs (a token among them) and with the values.
+    const env = Object.fromEntries(
+      Object.entries({ ...process.env, ...variables }).filter(
+        (entry): entry is [string, string] => entry[1] !== undefined && !entry[0].startsWith('INPUT_'),
+      ),
+    );
+    return runCommandLine(commandLine, { what: `the ${name} command`, timeoutMs: config.commandTimeoutMs, env });
   };
   const colourVars = { DEPLOY_COLOURS: config.colours.join(',') };
 

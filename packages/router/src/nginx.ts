@@ -1,7 +1,6 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { getExecOutput } from '@actions/exec';
 import { InputError, Inputs, quoteUntrusted, registerSecret } from '@deploy-suite/kit';
 import { z } from 'zod';
 import {
@@ -14,6 +13,7 @@ import {
   type RouterState,
   type Weights,
 } from './provider.ts';
+import { runCommand } from './run.ts';
 
 export interface SshTarget {
   /** user@host or host. */
@@ -204,34 +204,17 @@ export function createNginxProvider(config: NginxConfig): RouterProvider {
   const where = config.ssh === undefined ? 'locally' : `on ${config.ssh.host}`;
 
   /** Runs a command locally or through ssh, with arguments as an array (quoted for the remote shell). */
-  const run = async (argv: string[], stdin?: string) => {
+  /** Runs a command locally or through ssh, with arguments as an array (quoted for the remote shell). */
+  const run = (argv: string[], stdin?: string) => {
     const [command, args] =
       config.ssh === undefined
         ? [argv[0]!, argv.slice(1)]
         : ['ssh', [...sshOptions(config.ssh), '--', argv.map(shellQuote).join(' ')]];
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), config.commandTimeoutMs);
-    try {
-      return await Promise.race([
-        getExecOutput(command, args, {
-          silent: true,
-          ignoreReturnCode: true,
-          ...(stdin === undefined ? {} : { input: Buffer.from(stdin) }),
-        }),
-        new Promise<never>((_, reject) =>
-          controller.signal.addEventListener('abort', () =>
-            reject(
-              new RouterError(`${argv.join(' ')} ${where} did not finish within ${config.commandTimeoutMs / 1000}s`),
-            ),
-          ),
-        ),
-      ]);
-    } catch (error) {
-      if (error instanceof RouterError) throw error;
-      throw new RouterError(`Could not run ${command} ${where}: ${(error as Error).message}`);
-    } finally {
-      clearTimeout(timer);
-    }
+    return runCommand(command, args, {
+      what: `${argv.join(' ')} ${where}`,
+      timeoutMs: config.commandTimeoutMs,
+      ...(stdin === undefined ? {} : { input: stdin }),
+    });
   };
   const nginx = (...args: string[]) => [
     config.binary,
@@ -291,19 +274,23 @@ export function createNginxProvider(config: NginxConfig): RouterProvider {
     async route(weights: Weights): Promise<void> {
       const previous = await readInclude();
       await writeInclude(renderUpstream(config, weights));
-      const test = await run(nginx('-t'));
-      if (test.exitCode !== 0) {
+      // From here on any failure (a rejected test, a failed or stopped reload) puts the file back.
+      try {
+        const test = await run(nginx('-t'));
+        if (test.exitCode !== 0) {
+          throw new RouterError(
+            `nginx -t rejected the configuration with the new upstream, so ${config.include} was put back and nginx was not reloaded: ${quoteUntrusted(test.stderr.trim(), 600)}`,
+          );
+        }
+        const reload = await run(nginx('-s', 'reload'));
+        if (reload.exitCode !== 0) {
+          throw new RouterError(
+            `nginx -s reload failed ${where}, so ${config.include} was put back: ${quoteUntrusted(reload.stderr.trim(), 600)}`,
+          );
+        }
+      } catch (error) {
         await putBack(previous);
-        throw new RouterError(
-          `nginx -t rejected the configuration with the new upstream, so ${config.include} was put back and nginx was not reloaded: ${quoteUntrusted(test.stderr.trim(), 600)}`,
-        );
-      }
-      const reload = await run(nginx('-s', 'reload'));
-      if (reload.exitCode !== 0) {
-        await putBack(previous);
-        throw new RouterError(
-          `nginx -s reload failed ${where}, so ${config.include} was put back: ${quoteUntrusted(reload.stderr.trim(), 600)}`,
-        );
+        throw error;
       }
     },
   };

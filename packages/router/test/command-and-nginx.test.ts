@@ -169,7 +169,7 @@ describe('the nginx provider', () => {
   it('drives nginx on another host through ssh, checking host keys, with every argument quoted for the remote shell', async () => {
     const provider = createNginxProvider({
       ...base,
-      ssh: { host: 'deploy@lb1.example.com', port: 2222, identityFile: undefined, knownHostsFile: '/tmp/known_hosts' },
+      ssh: { host: 'deploy@127.0.0.1', port: 2222, identityFile: undefined, knownHostsFile: '/tmp/known_hosts' },
     });
     await provider.route({ blue: 0, green: 100 });
     expect((await provider.read()).live).toBe('green');
@@ -184,7 +184,7 @@ describe('the nginx provider', () => {
     expect(calls.length).toBeGreaterThanOrEqual(4);
     for (const call of calls) {
       expect(call).toContain('-o BatchMode=yes -o StrictHostKeyChecking=yes -o UserKnownHostsFile=/tmp/known_hosts');
-      expect(call).toContain('-p 2222 deploy@lb1.example.com --');
+      expect(call).toContain('-p 2222 deploy@127.0.0.1 --');
     }
     expect(calls.some((call) => call.includes(`'nginx' '-c' '${nginx.conf}' '-t'`))).toBe(true);
   });

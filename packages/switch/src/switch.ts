@@ -2,6 +2,7 @@ import { attemptHttpCheck, runHttpCheckUntilReady, type HttpCheck } from '@deplo
 import type { GitHubClient, Repo } from '@deploy-suite/github';
 import { ConfigurationError, GateClosedError, errorMessage, type Clock } from '@deploy-suite/kit';
 import {
+  commitLastServing,
   contractMigrationsRan,
   createDeploymentRecord,
   currentDeployment,
@@ -148,9 +149,22 @@ async function readBack(provider: RouterProvider): Promise<RouterState> {
 export async function switchTo(context: SwitchContext, request: SwitchRequest): Promise<SwitchResult> {
   const { provider, log, clock } = context;
   const started = clock.now();
-  const before = await provider.read();
-  log(`Router now: ${before.detail}`);
-  if (before.live === request.to) {
+  const read = await provider.read();
+  log(`Router now: ${read.detail}`);
+  // The router's word is not enough for "nothing to do": a file written but never reloaded says the
+  // target while the old colour still serves. Only the live URL answering from it settles that.
+  let before = read;
+  const alreadyLive = read.live === request.to && (await verifyLive(context, request.to)).ok;
+  if (read.live === request.to && !alreadyLive) {
+    // What serves is unknown, so there is no prior state to go back to.
+    before = {
+      live: undefined,
+      weights: {},
+      detail: `${read.detail}, yet ${context.liveUrl} does not answer from ${request.to}`,
+    };
+    log(`The router says ${request.to} is live, but ${context.liveUrl} does not answer from it: switching again`);
+  }
+  if (alreadyLive) {
     log(`${request.to} is already live: nothing to do`);
     return {
       switched: false,
@@ -202,6 +216,7 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     const after = await readBack(provider);
     let message = `Switch to ${request.to} failed: ${reason}. The router reports: ${after.detail}.`;
     let finalState = after;
+    let undone = sameWeights(after.weights, before.weights, provider.colours);
     if (
       request.autoRollback &&
       Object.values(before.weights).reduce((sum, share) => sum + share, 0) === 100 &&
@@ -219,6 +234,7 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
                 detail: `the router reports ${describeWeights(finalState.weights)}`,
               }
             : await verifyLive(context, before.live);
+        undone = verified.ok;
         message += verified.ok
           ? ` Rolled back automatically: ${finalState.detail}; ${verified.detail}.`
           : ` The automatic rollback did not verify: ${verified.detail}. Check the router now.`;
@@ -237,6 +253,17 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
       `switch to ${request.to} failed`,
       context.runUrl,
     ).catch(() => undefined);
+    // Traffic is back where it was: nothing of this switch is left for a later rollback to undo.
+    if (undone) {
+      await setDeploymentStatus(
+        context.octokit,
+        context.repo,
+        id,
+        'inactive',
+        'rolled back automatically',
+        context.runUrl,
+      ).catch(() => undefined);
+    }
     throw new SwitchFailedError(message, { ...result, after: finalState, live: finalState.live });
   };
 
@@ -420,7 +447,17 @@ export async function rollBack(context: SwitchContext, request: RollbackRequest,
     logUrl: context.runUrl,
     payload: {
       ...target.record.payload,
-      sha: target.record.payload.previousSha ?? sha,
+      sha:
+        target.record.payload.previousSha ??
+        (await commitLastServing(
+          context.octokit,
+          context.repo,
+          context.environment,
+          context.recordAuthor,
+          target.colour,
+          target.record.id,
+        )) ??
+        sha,
       colour: target.colour,
       previousWeights: before.weights,
       previousColour: before.live ?? null,
