@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { folderHash, readMigrations } from '@deploy-suite/db/migrate';
+import { folderHash, readMigrations } from '@deploy-suite/db/migrate/files';
 import { quoteUntrusted } from '@deploy-suite/kit';
 import { z } from 'zod';
 import type { ItemKind } from '../item.ts';
