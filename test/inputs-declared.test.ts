@@ -26,6 +26,9 @@ const DEPENDENT_DEFAULTS: Record<string, Record<string, string>> = {
     'continue-ref': "defaults to the repository's default branch, from the event",
   },
   'blue-green-switch': {},
+  'verify-checklist': {
+    'waiver-roles': 'defaults to admin and maintain; action.yml says so in words',
+  },
 };
 
 interface Read {
@@ -84,6 +87,8 @@ beforeAll(async () => {
   );
   const targetGroup = (name: string) =>
     `arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/${name}/73e2d6bc24d8a067`;
+  const checklistFile = join(folder, 'deploy-checklist.yml');
+  writeFileSync(checklistFile, 'items:\n  task-list: true\n');
   const policyFile = join(folder, 'policy.yml');
   writeFileSync(policyFile, 'time-zone: Europe/Berlin\n');
   process.env.GITHUB_REPOSITORY ??= 'acme/service';
@@ -282,6 +287,24 @@ beforeAll(async () => {
         'alb-target-groups': `blue: ${targetGroup('shop-blue')}\ngreen: ${targetGroup('shop-green')}`,
       },
     ],
+    'verify-checklist': [
+      {
+        environment: 'production',
+        'github-token': 'ghs_token',
+        rules: 'items:\n  tests-passing: true\n  backup-ready: { max-age: 24h }',
+        ref: 'main',
+        'artifact-digest': `sha256:${'0'.repeat(64)}`,
+        backups: '[]',
+        policy: 'time-zone: UTC',
+        'waiver-roles': 'admin',
+      },
+      {
+        environment: 'staging',
+        'github-token': 'ghs_token',
+        'rules-file': checklistFile,
+        'policy-file': policyFile,
+      },
+    ],
     migrate: [
       { command: 'plan', folder, 'database-url': url },
       { command: 'repair', folder, 'database-url': url, 'repair-version': '3', phase: 'expand' },
@@ -298,7 +321,7 @@ beforeAll(async () => {
   };
 });
 
-describe.each(['approval-gate', 'blue-green-switch', 'db-backup', 'migrate', 'smoke-test'])(
+describe.each(['approval-gate', 'blue-green-switch', 'db-backup', 'migrate', 'smoke-test', 'verify-checklist'])(
   '%s: action.yml and readSettings agree',
   (action) => {
     const meta = readActionMetadata(join(repoRoot, 'actions', action));
