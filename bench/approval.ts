@@ -11,8 +11,7 @@
 // 3. Cold start of the built approval-gate (spawned with no inputs, it fails fast on the first
 //    missing input) ÷ `node -e ''`, interleaved, medians of 21 runs each.
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SCHEDULE, decide, waitForDecision, writeAccessOn } from '../packages/approval/src/index.ts';
 import type { DecisionRules } from '../packages/approval/src/index.ts';
@@ -20,7 +19,7 @@ import { createGitHubClient, listIssueComments } from '../packages/github/src/in
 import type { Clock } from '../packages/kit/src/index.ts';
 import { FakeGitHub } from '../test/fakes/github.ts';
 import { repoRoot } from '../test/helpers/run-action.ts';
-import { median, round } from './stats.ts';
+import { actionSpawnTimer, median, round } from './stats.ts';
 
 const GOAL_REQUESTS_PER_HOUR = 60;
 const HOUR_MS = 3_600_000;
@@ -136,20 +135,7 @@ if (!existsSync(bundle)) {
   });
   if (build.status !== 0 || !existsSync(bundle)) throw new Error('building approval-gate failed');
 }
-const workdir = mkdtempSync(join(tmpdir(), 'bench-approval-'));
-const env = {
-  PATH: process.env.PATH ?? '',
-  RUNNER_TEMP: workdir,
-  GITHUB_OUTPUT: join(workdir, 'out'),
-  GITHUB_STEP_SUMMARY: join(workdir, 'sum'),
-};
-writeFileSync(env.GITHUB_OUTPUT, '');
-writeFileSync(env.GITHUB_STEP_SUMMARY, '');
-function time(args: string[]): { ms: number; status: number | null; output: string } {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
-  return { ms: performance.now() - started, status: result.status, output: result.stdout + result.stderr };
-}
+const time = actionSpawnTimer('bench-approval-');
 const nodeTimes: number[] = [];
 const actionTimes: number[] = [];
 let actionError = '';

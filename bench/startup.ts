@@ -1,29 +1,13 @@
 // Startup cost of every built action: median wall time from spawning `node dist/index.js` with
 // no inputs to its exit (a clear "input required" failure), as a ratio to `node -e ''` measured
 // in the same run, and the bundle size. Goals: ratio ≤ 6, bundle under 1.5 MB.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, statSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { actionDirs } from '../scripts/actions.ts';
-import { median, round } from './stats.ts';
+import { actionSpawnTimer, median, round } from './stats.ts';
 
 const runs = Number(process.argv[2] ?? 21);
-const workdir = mkdtempSync(join(tmpdir(), 'bench-startup-'));
-const env = {
-  PATH: process.env.PATH ?? '',
-  RUNNER_TEMP: workdir,
-  GITHUB_OUTPUT: join(workdir, 'out'),
-  GITHUB_STEP_SUMMARY: join(workdir, 'sum'),
-};
-writeFileSync(env.GITHUB_OUTPUT, '');
-writeFileSync(env.GITHUB_STEP_SUMMARY, '');
-
-function time(args: string[]): { ms: number; status: number | null; output: string } {
-  const started = performance.now();
-  const result = spawnSync(process.execPath, args, { env, encoding: 'utf8' });
-  return { ms: performance.now() - started, status: result.status, output: result.stdout + result.stderr };
-}
+const time = actionSpawnTimer('bench-startup-');
 
 // Interleave baseline and actions so drift on a shared machine hits both alike.
 const baseline: number[] = [];

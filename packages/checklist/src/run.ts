@@ -58,7 +58,10 @@ export async function runChecklist(
       ];
     }
     for (const result of results) {
-      const waiver = result.status === 'fail' ? waivers.valid.find((w) => w.item === result.id) : undefined;
+      const waiver =
+        result.status === 'fail'
+          ? waivers.valid.find((w) => w.item.toLowerCase() === result.id.toLowerCase())
+          : undefined;
       judged.push({ ...result, outcome: waiver ? 'waived' : result.status, ...(waiver ? { waiver } : {}) });
     }
   }

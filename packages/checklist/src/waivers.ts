@@ -22,7 +22,7 @@ export interface WaiverReading {
  * The date ends the waiver (a date alone: the end of that day, UTC).
  */
 const WAIVE =
-  /^\/waive\s+([a-z][\w:-]*)\s+until\s+(\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2}))?)\s+because\s+(\S[^\n]{2,})$/i;
+  /^\/waive\s+([a-z][\w:.-]*)\s+until\s+(\d{4}-\d{2}-\d{2}(?:T[\d:.]+(?:Z|[+-]\d{2}:\d{2}))?)\s+because\s+(\S[^\n]{2,})$/i;
 
 /**
  * Waivers from the pull request's comments. A waiver is granted by its comment's author, as

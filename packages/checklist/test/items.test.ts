@@ -264,6 +264,13 @@ describe('backup-ready', () => {
     expect(result.evidence).toMatchObject({ backup: { id: 'nightly', verified: true }, maxAgeMs: 24 * HOUR });
   });
 
+  it('gives the same result, and so the same evidence hash, an hour later while still in date', async () => {
+    const backups = [listed(3, true, 'nightly')];
+    const first = await run(backupReady, { backups }, contextWith({ now }));
+    const later = await run(backupReady, { backups }, contextWith({ now: now + HOUR }));
+    expect(later).toEqual(first);
+  });
+
   it('fails with too-old when the newest verified backup is older than max-age', async () => {
     const result = await run(backupReady, { backups: [listed(1, false), listed(30, true)] }, contextWith({ now }));
     expect(result).toMatchObject({ status: 'fail', code: 'too-old' });
@@ -325,6 +332,25 @@ describe('staging-passed', () => {
     const result = await run(stagingPassed, {}, contextWith());
     expect(result).toMatchObject({ id: 'staging-passed', status: 'pass', code: 'ok' });
     expect(result.evidence).toMatchObject({ deployment: { id, sha: SHA, state: 'success', matchedBy: 'sha' } });
+  });
+
+  it('does not count a staging deployment that was rolled back', async () => {
+    const id = await deploy(SHA, ['in_progress', 'success']);
+    await client.rest.repos.createDeploymentStatus({
+      ...repo,
+      deployment_id: id,
+      state: 'inactive',
+      description: 'rolled back by deployment 9',
+    });
+    expect(await run(stagingPassed, {}, contextWith())).toMatchObject({ status: 'fail', code: 'failed' });
+  });
+
+  it('gives the same result an hour later: no age of the evidence in what is hashed', async () => {
+    await deploy(SHA, ['success']);
+    const now = Date.now();
+    const first = await run(stagingPassed, {}, contextWith({ now }));
+    const later = await run(stagingPassed, {}, contextWith({ now: now + HOUR }));
+    expect(later).toEqual(first);
   });
 
   it('does not count a staging deployment of another SHA', async () => {

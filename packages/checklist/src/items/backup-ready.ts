@@ -116,7 +116,7 @@ export const backupReady: ItemKind<BackupReadyRule> = {
         fail(
           base,
           'too-old',
-          `The newest verified backup ${quoteUntrusted(newest.id, 80)} is ${formatAge(age)} old, more than the ${formatAge(rule['max-age'])} allowed: take a backup and verify it.`,
+          `The newest verified backup ${quoteUntrusted(newest.id, 80)} completed ${quoteUntrusted(newest.completedAt, 40)}, longer ago than the ${formatAge(rule['max-age'])} allowed: take a backup and verify it.`,
           evidence,
           { observedAt: newest.completedAt },
         ),
@@ -125,7 +125,7 @@ export const backupReady: ItemKind<BackupReadyRule> = {
       pass(
         base,
         'ok',
-        `Verified backup ${quoteUntrusted(newest.id, 80)}, ${formatAge(Math.max(0, age))} old.`,
+        `Verified backup ${quoteUntrusted(newest.id, 80)}, completed ${quoteUntrusted(newest.completedAt, 40)}.`,
         evidence,
         { observedAt: newest.completedAt },
       ),

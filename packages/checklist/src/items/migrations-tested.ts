@@ -162,7 +162,7 @@ export const migrationsTested: ItemKind<MigrationsTestedRule> = {
           'too-old',
           age === undefined
             ? 'The test has no completion time, so its age is unknown.'
-            : `The test is ${formatAge(age)} old, more than the ${formatAge(rule['max-age'])} allowed.`,
+            : `The test ran longer ago than the ${formatAge(rule['max-age'])} allowed.`,
           full,
           link,
         );

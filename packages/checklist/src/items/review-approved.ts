@@ -1,6 +1,7 @@
 import { quoteUntrusted } from '@deploy-suite/kit';
 import { listTeamMembers, onGitHub, type GitHubClient, type Repo } from '@deploy-suite/github';
 import { z } from 'zod';
+import { compareStrings as compare, errorText as message, shortList } from './rule-support.ts';
 import type { ChecklistContext, CommonRule, ItemKind, ItemResult, PullRequest } from '../item.ts';
 
 const schema = z
@@ -34,7 +35,7 @@ export const CODEOWNERS_PATHS = ['.github/CODEOWNERS', 'CODEOWNERS', 'docs/CODEO
 
 const ID = 'review-approved';
 const NAME = 'Review approved';
-const LISTED = 10;
+const listed = (names: string[]): string => shortList(names, 10);
 
 /**
  * The PR holding the SHA has enough approving reviews on its current head, by people other than
@@ -319,15 +320,3 @@ function result(
 }
 
 const login = (review: ReviewData): string => review.user?.login ?? '';
-
-function listed(names: string[]): string {
-  return names.length <= LISTED
-    ? names.join(', ')
-    : `${names.slice(0, LISTED).join(', ')} and ${names.length - LISTED} more`;
-}
-
-function message(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 400);
-}
-
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

@@ -302,3 +302,11 @@ export function shortList(items: string[], shown = 5): string {
   const head = items.slice(0, shown).join(', ');
   return items.length > shown ? `${head} and ${items.length - shown} more` : head;
 }
+
+/** An error's message on one line, bounded, for a reason. */
+export function errorText(error: unknown): string {
+  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 400);
+}
+
+/** Code-point order, the same on every machine (localeCompare is not). */
+export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);

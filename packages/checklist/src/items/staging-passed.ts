@@ -99,6 +99,10 @@ async function stateOf(
     }),
   );
   const newestFirst = [...statuses].sort((a, b) => Date.parse(b.created_at) - Date.parse(a.created_at) || b.id - a.id);
+  // A deployment replaced by a newer one turns inactive and still stood; one rolled back did not.
+  if (newestFirst[0]?.state === 'inactive' && /rolled back/i.test(newestFirst[0].description ?? '')) {
+    return { state: 'rolled-back', at: newestFirst[0].created_at, url: newestFirst[0].log_url || undefined };
+  }
   const latest = newestFirst.find((status) => status.state !== 'inactive') ?? newestFirst[0];
   if (latest === undefined) return { state: 'none', at: undefined, url: undefined };
   return {
@@ -183,7 +187,7 @@ export const stagingPassed: ItemKind<StagingPassedRule> = {
         'too-old',
         age === undefined
           ? `The deployment to ${quoteUntrusted(rule.environment, 80)} has no readable time.`
-          : `The successful deployment to ${quoteUntrusted(rule.environment, 80)} is ${formatAge(age)} old, more than the ${formatAge(rule['max-age'])} allowed.`,
+          : `The successful deployment to ${quoteUntrusted(rule.environment, 80)} is older than the ${formatAge(rule['max-age'])} allowed.`,
         evidence,
         link,
       );
@@ -211,17 +215,11 @@ export const stagingPassed: ItemKind<StagingPassedRule> = {
       return pass(
         base,
         'ok',
-        `Deployed to ${quoteUntrusted(rule.environment, 80)} ${formatAge(Math.max(0, age))} ago and the smoke test ${quoteUntrusted(smokeName)} passed.`,
+        `Deployed to ${quoteUntrusted(rule.environment, 80)} and the smoke test ${quoteUntrusted(smokeName)} passed.`,
         withSmoke,
         link,
       );
     }
-    return pass(
-      base,
-      'ok',
-      `Deployed to ${quoteUntrusted(rule.environment, 80)} successfully ${formatAge(Math.max(0, age))} ago.`,
-      evidence,
-      link,
-    );
+    return pass(base, 'ok', `Deployed to ${quoteUntrusted(rule.environment, 80)} successfully.`, evidence, link);
   },
 };

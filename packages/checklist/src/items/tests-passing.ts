@@ -8,6 +8,7 @@ import {
   type Repo,
 } from '@deploy-suite/github';
 import { z } from 'zod';
+import { compareStrings as compare, errorText as message, shortList } from './rule-support.ts';
 import type { CommonRule, ItemKind, ItemResult } from '../item.ts';
 
 const CONCLUSIONS = [
@@ -120,7 +121,7 @@ const NAME = 'Tests passing';
 const FIRST_POLL_MS = 5_000;
 const MAX_POLL_MS = 60_000;
 /** Names listed in a reason before "and N more". */
-const LISTED = 10;
+const listed = (names: string[]): string => shortList(names, 10);
 
 /**
  * Every check run and commit status on the SHA (every page) passed or has an allowed conclusion;
@@ -350,15 +351,3 @@ export function patternToRegExp(pattern: string): RegExp {
     .join('');
   return new RegExp(`^${source}$`, 's');
 }
-
-function listed(names: string[]): string {
-  return names.length <= LISTED
-    ? names.join(', ')
-    : `${names.slice(0, LISTED).join(', ')} and ${names.length - LISTED} more`;
-}
-
-function message(error: unknown): string {
-  return (error instanceof Error ? error.message : String(error)).replace(/\s+/g, ' ').slice(0, 400);
-}
-
-const compare = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
