@@ -518,7 +518,8 @@ export class FakeGitHub {
       .filter((label) => label !== '');
     const issues = (this.issues.get(`${owner}/${name}`) ?? []).filter(
       (issue) =>
-        (state === 'all' || issue.state === state) && labels.every((label) => this.labelNames(issue).includes(label)),
+        (state === 'all' || issue.state === state) &&
+        labels.every((label) => this.labelNames(issue).some((name) => name.toLowerCase() === label.toLowerCase())),
     );
     return this.list(request, rate, issues);
   }

@@ -53,6 +53,15 @@ await runAction(async () => {
     throw new Error('no pull request holds this commit and the event names no earlier commit to compare with');
   }
 
+  // Rules read from the checkout are the change's own: a change that edits them would judge itself.
+  if (pull !== undefined && settings.ruleFiles.length > 0) {
+    const edited = (await context.changedFiles()).filter((file) => settings.ruleFiles.includes(file));
+    if (edited.length > 0) {
+      throw new GateClosedError(
+        `Pull request #${pull.number} changes ${edited.join(', ')}, the checklist's own rules: a change cannot set the checklist it is judged by. Merge the rules change on its own first, or pass the rules through the rules input from the workflow.`,
+      );
+    }
+  }
   const waivers = await readWaivers(octokit, settings.repo, pull, settings.waiverRoles, new Date(systemClock.now()));
   const outcome = await runChecklist(settings.items, context, waivers);
   setOutput('verdict', outcome.evidence.verdict);

@@ -16,6 +16,8 @@ export interface Settings {
   artifactDigest: string | undefined;
   waiverRoles: string[];
   workspace: string;
+  /** Files in the checkout the rules came from (rules-file, policy-file): a change must not edit its own checklist. */
+  ruleFiles: string[];
 }
 
 /** Reads and validates every input; any problem is an InputError naming the input. */
@@ -29,7 +31,8 @@ export function readSettings(inputs: Inputs): Settings {
   const policy = readPolicy(inputs, workspace);
   const backups = inputs.optional('backups');
   const overrides = backups === undefined ? {} : { 'backup-ready': { backups } };
-  const { text, input } = readRulesText(inputs, workspace);
+  const { text, input, path: rulesPath } = readRulesText(inputs, workspace);
+  const policyPath = inputs.optional('policy-file');
   const roles = inputs.list('waiver-roles').map((role) => role.toLowerCase());
   return {
     token,
@@ -40,6 +43,9 @@ export function readSettings(inputs: Inputs): Settings {
     artifactDigest: inputs.optional('artifact-digest'),
     waiverRoles: roles.length > 0 ? roles : ['admin', 'maintain'],
     workspace,
+    ruleFiles: [rulesPath, policyPath]
+      .filter((path): path is string => path !== undefined && !isAbsolute(path))
+      .map((path) => path.replace(/^\.\//, '')),
   };
 }
 
@@ -54,7 +60,7 @@ function readFile(input: string, path: string, workspace: string, example: strin
 }
 
 /** The rules: the rules input, else rules-file, else .github/deploy-checklist.yml in the checkout. */
-function readRulesText(inputs: Inputs, workspace: string): { text: string; input: string } {
+function readRulesText(inputs: Inputs, workspace: string): { text: string; input: string; path?: string } {
   const inline = inputs.optional('rules');
   const path = inputs.optional('rules-file');
   if (inline !== undefined && path !== undefined) {
@@ -62,11 +68,16 @@ function readRulesText(inputs: Inputs, workspace: string): { text: string; input
   }
   if (inline !== undefined) return { text: inline, input: 'rules' };
   if (path !== undefined)
-    return { text: readFile('rules-file', path, workspace, `rules-file: ${DEFAULT_RULES_FILE}`), input: 'rules-file' };
+    return {
+      text: readFile('rules-file', path, workspace, `rules-file: ${DEFAULT_RULES_FILE}`),
+      input: 'rules-file',
+      path,
+    };
   if (existsSync(resolve(workspace, DEFAULT_RULES_FILE))) {
     return {
       text: readFile('rules-file', DEFAULT_RULES_FILE, workspace, `rules-file: ${DEFAULT_RULES_FILE}`),
       input: 'rules-file',
+      path: DEFAULT_RULES_FILE,
     };
   }
   throw new InputError(

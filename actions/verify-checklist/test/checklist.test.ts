@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
@@ -121,6 +121,53 @@ describe('verify-checklist', () => {
       outcome: 'fail',
       code: 'not-enough-approvals',
     });
+  });
+
+  it("does not count the author's approval on the current head either", async () => {
+    pulls.addReview(number, { login: 'dev', state: 'APPROVED' });
+    const run = await verify({ rules: 'items:\n  review-approved: { approvals: 2 }' });
+    expect(run.exitCode).toBe(1);
+    expect(items(run).find((item) => item.id === 'review-approved')).toMatchObject({ code: 'not-enough-approvals' });
+  });
+
+  it("does not let a pull request's approvals cover an older commit of it", async () => {
+    const older = sha;
+    pulls.push(number, 'e'.repeat(40));
+    const run = await verify({}, { name: 'pull_request', payload: { pull_request: { number, head: { sha: older } } } });
+    expect(run.exitCode).toBe(1);
+    expect(items(run).find((item) => item.id === 'review-approved')).toMatchObject({ code: 'not-pr-head' });
+  });
+
+  it('refuses a pull request that changes the rules it would be judged by', async () => {
+    pulls.addPull({
+      number: number + 1000,
+      author: 'dev',
+      headSha: 'd'.repeat(40),
+      files: ['.github/deploy-checklist.yml'],
+    });
+    const folder = mkdtempSync(join(tmpdir(), 'checklist-workspace-'));
+    const eventPath = join(folder, 'event.json');
+    writeFileSync(
+      eventPath,
+      JSON.stringify({ pull_request: { number: number + 1000, head: { sha: 'd'.repeat(40) } } }),
+    );
+    mkdirSync(join(folder, '.github'));
+    writeFileSync(join(folder, '.github/deploy-checklist.yml'), 'items:\n  task-list: true\n');
+    const run = await runBuiltAction(
+      'verify-checklist',
+      { 'github-token': github.token, environment: 'production' },
+      {
+        env: {
+          GITHUB_API_URL: github.url,
+          GITHUB_EVENT_PATH: eventPath,
+          GITHUB_EVENT_NAME: 'pull_request',
+          GITHUB_SHA: 'd'.repeat(40),
+          GITHUB_WORKSPACE: folder,
+        },
+      },
+    );
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/changes \.github\/deploy-checklist\.yml, the checklist's own rules/);
   });
 
   it('lets a maintainer waive a failed item, and refuses a waiver by the author or one that expired', async () => {

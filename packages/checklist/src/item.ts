@@ -10,6 +10,8 @@ export interface PullRequest {
   /** The PR body, '' when it has none (a bot's PR often has none). */
   body: string;
   headSha: string;
+  /** The commit a merged PR made on its base (what a deploy from the base branch runs). */
+  mergeCommitSha?: string | undefined;
   baseRef: string;
   labels: string[];
   draft: boolean;

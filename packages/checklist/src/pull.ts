@@ -140,7 +140,8 @@ async function pullOfCommit(octokit: GitHubClient, repo: Repo, sha: string): Pro
   const open = complete.find((pull) => pull.state === 'open' && pull.head.sha === sha);
   if (open) return toPullRequest(open);
   const merged = complete.filter((pull) => pull.merged_at !== null);
-  const chosen = merged.find((pull) => pull.merge_commit_sha === sha) ?? merged[0];
+  // Only the PR whose merge made this commit: a commit from inside a merged PR was never reviewed as such.
+  const chosen = merged.find((pull) => pull.merge_commit_sha === sha);
   return chosen ? toPullRequest(chosen) : undefined;
 }
 
@@ -155,6 +156,7 @@ function toPullRequest(data: PullData): PullRequest {
     author: data.user?.login ?? '',
     body: data.body ?? '',
     headSha: data.head.sha,
+    mergeCommitSha: data.merged_at === null ? undefined : (data.merge_commit_sha ?? undefined),
     baseRef: data.base.ref,
     labels: data.labels.map((label) => label.name ?? '').filter((name) => name !== ''),
     draft: data.draft ?? false,

@@ -437,6 +437,11 @@ describe('no-incidents', () => {
     expect(result).toMatchObject({ id: 'no-incidents', status: 'pass', code: 'ok', evidence: { incidents: [] } });
   });
 
+  it('finds an incident whose label differs only in case, as GitHub does', async () => {
+    incident(['Incident', 'P1']);
+    expect(await run(noIncidents, {}, contextWith())).toMatchObject({ status: 'fail', code: 'open-incident' });
+  });
+
   it('fails with open-incident, listing P1 and severity:P2 incidents', async () => {
     incident(['incident', 'P1']);
     incident(['incident', 'P4']);
@@ -492,7 +497,7 @@ describe('no-freeze', () => {
   it('passes outside a freeze, and with no policy', async () => {
     const now = Date.parse('2026-11-27T10:00:00Z');
     expect(await run(noFreeze(policy), {}, contextWith({ now }))).toMatchObject({ status: 'pass', code: 'ok' });
-    expect(await run(noFreeze(), {}, contextWith({ now }))).toMatchObject({ status: 'pass', code: 'no-policy' });
+    expect(await run(noFreeze(), {}, contextWith({ now }))).toMatchObject({ status: 'fail', code: 'no-policy' });
   });
 
   it("reads the policy from the rule's own text", async () => {
@@ -592,6 +597,16 @@ describe('task-list', () => {
       code: 'ok',
       evidence: { items: 3, checked: 3 },
     });
+  });
+
+  it('sees an open item inside a blockquote, and no excuse in an item that merely mentions N/A values', async () => {
+    const result = await run(
+      taskList,
+      {},
+      withBody('> - [ ] Run the migration\n- [ ] Handle N/A-values in the report\n'),
+    );
+    expect(result).toMatchObject({ status: 'fail', code: 'unchecked' });
+    expect(result.evidence.unchecked).toEqual(['Run the migration', 'Handle N/A-values in the report']);
   });
 
   it('fails with unchecked, naming the open items', async () => {

@@ -100,7 +100,8 @@ async function judge(entry: CustomEntry, context: ChecklistContext): Promise<Ite
       ...facts,
       pull: null,
     });
-  const carries = pull.labels.includes(wanted);
+  // GitHub's label names match whatever their case.
+  const carries = pull.labels.some((label) => label.toLowerCase() === wanted.toLowerCase());
   const evidence = { ...facts, pull: pull.number, carried: carries };
   const link = { url: pull.url };
   if (present)

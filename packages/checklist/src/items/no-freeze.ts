@@ -36,7 +36,7 @@ const describeFreeze = (freeze: Freeze) => {
 /**
  * Not inside a freeze: the policy (approval-gate's, the same package) has no freeze covering
  * today in its time zone. The policy is the rule's own `policy` text or, without one, the policy
- * given to the factory; with neither, there is nothing to be frozen by ("no-policy", a pass).
+ * given to the factory; with neither, freezes cannot be checked ("no-policy", a fail: closed).
  */
 export function noFreeze(policy?: Policy): ItemKind<NoFreezeRule> {
   return {
@@ -47,7 +47,14 @@ export function noFreeze(policy?: Policy): ItemKind<NoFreezeRule> {
       const used = rule.policy ?? policy;
       if (used === undefined)
         return Promise.resolve(
-          pass(base, 'no-policy', 'No policy was given, so no freeze applies.', { policy: false }),
+          fail(
+            base,
+            'no-policy',
+            'No policy was given, so freezes cannot be checked: give policy or policy-file, or turn no-freeze off.',
+            {
+              policy: false,
+            },
+          ),
         );
       const freeze = freezeAt(used, new Date(context.clock.now()));
       const facts = { policy: true, timeZone: used.timeZone, freezes: used.freezes.length };

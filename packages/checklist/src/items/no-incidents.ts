@@ -54,7 +54,13 @@ export const noIncidents: ItemKind<NoIncidentsRule> = {
       .map((issue) => {
         const names = issue.labels.map((label) => (typeof label === 'string' ? label : (label.name ?? '')));
         // The API filters by label already; a listing that did not is read again here (fail closed).
-        if (!names.includes(rule.label) || (service !== undefined && !names.includes(service))) return undefined;
+        // GitHub's label names match whatever their case, so these do too.
+        const lower = names.map((name) => name.toLowerCase());
+        if (
+          !lower.includes(rule.label.toLowerCase()) ||
+          (service !== undefined && !lower.includes(service.toLowerCase()))
+        )
+          return undefined;
         const severity = names.map((name) => severityOf(name, rule.severities)).find((found) => found !== undefined);
         return severity === undefined
           ? undefined

@@ -54,6 +54,14 @@ export const reviewApproved: ItemKind<ReviewApprovedRule> = {
     if (!pull) {
       return fail('no-pull-request', `No pull request holds ${context.sha.slice(0, 12)}, so no review approved it.`);
     }
+    // Approvals cover the PR's head, and the commit its merge made: never another commit of it.
+    if (context.sha !== pull.headSha && context.sha !== pull.mergeCommitSha) {
+      return fail(
+        'not-pr-head',
+        `${context.sha.slice(0, 12)} is not the head of #${pull.number} (${pull.headSha.slice(0, 12)}) nor its merge commit: its approvals do not cover it.`,
+        { pull: pull.number, headSha: pull.headSha },
+      );
+    }
     let reviews: ReviewData[];
     try {
       reviews = await listReviews(context.octokit, context.repo, pull.number);

@@ -19,9 +19,13 @@ export interface TaskItem {
   excuseWithoutReason?: boolean;
 }
 
-const TASK = /^\s*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s*(.*)$/;
+// A task line, also inside a blockquote ("> - [ ] …"), which GitHub renders as a checkbox too.
+const TASK = /^\s*(?:>\s*)*(?:[-*+]|\d+[.)])\s+\[([ xX])\]\s*(.*)$/;
 /** "N/A: reason", "N/A - reason", "n/a (reason)", "N/A because reason" (a bare "NA" is a word, not a mark). */
-const NOT_APPLICABLE = /(?:^|[\s(])N\/A\b(?:\s*[:\-–—(]\s*([^)]*[^)\s])|\s+because\s+([^)]*[^)\s]))?/i;
+// A mark followed by its reason: "N/A: …", "N/A - …" (a dash between spaces), "N/A (…)" or "N/A because
+// …". "N/A-values" is a word that mentions N/A, not a mark.
+const NOT_APPLICABLE =
+  /(?:^|[\s(])N\/A(?:\s*:\s*|\s+[-–—]\s+|\s*\(\s*|\s+because\s+)([^)]*[^)\s])|(?:^|[\s(])N\/A(?=$|[\s).,;])/i;
 /** The whole item struck through ("~~Update the docs~~ not user-facing"), the reason after it. */
 const STRUCK = /^~~(.+?)~~\s*(?:[:\-–—(]\s*)?(.*?)\)?$/;
 
@@ -40,7 +44,7 @@ export function taskItems(body: string): TaskItem[] {
     const struck = STRUCK.exec(text);
     const notApplicable = NOT_APPLICABLE.exec(struck ? struck[2]! || struck[1]! : text);
     if (notApplicable) {
-      const reason = (notApplicable[1] ?? notApplicable[2] ?? '').trim();
+      const reason = (notApplicable[1] ?? '').trim();
       if (reason.length >= 2) item.excused = { reason };
       else item.excuseWithoutReason = true;
     } else if (struck) {
