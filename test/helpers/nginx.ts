@@ -179,13 +179,18 @@ export class ColourProbe {
           const text = readFileSync(include, 'utf8');
           if (this.changes.at(-1)?.text !== text) this.changes.push({ at: performance.now(), text });
         }
-        try {
-          const response = await fetch(url);
-          await response.text();
-          this.seen.push({ at: performance.now(), colour: response.headers.get('x-colour') ?? 'none' });
-        } catch {
-          this.seen.push({ at: performance.now(), colour: 'error' });
+        // One retry, as a browser retries a GET whose kept-alive connection closed as it was sent.
+        let colour = 'error';
+        for (let attempt = 0; attempt < 2 && colour === 'error'; attempt++) {
+          try {
+            const response = await fetch(url);
+            await response.text();
+            colour = response.headers.get('x-colour') ?? 'none';
+          } catch {
+            colour = 'error';
+          }
         }
+        this.seen.push({ at: performance.now(), colour });
         await new Promise((resolve) => setTimeout(resolve, everyMs));
       }
     })();

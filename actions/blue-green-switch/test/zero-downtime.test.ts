@@ -38,7 +38,11 @@ it('switches and rolls back under load without one failed request', async () => 
   const result = await load;
   await probe.stop();
   expect(result.requests).toBeGreaterThan(4000);
-  expect({ failed: result.failed, non2xx: result.non2xx }).toEqual({ failed: 0, non2xx: 0 });
+  expect({ failed: result.failed, non2xx: result.non2xx, errors: result.errors }).toEqual({
+    failed: 0,
+    non2xx: 0,
+    errors: [],
+  });
   expect(probe.seen.filter((sample) => sample.colour === 'error' || sample.colour === 'none')).toEqual([]);
   // Each full switch: the live URL serves only the new colour within a second of the file change.
   const toGreen = probe.switchesTo(stage.green.address, stage.blue.address);
