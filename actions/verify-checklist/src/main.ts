@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import * as core from '@actions/core';
 import {
   changedFilesOf,
@@ -40,6 +41,7 @@ await runAction(async () => {
     pull,
     changedFiles: () => (files ??= changedFiles()),
     workspace: settings.workspace,
+    workspaceSha: checkedOutAt(settings.workspace),
     clock: systemClock,
     log,
   };
@@ -80,3 +82,16 @@ await runAction(async () => {
     );
   }
 }, summary);
+
+/** The commit a git checkout is at, or undefined when the workspace is not one (or git is missing). */
+function checkedOutAt(workspace: string): string | undefined {
+  try {
+    const head = execFileSync('git', ['-C', workspace, 'rev-parse', 'HEAD'], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim();
+    return /^[0-9a-f]{40}$/.test(head) ? head : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -31,6 +31,11 @@ export interface ChecklistContext {
   changedFiles(): Promise<string[]>;
   /** The repository checked out at the SHA (GITHUB_WORKSPACE), for items that read files. */
   workspace: string;
+  /**
+   * The commit the workspace is checked out at, when it is a git checkout; items that read files
+   * fail when it is another commit (a pull_request checkout is the merge commit, not the head).
+   */
+  workspaceSha?: string | undefined;
   clock: Clock;
   log: (message: string) => void;
 }

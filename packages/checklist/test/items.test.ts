@@ -146,6 +146,24 @@ describe('migrations-tested', () => {
     expect(result.observedAt).toBeDefined();
   });
 
+  it('does not take the evidence from a check run another app made under the same name', async () => {
+    const hash = await hashOf();
+    checks.addCheckRun('acme', 'service', SHA, {
+      name: 'migrate test',
+      app: 'some-installed-app',
+      conclusion: 'success',
+      output: { text: evidence(hash) },
+    });
+    expect(await run(migrationsTested, {}, contextWith({ files: changed }))).toMatchObject({
+      status: 'fail',
+      code: 'no-evidence',
+    });
+    // Naming the app that runs the tests takes it.
+    expect(await run(migrationsTested, { app: 'some-installed-app' }, contextWith({ files: changed }))).toMatchObject({
+      status: 'pass',
+    });
+  });
+
   it('reads the evidence from a fenced block in the summary too', async () => {
     const hash = await hashOf();
     checks.addCheckRun('acme', 'service', SHA, {
@@ -236,6 +254,7 @@ describe('migrations-tested', () => {
       required: true,
       folder: 'db/migrations',
       check: 'migrate test',
+      app: 'github-actions',
     });
   });
 });
@@ -686,6 +705,15 @@ describe('task-list', () => {
 // --- custom -------------------------------------------------------------------------------------
 
 describe('custom', () => {
+  it('does not look for a file in a checkout of another commit', async () => {
+    writeFileSync(join(workspace, 'RUNBOOK.md'), '# runbook');
+    const elsewhere = contextWith({ workspaceSha: OTHER_SHA });
+    const [result] = await runAll(custom, [{ name: 'runbook', file: 'RUNBOOK.md' }], elsewhere);
+    expect(result).toMatchObject({ status: 'fail', code: 'workspace-not-at-sha' });
+    const [here] = await runAll(custom, [{ name: 'runbook', file: 'RUNBOOK.md' }], contextWith({ workspaceSha: SHA }));
+    expect(here).toMatchObject({ status: 'pass' });
+  });
+
   it('judges a check, a file, a label and an absent label, one result each', async () => {
     checks.addCheckRun('acme', 'service', SHA, { name: 'security scan', conclusion: 'success' });
     writeFileSync(join(workspace, 'RUNBOOK.md'), '# runbook\n');

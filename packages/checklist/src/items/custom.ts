@@ -2,6 +2,8 @@ import { quoteUntrusted } from '@deploy-suite/kit';
 import { z } from 'zod';
 import type { ChecklistContext, ItemKind, ItemResult } from '../item.ts';
 import {
+  checkAppSchema,
+  checkoutProblem,
   existsInside,
   fail,
   latestCheckRun,
@@ -21,6 +23,8 @@ const customEntrySchema = z
     required: requiredSchema,
     /** A check run that must have succeeded on the SHA. */
     check: z.string().trim().min(1, 'names no check run').optional(),
+    /** With check: the app that must have made the run. */
+    app: checkAppSchema,
     /** A path that must exist in the repository at the SHA (relative to its root). */
     file: repoPathSchema.optional(),
     /** A label the pull request must carry. */
@@ -54,7 +58,7 @@ async function judge(entry: CustomEntry, context: ChecklistContext): Promise<Ite
     const facts = { kind: 'check', check: name };
     let run;
     try {
-      run = await latestCheckRun(context, name);
+      run = await latestCheckRun(context, name, entry.app);
     } catch (error) {
       return unavailable(base, `read the check run ${quoteUntrusted(name)}`, error, facts);
     }
@@ -87,6 +91,9 @@ async function judge(entry: CustomEntry, context: ChecklistContext): Promise<Ite
   }
   if (entry.file !== undefined) {
     const facts = { kind: 'file', file: entry.file };
+    const elsewhere = checkoutProblem(context);
+    if (elsewhere !== undefined)
+      return fail(base, 'workspace-not-at-sha', `Cannot look for ${entry.file}: ${elsewhere}.`, facts);
     return existsInside(context.workspace, entry.file)
       ? pass(base, 'ok', `${entry.file} exists at this SHA.`, { ...facts, exists: true })
       : fail(base, 'not-found', `${entry.file} does not exist at this SHA.`, { ...facts, exists: false });

@@ -4,6 +4,8 @@ import { quoteUntrusted } from '@deploy-suite/kit';
 import { z } from 'zod';
 import type { ItemKind } from '../item.ts';
 import {
+  checkAppSchema,
+  checkoutProblem,
   ageOf,
   durationSchema,
   fail,
@@ -22,6 +24,8 @@ export const migrationsTestedSchema = z.strictObject({
   folder: repoPathSchema.default('db/migrations'),
   /** The check run whose output carries migrate's `test` evidence (its `test-result` JSON). */
   check: z.string().trim().min(1, 'names no check run').default('migrate test'),
+  /** The app that must have made that check run (its slug). */
+  app: checkAppSchema,
   /** How old the test may be; no limit when absent. */
   'max-age': durationSchema.optional(),
 });
@@ -79,6 +83,9 @@ export const migrationsTested: ItemKind<MigrationsTestedRule> = {
       return pass(base, 'no-migrations', `No file under ${rule.folder} changed.`, { ...facts, changedMigrations: 0 });
     const evidence = { ...facts, changedMigrations: changed.length, changed: changed.slice(0, 20) };
 
+    const elsewhere = checkoutProblem(context);
+    if (elsewhere !== undefined)
+      return fail(base, 'workspace-not-at-sha', `Cannot hash ${rule.folder}: ${elsewhere}.`, evidence);
     let localHash: string;
     try {
       localHash = folderHash(await readMigrations(join(context.workspace, rule.folder), 'folder'));
@@ -89,7 +96,7 @@ export const migrationsTested: ItemKind<MigrationsTestedRule> = {
 
     let run;
     try {
-      run = await latestCheckRun(context, rule.check);
+      run = await latestCheckRun(context, rule.check, rule.app);
     } catch (error) {
       return unavailable(base, `read the check run ${quoteUntrusted(rule.check)}`, error, withHash);
     }

@@ -192,11 +192,19 @@ export interface CheckRunFacts {
   output: { title: string | null; summary: string | null; text: string | null };
 }
 
+/** The app a single check run must come from unless a rule names another: any installed app can post a run of any name. */
+export const checkAppSchema = z.string().trim().min(1, 'names no app').default('github-actions');
+
 /**
- * The newest check run with this exact name on the SHA (every page read), or undefined when
- * there is none. A re-run makes a new check run with a higher id; the newest one speaks.
+ * The newest check run with this exact name on the SHA made by `app` (every page read), or
+ * undefined when there is none. A re-run makes a new check run with a higher id; the newest one
+ * speaks.
  */
-export async function latestCheckRun(context: ChecklistContext, name: string): Promise<CheckRunFacts | undefined> {
+export async function latestCheckRun(
+  context: ChecklistContext,
+  name: string,
+  app: string,
+): Promise<CheckRunFacts | undefined> {
   const { octokit, repo, sha } = context;
   const runs = await onGitHub({ doing: `listing the check runs named ${name} on ${sha.slice(0, 12)}` }, () =>
     octokit.paginate(octokit.rest.checks.listForRef, {
@@ -207,7 +215,7 @@ export async function latestCheckRun(context: ChecklistContext, name: string): P
       per_page: 100,
     }),
   );
-  const named = runs.filter((run) => run.name === name && run.head_sha === sha);
+  const named = runs.filter((run) => run.name === name && run.head_sha === sha && run.app?.slug === app);
   const newest = named.reduce<(typeof named)[number] | undefined>(
     (top, run) => (top === undefined || run.id > top.id ? run : top),
     undefined,
@@ -310,3 +318,10 @@ export function errorText(error: unknown): string {
 
 /** Code-point order, the same on every machine (localeCompare is not). */
 export const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** Why the checkout cannot speak for the SHA, or undefined when it can (or is not a git checkout). */
+export function checkoutProblem(context: ChecklistContext): string | undefined {
+  const at = context.workspaceSha;
+  if (at === undefined || at === context.sha) return undefined;
+  return `the workspace is checked out at ${at.slice(0, 12)}, not ${context.sha.slice(0, 12)}: check out the SHA being deployed (actions/checkout with ref: the head SHA)`;
+}

@@ -3,6 +3,7 @@ import { quoteUntrusted } from '@deploy-suite/kit';
 import { z } from 'zod';
 import type { ChecklistContext, ItemKind } from '../item.ts';
 import {
+  checkAppSchema,
   ageOf,
   durationSchema,
   fail,
@@ -20,6 +21,8 @@ export const stagingPassedSchema = z.strictObject({
   'max-age': durationSchema.default(7 * 86_400_000),
   /** A check run (the smoke test) that must have succeeded on the SHA too. */
   'smoke-check': z.string().trim().min(1, 'names no check run').optional(),
+  /** The app that must have made the smoke check's run. */
+  'smoke-check-app': checkAppSchema,
 });
 export type StagingPassedRule = z.infer<typeof stagingPassedSchema>;
 
@@ -196,7 +199,7 @@ export const stagingPassed: ItemKind<StagingPassedRule> = {
     if (smokeName !== undefined) {
       let run;
       try {
-        run = await latestCheckRun(context, smokeName);
+        run = await latestCheckRun(context, smokeName, rule['smoke-check-app']);
       } catch (error) {
         return unavailable(base, `read the check run ${quoteUntrusted(smokeName)}`, error, evidence);
       }
