@@ -1,5 +1,3 @@
-import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
 import {
   OUTCOMES,
   parseApprovers,
@@ -14,7 +12,7 @@ import { InputError, Inputs, readRunContext } from '@deploy-suite/kit';
 import {
   parseChangeType,
   parsePolicy,
-  POLICY_EXAMPLE,
+  readPolicyInput,
   type ChangeType,
   type Policy,
   type RollbackPlan,
@@ -215,36 +213,15 @@ export function readSettings(inputs: Inputs, event: EventContext = readEventCont
 }
 
 function readPolicy(inputs: Inputs): { policy: Policy; given: boolean } {
-  const inline = inputs.optional('policy');
-  const path = inputs.optional('policy-file');
-  if (inline !== undefined && path !== undefined) {
-    throw new InputError('policy', "and 'policy-file' were both given; use one of them", POLICY_EXAMPLE);
-  }
-  let policy: Policy;
-  if (path !== undefined) {
-    const full = isAbsolute(path) ? path : resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), path);
-    let text: string;
-    try {
-      text = readFileSync(full, 'utf8');
-    } catch (error) {
-      const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-      throw new InputError(
-        'policy-file',
-        `names a file that cannot be read (${reason}): ${path}`,
-        'policy-file: .github/change-policy.yml',
-      );
-    }
-    policy = parsePolicy(text, 'policy-file');
-  } else {
-    // Without a policy: the operations policy's defaults (one monthly window 02:00-04:00, 7 days' notice) in UTC.
-    policy = parsePolicy(inline ?? 'time-zone: UTC', 'policy');
-  }
+  const given = readPolicyInput(inputs, process.env.GITHUB_WORKSPACE ?? process.cwd());
+  // Without a policy: the operations policy's defaults (one monthly window 02:00-04:00, 7 days' notice) in UTC.
+  let policy = given ?? parsePolicy('time-zone: UTC', 'policy');
   const outside = inputs.optional('outside-window');
   if (outside !== undefined) {
     const value = inputs.oneOf('outside-window', ['fail', 'wait'] as const, 'fail');
     policy = { ...policy, outsideWindow: { standard: value, normal: value } };
   }
-  return { policy, given: inline !== undefined || path !== undefined };
+  return { policy, given: given !== undefined };
 }
 
 function readApprovers(inputs: Inputs, required: boolean): ApproverEntry[] {

@@ -220,6 +220,25 @@ describe('approval-gate: who counts', () => {
 });
 
 describe('approval-gate: waiting', () => {
+  /**
+   * The number of the change request a gate started in the background opened, once the gate is
+   * waiting on it: it has looked at least twice with a conditional read while nothing happened.
+   */
+  async function waitingOnItsRequest(): Promise<number> {
+    let number: number | undefined;
+    for (let i = 0; i < 200 && number === undefined; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      number = issuesWithKey()[0]?.number;
+    }
+    if (number === undefined) throw new Error('the gate opened no change request');
+    const conditionalLooks = () =>
+      github.requests.filter(
+        (r) => r.path === `/repos/${OWNER}/${REPO}/issues/${number}` && r.headers['if-none-match'] !== undefined,
+      ).length;
+    for (let i = 0; i < 300 && conditionalLooks() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    return number;
+  }
+
   it('fails at the timeout: a timeout never approves', async () => {
     const run = await runGate(github, {
       inputs: { 'change-key': `k${key}`, timeout: '3s', 'poll-interval': '1s' },
@@ -233,19 +252,9 @@ describe('approval-gate: waiting', () => {
     const running = runGate(github, {
       inputs: { 'change-key': `k${key}`, timeout: '40s', 'poll-interval': '1s' },
     });
-    let number: number | undefined;
-    for (let i = 0; i < 200 && number === undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      number = issuesWithKey()[0]?.number;
-    }
-    // Let it look a few times while nothing happens: conditional reads of the issue.
-    const conditionalLooks = () =>
-      github.requests.filter(
-        (r) => r.path === `/repos/${OWNER}/${REPO}/issues/${number}` && r.headers['if-none-match'] !== undefined,
-      ).length;
-    for (let i = 0; i < 300 && conditionalLooks() < 2; i++) await new Promise((resolve) => setTimeout(resolve, 50));
+    const number = await waitingOnItsRequest();
     const before = github.requests.length;
-    comment(number!, 'bob', `approve ${HASH_A}`);
+    comment(number, 'bob', `approve ${HASH_A}`);
     const run = await running;
     expect(failureOf(run)).toBe('');
     expect(run.outputs).toMatchObject({ approved: 'true', approvers: 'bob' });
@@ -259,14 +268,9 @@ describe('approval-gate: waiting', () => {
     const running = runGate(github, {
       inputs: { 'change-key': `k${key}`, timeout: '40s', 'poll-interval': '1s' },
     });
-    let number: number | undefined;
-    for (let i = 0; i < 200 && number === undefined; i++) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-      number = issuesWithKey()[0]?.number;
-    }
-    await new Promise((resolve) => setTimeout(resolve, 1500));
-    github.issue(OWNER, REPO, number!)!.state = 'closed';
-    github.issue(OWNER, REPO, number!)!.updated_at = new Date().toISOString();
+    const number = await waitingOnItsRequest();
+    github.issue(OWNER, REPO, number)!.state = 'closed';
+    github.issue(OWNER, REPO, number)!.updated_at = new Date().toISOString();
     const run = await running;
     expect(run.exitCode).toBe(1);
     expect(failureOf(run)).toMatch(/was closed while waiting for approval/);

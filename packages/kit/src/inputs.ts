@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
 import { parse as parseYaml, YAMLParseError } from 'yaml';
 import type { z } from 'zod';
 import { InputError } from './errors.ts';
@@ -124,6 +125,26 @@ export class Inputs {
   }
 
   /**
+   * Text given inline (`name`) or in a file (`fileInput`), never both: the text, the input it
+   * came from and, for a file, its path as given; undefined when neither was given. A relative
+   * path is read from `base` (the workspace) when given, else from the working directory.
+   */
+  textOrFile(
+    name: string,
+    fileInput: string,
+    options: { example?: string; fileExample: string; base?: string },
+  ): { text: string; input: string; path?: string } | undefined {
+    const inline = this.optional(name);
+    const path = this.optional(fileInput);
+    if (inline !== undefined && path !== undefined) {
+      throw new InputError(name, `and '${fileInput}' were both given; use one of them`, options.example);
+    }
+    if (inline !== undefined) return { text: inline, input: name };
+    if (path === undefined) return undefined;
+    return { text: readInputFile(fileInput, path, options.fileExample, options.base), input: fileInput, path };
+  }
+
+  /**
    * A YAML or JSON document (JSON is YAML) validated against a zod schema. With `fileInput`,
    * the document may come from a file named by that input instead.
    */
@@ -132,26 +153,15 @@ export class Inputs {
     schema: S,
     options: Common & { fileInput?: string; required?: boolean } = {},
   ): z.infer<S> | undefined {
-    const inline = this.optional(name);
-    const path = options.fileInput === undefined ? undefined : this.optional(options.fileInput);
-    if (inline !== undefined && path !== undefined) {
-      throw new InputError(name, `and '${options.fileInput}' were both given; use one of them`, options.example);
-    }
-    let text = inline;
-    let source = name;
-    if (path !== undefined && options.fileInput !== undefined) {
-      source = options.fileInput;
-      try {
-        text = readFileSync(path, 'utf8');
-      } catch (error) {
-        const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
-        throw new InputError(
-          source,
-          `names a file that cannot be read (${reason}): ${path}`,
-          `${source}: .github/smoke.yml`,
-        );
-      }
-    }
+    const given =
+      options.fileInput === undefined
+        ? { text: this.optional(name), input: name }
+        : this.textOrFile(name, options.fileInput, {
+            ...(options.example === undefined ? {} : { example: options.example }),
+            fileExample: `${options.fileInput}: .github/smoke.yml`,
+          });
+    const text = given?.text;
+    const source = given?.input ?? name;
     if (text === undefined) {
       if (options.required) {
         const either = options.fileInput === undefined ? '' : ` (or '${options.fileInput}')`;
@@ -211,5 +221,16 @@ function checkBounds(name: string, value: number, bounds: { min?: number; max?: 
   }
   if (bounds.max !== undefined && value > bounds.max) {
     throw new InputError(name, `must be at most ${bounds.max}, got ${value}`, example);
+  }
+}
+
+/** A file an input names, read whole; one that cannot be read is an InputError naming the input. */
+export function readInputFile(input: string, path: string, example: string, base?: string): string {
+  const full = base === undefined || isAbsolute(path) ? path : resolve(base, path);
+  try {
+    return readFileSync(full, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
+    throw new InputError(input, `names a file that cannot be read (${reason}): ${path}`, example);
   }
 }

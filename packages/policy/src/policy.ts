@@ -1,4 +1,4 @@
-import { InputError, parseDuration, parseStructured } from '@deploy-suite/kit';
+import { InputError, parseDuration, parseStructured, type Inputs } from '@deploy-suite/kit';
 import { z } from 'zod';
 import { daysInMonth, isTimeZone, type LocalDate } from './zoned.ts';
 
@@ -322,4 +322,17 @@ export function parseChangeType(value: string, input = 'change-type'): ChangeTyp
   const type = value.trim().toLowerCase();
   if ((CHANGE_TYPES as readonly string[]).includes(type)) return type as ChangeType;
   throw new InputError(input, `must be one of ${CHANGE_TYPES.join(', ')}, got "${value}"`, `${input}: normal`);
+}
+
+/**
+ * The policy from the `policy` input or the file `policy-file` names (relative to `base`, the
+ * workspace), or undefined when neither was given.
+ */
+export function readPolicyInput(inputs: Inputs, base: string): Policy | undefined {
+  const given = inputs.textOrFile('policy', 'policy-file', {
+    example: POLICY_EXAMPLE,
+    fileExample: 'policy-file: .github/change-policy.yml',
+    base,
+  });
+  return given === undefined ? undefined : parsePolicy(given.text, given.input);
 }

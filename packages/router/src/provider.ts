@@ -62,6 +62,11 @@ export function allOn(colours: readonly [Colour, Colour], live: Colour): Weights
   return Object.fromEntries(colours.map((colour) => [colour, colour === live ? 100 : 0]));
 }
 
+/** Whether weights describe a whole routing (they add up to 100), not an unknown or empty one. */
+export function isWholeState(weights: Weights): boolean {
+  return Object.values(weights).reduce((sum, share) => sum + share, 0) === 100;
+}
+
 /** The colour with all traffic, or undefined while split. */
 export function liveOf(weights: Weights): Colour | undefined {
   const entries = Object.entries(weights);

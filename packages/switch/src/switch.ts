@@ -13,6 +13,7 @@ import {
 } from '@deploy-suite/record';
 import {
   describeWeights,
+  isWholeState,
   liveOf,
   RouterError,
   type Colour,
@@ -181,7 +182,7 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     throw new ConfigurationError(`The ${provider.name} router cannot split traffic: use weights: 100 (one step)`);
   }
   const notes = await healthGate(context, request.to, 'the router was not touched');
-  if (Object.values(before.weights).reduce((sum, share) => sum + share, 0) !== 100) {
+  if (!isWholeState(before.weights)) {
     // A first switch (nothing routed yet) or a router holding something else: nothing to go back to.
     notes.push(
       `the router's prior state is unknown (${before.detail}): no automatic rollback is possible for this switch`,
@@ -219,7 +220,7 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     let undone = sameWeights(after.weights, before.weights, provider.colours);
     if (
       request.autoRollback &&
-      Object.values(before.weights).reduce((sum, share) => sum + share, 0) === 100 &&
+      isWholeState(before.weights) &&
       !sameWeights(after.weights, before.weights, provider.colours)
     ) {
       log(`Rolling back to ${describeWeights(before.weights)}`);
@@ -297,25 +298,12 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
   log(verified.detail);
   notes.push(verified.detail);
 
-  await setDeploymentStatus(
-    context.octokit,
-    context.repo,
+  await recordSuccess(
+    context,
     id,
-    'success',
     `${request.to} live`,
-    context.runUrl,
-    context.liveUrl,
+    current === undefined ? undefined : { id: current.id, why: `replaced by deployment ${id}` },
   );
-  if (current !== undefined) {
-    await setDeploymentStatus(
-      context.octokit,
-      context.repo,
-      current.id,
-      'inactive',
-      `replaced by deployment ${id}`,
-      context.runUrl,
-    ).catch(() => undefined);
-  }
   const after = await readBack(provider);
   return {
     switched: true,
@@ -327,6 +315,23 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     timings: result.timings!,
     notes,
   };
+}
+
+/**
+ * A verified switch or rollback: its record succeeds (with the live URL), and the deployment it
+ * replaced turns inactive — best effort, since traffic has already moved and says so itself.
+ */
+async function recordSuccess(
+  context: SwitchContext,
+  id: number,
+  description: string,
+  replaced: { id: number; why: string } | undefined,
+): Promise<void> {
+  const { octokit, repo, runUrl } = context;
+  await setDeploymentStatus(octokit, repo, id, 'success', description, runUrl, context.liveUrl);
+  if (replaced !== undefined) {
+    await setDeploymentStatus(octokit, repo, replaced.id, 'inactive', replaced.why, runUrl).catch(() => undefined);
+  }
 }
 
 /**
@@ -393,8 +398,7 @@ export async function rollbackTarget(
   const weights = record.payload.previousWeights;
   const colours = context.provider.colours;
   const foreign = Object.keys(weights).find((colour) => !colours.includes(colour));
-  const total = Object.values(weights).reduce((sum, share) => sum + share, 0);
-  if (foreign !== undefined || total !== 100) {
+  if (foreign !== undefined || !isWholeState(weights)) {
     throw new ConfigurationError(
       `Deployment ${record.id}'s prior state (${describeWeights(weights)}) is not a state of the colours ${colours.join(', ')}: nothing to roll back to`,
     );
@@ -495,23 +499,10 @@ export async function rollBack(context: SwitchContext, request: RollbackRequest,
       { before, after, deploymentId: id },
     );
   }
-  await setDeploymentStatus(
-    context.octokit,
-    context.repo,
-    id,
-    'success',
-    `rolled back to ${target.colour}`,
-    context.runUrl,
-    context.liveUrl,
-  );
-  await setDeploymentStatus(
-    context.octokit,
-    context.repo,
-    target.record.id,
-    'inactive',
-    `rolled back by deployment ${id}`,
-    context.runUrl,
-  ).catch(() => undefined);
+  await recordSuccess(context, id, `rolled back to ${target.colour}`, {
+    id: target.record.id,
+    why: `rolled back by deployment ${id}`,
+  });
   notes.push(verified.detail);
   return {
     switched: true,

@@ -125,25 +125,19 @@ export interface ResultBase {
   required: boolean;
 }
 
-export function pass(
-  base: ResultBase,
-  code: string,
-  reason: string,
-  evidence: Record<string, unknown>,
-  extra: Pick<ItemResult, 'url' | 'observedAt'> = {},
-): ItemResult {
-  return { ...base, status: 'pass', code, reason, evidence, ...defined(extra) };
-}
+/** A result of the given status: the base, a stable code, the reason, the evidence and any link or time. */
+const judged =
+  (status: ItemResult['status']) =>
+  (
+    base: ResultBase,
+    code: string,
+    reason: string,
+    evidence: Record<string, unknown>,
+    extra: Pick<ItemResult, 'url' | 'observedAt'> = {},
+  ): ItemResult => ({ ...base, status, code, reason, evidence, ...defined(extra) });
 
-export function fail(
-  base: ResultBase,
-  code: string,
-  reason: string,
-  evidence: Record<string, unknown>,
-  extra: Pick<ItemResult, 'url' | 'observedAt'> = {},
-): ItemResult {
-  return { ...base, status: 'fail', code, reason, evidence, ...defined(extra) };
-}
+export const pass = judged('pass');
+export const fail = judged('fail');
 
 const defined = (extra: Pick<ItemResult, 'url' | 'observedAt'>) =>
   Object.fromEntries(Object.entries(extra).filter(([, value]) => value !== undefined)) as Pick<
