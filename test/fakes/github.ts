@@ -18,6 +18,8 @@ interface Injected {
   response: ScriptedResponse;
   /** The request is carried out first, then answered with the response (a write that landed but failed). */
   landed: boolean;
+  /** Only a request this accepts meets the response (e.g. a status write of one state). */
+  when: ((request: RecordedRequest) => boolean) | undefined;
 }
 
 export interface WorkflowDispatch {
@@ -211,8 +213,19 @@ export class FakeGitHub {
    * The next request matching method and path gets this response instead (one per call). With
    * `landed`, the request is carried out first, as when a write succeeds but its answer is lost.
    */
-  inject(method: string, path: RegExp, response: ScriptedResponse, options: { landed?: boolean } = {}): this {
-    this.injected.push({ method: method.toUpperCase(), path, response, landed: options.landed ?? false });
+  inject(
+    method: string,
+    path: RegExp,
+    response: ScriptedResponse,
+    options: { landed?: boolean; when?: (request: RecordedRequest) => boolean } = {},
+  ): this {
+    this.injected.push({
+      method: method.toUpperCase(),
+      path,
+      response,
+      landed: options.landed ?? false,
+      when: options.when,
+    });
     return this;
   }
 
@@ -377,7 +390,9 @@ export class FakeGitHub {
       'x-ratelimit-remaining': String(Math.max(0, --this.rateLimitRemaining)),
       'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + 3600),
     };
-    const injectedAt = this.injected.findIndex((i) => i.method === request.method && i.path.test(request.path));
+    const injectedAt = this.injected.findIndex(
+      (i) => i.method === request.method && i.path.test(request.path) && (i.when?.(request) ?? true),
+    );
     if (injectedAt >= 0) {
       const [{ response, landed }] = this.injected.splice(injectedAt, 1) as [Injected];
       if (landed) this.serve(request, rate);

@@ -55,6 +55,22 @@ describe('blue-green-switch on nginx', () => {
     expect(await live()).toBe('green');
   });
 
+  it('says traffic moved and was verified when only the deployment record could not be updated', async () => {
+    stage.github.inject(
+      'POST',
+      /\/deployments\/\d+\/statuses$/,
+      { status: 502, body: { message: 'Bad Gateway' } },
+      { when: (request) => request.body.includes('"success"') },
+    );
+    const run = await runSwitch(stage.github, inputs({ to: 'green' }));
+    expect(run.exitCode).toBe(1);
+    expect(await live()).toBe('green');
+    expect(run.outputs).toMatchObject({ live: 'green', switched: 'true' });
+    expect(failureOf(run)).toMatch(
+      /^green live \(verified\), but deployment record \d+ could not be marked a success: GitHub API: .*502/,
+    );
+  });
+
   it('does nothing when the colour asked for is already live, and says so', async () => {
     const before = include();
     const run = await runSwitch(stage.github, inputs({ to: 'blue' }));

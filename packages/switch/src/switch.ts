@@ -298,13 +298,14 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
   log(verified.detail);
   notes.push(verified.detail);
 
+  const after = await readBack(provider);
   await recordSuccess(
     context,
     id,
     `${request.to} live`,
     current === undefined ? undefined : { id: current.id, why: `replaced by deployment ${id}` },
+    { ...result, switched: true, live: after.live, after },
   );
-  const after = await readBack(provider);
   return {
     switched: true,
     live: after.live,
@@ -326,9 +327,18 @@ async function recordSuccess(
   id: number,
   description: string,
   replaced: { id: number; why: string } | undefined,
+  done: Partial<SwitchResult>,
 ): Promise<void> {
   const { octokit, repo, runUrl } = context;
-  await setDeploymentStatus(octokit, repo, id, 'success', description, runUrl, context.liveUrl);
+  try {
+    await setDeploymentStatus(octokit, repo, id, 'success', description, runUrl, context.liveUrl);
+  } catch (error) {
+    // Traffic moved and was verified: say so, rather than let a GitHub error read as a failed switch.
+    throw new SwitchFailedError(
+      `${description} (verified), but deployment record ${id} could not be marked a success: ${errorMessage(error)}. Traffic stays where it is; the record still reads in_progress, so a rollback would undo this change.`,
+      done,
+    );
+  }
   if (replaced !== undefined) {
     await setDeploymentStatus(octokit, repo, replaced.id, 'inactive', replaced.why, runUrl).catch(() => undefined);
   }
@@ -499,10 +509,13 @@ export async function rollBack(context: SwitchContext, request: RollbackRequest,
       { before, after, deploymentId: id },
     );
   }
-  await recordSuccess(context, id, `rolled back to ${target.colour}`, {
-    id: target.record.id,
-    why: `rolled back by deployment ${id}`,
-  });
+  await recordSuccess(
+    context,
+    id,
+    `rolled back to ${target.colour}`,
+    { id: target.record.id, why: `rolled back by deployment ${id}` },
+    { switched: true, live: after.live, previous: before.live, deploymentId: id, before, after },
+  );
   notes.push(verified.detail);
   return {
     switched: true,
