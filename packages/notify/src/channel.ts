@@ -1,0 +1,166 @@
+import { createHash } from 'node:crypto';
+import {
+  httpRequest,
+  HttpTransportError,
+  parseRetryAfter,
+  retry,
+  RetryExhaustedError,
+  systemClock,
+  type Clock,
+  type HttpResponse,
+} from '@deploy-suite/kit';
+import type { Audience, DeploymentMessage } from './message.ts';
+import type { ChannelName, ThreadState } from './thread.ts';
+
+/** What a channel did with one notification, for the `deliveries` output and the summary. */
+export interface Delivery {
+  channel: ChannelName;
+  outcome: 'delivered' | 'unchanged' | 'failed';
+  /** One line for people: what was sent (posted, updated, replied, triggered) or why it failed. */
+  detail: string;
+  attempts: number;
+}
+
+export interface SendContext {
+  message: DeploymentMessage;
+  audience: Audience;
+  /** The thread as read back; a channel reads its own ids here. */
+  thread: ThreadState;
+  /** The headline text (the template's rendering, or the default headline), plain text. */
+  text: string;
+  clock: Clock;
+  signal?: AbortSignal;
+  log: (line: string) => void;
+  /** Ends every wait, Retry-After included: the step's own deadline, as epoch ms. */
+  deadline: number;
+}
+
+/**
+ * What a send returns: a line for people, the attempts it took, and the channel's new state
+ * (ids, sent stages, digest), which the caller stores in the thread. A channel that had nothing
+ * to change returns outcome 'unchanged' with its state as it was.
+ */
+export interface SendResult {
+  outcome: 'delivered' | 'unchanged';
+  detail: string;
+  attempts: number;
+  state: NonNullable<ThreadState[ChannelName]>;
+}
+
+export interface Channel {
+  name: ChannelName;
+  send(context: SendContext): Promise<SendResult>;
+}
+
+/** A delivery failed; the message is safe to show (no URL, token or body that could hold a secret). */
+export class DeliveryError extends Error {
+  override name = 'DeliveryError';
+  readonly attempts: number;
+  constructor(message: string, attempts = 1) {
+    super(message);
+    this.attempts = attempts;
+  }
+}
+
+/** A failed HTTP answer that may be retried (429, 5xx) and the wait the server asked for. */
+class RetryableStatus extends Error {
+  readonly retryAfterMs: number | undefined;
+  readonly status: number;
+  constructor(status: number, retryAfterMs: number | undefined) {
+    super(`HTTP ${status}`);
+    this.status = status;
+    this.retryAfterMs = retryAfterMs;
+  }
+}
+
+export interface PostOptions {
+  /** Names the service in errors ("Slack webhook", "PagerDuty"). */
+  service: string;
+  url: URL;
+  method?: string;
+  headers?: Record<string, string>;
+  body?: string;
+  context: Pick<SendContext, 'clock' | 'signal' | 'deadline'>;
+  ca?: string;
+  /** Answers that count as delivered; default 2xx. */
+  ok?: (response: HttpResponse) => boolean;
+  attempts?: number;
+}
+
+/**
+ * One request with the suite's delivery rules: retried on 429, 5xx and transport failures with
+ * backoff, a Retry-After honoured, never past the step's deadline; any other answer fails at once.
+ * Errors name the service and the status, never the URL (webhook URLs are secrets).
+ */
+export async function deliver(options: PostOptions): Promise<{ response: HttpResponse; attempts: number }> {
+  const { context } = options;
+  const ok = options.ok ?? ((response: HttpResponse) => response.status >= 200 && response.status < 300);
+  try {
+    const { value, attempts } = await retry(
+      async () => {
+        const remaining = context.deadline - context.clock.now();
+        if (remaining <= 0) throw new DeliveryError(`${options.service}: the step's deadline passed`);
+        const response = await httpRequest({
+          method: options.method ?? 'POST',
+          url: options.url,
+          headers: { 'content-type': 'application/json', ...options.headers },
+          ...(options.body === undefined ? {} : { body: options.body }),
+          timeoutMs: Math.min(30_000, remaining),
+          maxBodyBytes: 64 * 1024,
+          ...(options.ca === undefined ? {} : { ca: options.ca }),
+          ...(context.signal === undefined ? {} : { signal: context.signal }),
+        });
+        if (ok(response)) return response;
+        if (response.status === 429 || response.status >= 500) {
+          throw new RetryableStatus(response.status, parseRetryAfter(response.headers['retry-after'], context.clock.now()));
+        }
+        throw new DeliveryError(`${options.service} answered HTTP ${response.status}${describeBody(response.body)}`);
+      },
+      {
+        attempts: options.attempts ?? 4,
+        baseDelayMs: 1000,
+        maxDelayMs: 15_000,
+        deadlineMs: Math.max(0, context.deadline - context.clock.now()),
+        clock: context.clock,
+        ...(context.signal === undefined ? {} : { signal: context.signal }),
+        retryable: (error) => error instanceof RetryableStatus || error instanceof HttpTransportError,
+        retryAfterMs: (error) => (error instanceof RetryableStatus ? error.retryAfterMs : undefined),
+      },
+    );
+    return { response: value, attempts };
+  } catch (error) {
+    if (error instanceof RetryExhaustedError) {
+      const last = error.lastError;
+      const why =
+        last instanceof RetryableStatus
+          ? `HTTP ${last.status}`
+          : last instanceof Error
+            ? last.message
+            : String(last);
+      const how =
+        error.reason === 'deadline'
+          ? `; the next try (in ${Math.ceil((error.refusedDelayMs ?? 0) / 1000)} s) would pass the step's deadline`
+          : error.reason === 'attempts'
+            ? ` after ${error.attempts} attempts`
+            : '';
+      throw new DeliveryError(
+        last instanceof DeliveryError ? last.message : `${options.service} failed: ${why}${how}`,
+        error.attempts,
+      );
+    }
+    throw error;
+  }
+}
+
+/** A short, safe excerpt of an error body (services explain refusals there). */
+function describeBody(body: string): string {
+  const text = body.replace(/\s+/g, ' ').trim().slice(0, 200);
+  return text === '' ? '' : `: ${JSON.stringify(text)}`;
+}
+
+/** sha256 hex of a rendered payload: the same content twice is the same digest. */
+export function digestOf(value: unknown): string {
+  return createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex');
+}
+
+export { systemClock };
