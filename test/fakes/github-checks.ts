@@ -34,6 +34,8 @@ export class FakeChecks {
   readonly runs = new Map<string, CheckRun[]>();
   readonly statuses = new Map<string, Status[]>();
   private nextId = 50_000;
+  /** Check runs edited in place (PATCH), counted. */
+  updates = 0;
   private readonly github: FakeGitHub;
 
   constructor(github: FakeGitHub) {
@@ -53,6 +55,41 @@ export class FakeChecks {
     github.addRoute('GET', new RegExp(`${repo}/commits/([^/]+)/statuses$`), (request, [o, n, ref], rate) =>
       github.list(request, rate, this.statuses.get(`${o}/${n}/${decodeURIComponent(ref!)}`) ?? [], 'oldest-first'),
     );
+    // Writes as GitHub's checks API takes them from GITHUB_TOKEN: the run is the github-actions app's.
+    github.addRoute('POST', new RegExp(`${repo}/check-runs$`), (request, [o, n], rate) => {
+      const body = JSON.parse(request.body || '{}') as {
+        name?: string;
+        head_sha?: string;
+        external_id?: string;
+        status?: CheckRunInput['status'];
+        conclusion?: CheckRunInput['conclusion'];
+        output?: CheckRunInput['output'];
+      };
+      if (!body.name || !body.head_sha) return { status: 422, headers: rate, body: { message: 'Validation Failed' } };
+      const run = this.addCheckRun(o!, n!, body.head_sha, {
+        name: body.name,
+        ...(body.status ? { status: body.status } : {}),
+        ...(body.conclusion ? { conclusion: body.conclusion } : {}),
+        ...(body.output ? { output: body.output } : {}),
+      });
+      (run as { external_id: string | null }).external_id = body.external_id ?? null;
+      return { status: 201, headers: rate, body: run };
+    });
+    github.addRoute('PATCH', new RegExp(`${repo}/check-runs/(\\d+)$`), (request, [, , id], rate) => {
+      const run = [...this.runs.values()].flat().find((r) => r.id === Number(id));
+      if (!run) return github.notFound(rate);
+      const body = JSON.parse(request.body || '{}') as { output?: CheckRunInput['output'] };
+      if (body.output) {
+        run.output = {
+          ...run.output,
+          title: body.output.title ?? null,
+          summary: body.output.summary ?? null,
+          text: body.output.text ?? null,
+        };
+      }
+      this.updates++;
+      return { headers: rate, body: run };
+    });
     github.addRoute('GET', new RegExp(`${repo}/check-runs/(\\d+)$`), (_request: RecordedRequest, [, , id], rate) => {
       for (const list of this.runs.values()) {
         const run = list.find((r) => r.id === Number(id));

@@ -1,4 +1,13 @@
-import { ConfigurationError, decodeUrlPart, errorMessage, InputError, registerSecret } from '@deploy-suite/kit';
+import {
+  ConfigurationError,
+  decodeUrlPart,
+  errorMessage,
+  InputError,
+  isLoopbackHost,
+  registerSecret,
+} from '@deploy-suite/kit';
+
+export { isLoopbackHost };
 
 export type Engine = 'postgres' | 'mysql';
 
@@ -30,17 +39,6 @@ export interface ConnectionTls {
   cert?: string;
   /** Secret; masked when read. */
   key?: string;
-}
-
-/** Loopback addresses, localhost and Unix socket paths: traffic that never leaves the machine. */
-export function isLoopbackHost(host: string): boolean {
-  const name = host.toLowerCase();
-  return (
-    name.startsWith('/') ||
-    name === 'localhost' ||
-    name === '::1' ||
-    /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
-  );
 }
 
 /** Verified TLS for any host that is not loopback; on loopback TLS only when asked. */

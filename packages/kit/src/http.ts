@@ -217,3 +217,14 @@ function describeTransportError(error: Error & { code?: string }): string {
         : escapeUntrusted(error.message, 300);
   }
 }
+
+/** Loopback addresses, localhost and Unix socket paths: traffic that never leaves the machine. */
+export function isLoopbackHost(host: string): boolean {
+  const name = host.toLowerCase().replace(/^\[(.*)\]$/, '$1');
+  return (
+    name.startsWith('/') ||
+    name === 'localhost' ||
+    name === '::1' ||
+    /^(::ffff:)?127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(name)
+  );
+}

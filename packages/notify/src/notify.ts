@@ -1,0 +1,81 @@
+import { errorMessage, redact, type Clock } from '@deploy-suite/kit';
+import { DeliveryError, type Channel, type Delivery } from './channel.ts';
+import type { DeploymentMessage } from './message.ts';
+import { routeMessage, type Routing } from './routing.ts';
+import type { ChannelName, ThreadState } from './thread.ts';
+
+export interface NotifyOptions {
+  message: DeploymentMessage;
+  channels: Map<ChannelName, Channel>;
+  routing: Routing;
+  thread: ThreadState;
+  /** The headline text (a template's rendering or the default), plain text. */
+  text: (message: DeploymentMessage) => string;
+  clock: Clock;
+  deadline: number;
+  log: (line: string) => void;
+  signal?: AbortSignal;
+}
+
+export interface NotifyResult {
+  thread: ThreadState;
+  /** The message as sent: its times are the thread's (a repeated stage keeps its first time). */
+  message: DeploymentMessage;
+  deliveries: Delivery[];
+}
+
+/**
+ * Sends one stage to every channel the routing picks, at once. A stage is added to the thread
+ * once: sent again (a re-run), it keeps the time it first had, so every channel renders exactly
+ * what it rendered then and has nothing to change. A channel's failure is its own delivery
+ * result; it never stops another channel, and the caller decides whether it fails the step.
+ */
+export async function notify(options: NotifyOptions): Promise<NotifyResult> {
+  const { thread } = options;
+  const earlier = thread.stages.find((stage) => stage.status === options.message.status);
+  const message: DeploymentMessage = {
+    ...options.message,
+    startedAt: thread.startedAt,
+    at: earlier?.at ?? options.message.at,
+  };
+  const stages = earlier
+    ? thread.stages
+    : [...thread.stages, { status: message.status, at: message.at, severity: message.severity }].slice(-50);
+  let next: ThreadState = { ...thread, stages };
+
+  const routed = routeMessage(options.routing, message);
+  const text = options.text(message);
+  const deliveries = await Promise.all(
+    [...routed]
+      .filter(([name]) => options.channels.has(name))
+      .map(async ([name, audience]): Promise<Delivery> => {
+        const channel = options.channels.get(name)!;
+        try {
+          const result = await channel.send({
+            message,
+            audience,
+            thread: next,
+            text,
+            clock: options.clock,
+            deadline: options.deadline,
+            log: options.log,
+            ...(options.signal === undefined ? {} : { signal: options.signal }),
+          });
+          next = { ...next, [name]: result.state };
+          return { channel: name, outcome: result.outcome, detail: result.detail, attempts: result.attempts };
+        } catch (error) {
+          const known = error instanceof DeliveryError;
+          return {
+            channel: name,
+            outcome: 'failed',
+            // A DeliveryError is written to be shown; anything else may be a bug and carries its class.
+            detail: redact(
+              known ? error.message : `${error instanceof Error ? error.name : 'Error'}: ${errorMessage(error)}`,
+            ),
+            attempts: known ? error.attempts : 1,
+          };
+        }
+      }),
+  );
+  return { thread: next, message, deliveries: deliveries.sort((a, b) => a.channel.localeCompare(b.channel)) };
+}
