@@ -156,7 +156,7 @@ export class FakeSlack {
       }
       return this.answer(method, args, 200, { ok: false, error: fault.error });
     }
-    const bearer = /^Bearer (.+)$/.exec(String(request.headers.authorization ?? ''))?.[1] ?? args.token;
+    const bearer = /^Bearer (.+)$/.exec(request.headers.authorization ?? '')?.[1] ?? args.token;
     if (bearer === undefined || bearer === '')
       return this.answer(method, args, 200, { ok: false, error: 'not_authed' });
     if (bearer !== this.token) return this.answer(method, args, 200, { ok: false, error: 'invalid_auth' });
@@ -305,7 +305,7 @@ export class FakeSlack {
 
 /** The arguments of a Web API call: a form (JSON-valued fields such as blocks parsed) or a JSON body. */
 function parseArgs(request: RecordedRequest): Record<string, unknown> | undefined {
-  const type = String(request.headers['content-type'] ?? '');
+  const type = request.headers['content-type'] ?? '';
   try {
     if (type.startsWith('application/json')) {
       const parsed: unknown = JSON.parse(request.body);

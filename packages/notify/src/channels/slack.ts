@@ -5,6 +5,7 @@ import {
   WebAPIRateLimitedError,
   WebAPIRequestError,
   WebClient,
+  LogLevel,
   type FetchFunction,
   type Logger,
   type WebAPICallResult,
@@ -39,7 +40,7 @@ const silentLogger: Logger = {
   warn: () => undefined,
   error: () => undefined,
   setLevel: () => undefined,
-  getLevel: () => 'error' as ReturnType<Logger['getLevel']>,
+  getLevel: () => LogLevel.ERROR,
   setName: () => undefined,
 };
 
@@ -154,7 +155,7 @@ class SlackApi {
       const signals = [AbortSignal.timeout(Math.max(1, Math.min(30_000, remaining)))];
       if (context.signal !== undefined) signals.push(context.signal);
       if (init?.signal !== undefined) signals.push(init.signal);
-      return fetch(url, { ...init, signal: AbortSignal.any(signals) }) as ReturnType<FetchFunction>;
+      return fetch(url, { ...init, signal: AbortSignal.any(signals) });
     };
     this.client = new WebClient(config.token, {
       ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
