@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { describe, expect, it } from '@jest/globals';
 import * as age from 'age-encryption';
+import { ConfigurationError } from '@deploy-suite/kit';
 import { pruneBackups } from '../src/index.ts';
 import {
   checkProtection,
@@ -160,6 +161,46 @@ describe('the catalog trusts only manifests signed with the pinned key', () => {
     ]);
   });
 
+  it('refuses a manifest that is not valid JSON, outside or inside its signature, with a clear error', async () => {
+    const store = newStore();
+    await writeManifest(store, manifest(at(4)), signer);
+    // Cut short as an interrupted write would leave it, and not JSON at all.
+    const cut = manifest(at(3), { id: `${database}-${idStamp(at(3))}-aaaaaa` });
+    const whole = JSON.stringify({ manifest: JSON.stringify(cut), keyId: signer.keyId, signature: 'x' });
+    await store.writeText(manifestKey(database, cut.id), whole.slice(0, whole.length / 2));
+    const garbage = `${database}-${idStamp(at(2))}-bbbbbb`;
+    await store.writeText(manifestKey(database, garbage), 'manifest: {not json');
+    // Signed with the pinned key, but what was signed is not JSON.
+    const inner = `${database}-${idStamp(at(1))}-cccccc`;
+    const text = '{"format": 1, "id": ';
+    await store.writeText(
+      manifestKey(database, inner),
+      JSON.stringify({ manifest: text, keyId: signer.keyId, signature: signer.sign(text) }),
+    );
+
+    const { backups, rejected } = await listBackups(store, database, verifier, now);
+    expect(backups).toHaveLength(1);
+    expect(rejected.map((r) => r.reason).sort()).toEqual(
+      [
+        expect.stringContaining(`${cut.id}.manifest.json is not a signed manifest`),
+        expect.stringContaining(`${garbage}.manifest.json is not a signed manifest`),
+        expect.stringContaining(`${inner}.manifest.json is signed but malformed`),
+      ].sort(),
+    );
+    for (const id of [cut.id, garbage, inner]) {
+      // Asked for by id (a restore or verify), each is one clear error naming it, not a bug.
+      const error = await readManifest(store, database, id, verifier).catch((e: unknown) => e);
+      expect({
+        clear: error instanceof ConfigurationError && error instanceof StoreError,
+        message: (error as Error).message,
+      }).toEqual({
+        clear: true,
+        message: expect.stringMatching(new RegExp(`${id}\\.manifest\\.json is (not a signed|signed but malformed)`)),
+      });
+      expect((error as Error).message).not.toMatch(/SyntaxError|Unexpected token|JSON at position/);
+    }
+  });
+
   it('refuses alone a manifest that is a FIFO or a folder, without hanging, and lists the rest', async () => {
     const root = mkdtempSync(join(tmpdir(), 'catalog-'));
     const store = new LocalStore(root);
@@ -235,6 +276,51 @@ describe('prune', () => {
     ).rejects.toThrow(/Nothing was pruned: .* is dated in the future/);
     expect(await store.list(database)).toHaveLength(2);
   });
+});
+
+describe('prune with a manifest whose completedAt does not parse', () => {
+  const zero = { keepDaily: 0, keepWeekly: 0, keepMonthly: 0, keepYearly: 0, keepPreDeployDays: 0 };
+
+  it.each(['yesterday', '2026-02-30T01:00:00Z', '2026-11-27T25:00:00Z', ''])(
+    'a zero policy refuses "%s" with a clear reason and deletes nothing',
+    async (completedAt) => {
+      const store = newStore();
+      const newest = manifest(at(1));
+      const bad = manifest(at(48), { id: `${database}-${idStamp(at(48))}-dddddd` });
+      bad.object = objectKey(database, bad.id, 'none', false);
+      for (const m of [newest, bad]) await store.writeText(m.object, 'dump!');
+      await writeManifest(store, newest, signer);
+      // Signed with the pinned key, as a writer with a broken clock or serializer would sign it.
+      const text = JSON.stringify({ ...bad, completedAt }, null, 2);
+      await store.writeText(
+        manifestKey(database, bad.id),
+        JSON.stringify({ manifest: text, keyId: signer.keyId, signature: signer.sign(text) }),
+      );
+      const before = await store.list('');
+      const removed: string[] = [];
+      const spy = Object.assign(Object.create(store) as LocalStore, {
+        remove: (key: string) => {
+          removed.push(key);
+          return Promise.resolve();
+        },
+      });
+
+      const result = await pruneBackups({ store: spy, database, verifier, policy: zero, dryRun: false, now });
+      expect(removed).toEqual([]);
+      expect(await store.list('')).toEqual(before);
+      expect(result.remove).toEqual([]);
+      expect(result.orphans).toEqual([]);
+      expect(result.keep.map((k) => k.manifest.id)).toEqual([newest.id]);
+      expect(result.rejected).toEqual([
+        {
+          key: manifestKey(database, bad.id),
+          reason: expect.stringContaining(`${bad.id}.manifest.json is signed but malformed`),
+          future: false,
+        },
+      ]);
+      expect(result.rejected[0]!.reason).not.toContain('Invalid time value');
+    },
+  );
 });
 
 describe('restore-side checks', () => {
