@@ -1,7 +1,7 @@
 import { deliver, DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
 import { htmlText, oneLine } from '../escape.ts';
 import { facts, FINAL_STATUSES, statusWord, type DeploymentMessage } from '../message.ts';
-import { endpoint } from './pagerduty.ts';
+import { urlUnder } from './pagerduty.ts';
 
 export interface GrafanaConfig {
   /** Grafana's root URL (a sub-path install keeps its path, e.g. https://ops.example.com/grafana). */
@@ -64,7 +64,7 @@ export function grafanaChannel(config: GrafanaConfig): Channel {
     const { response, attempts } = await deliver({
       service: 'Grafana',
       method,
-      url: endpoint(config.url, path),
+      url: urlUnder(config.url, path),
       headers: { authorization: `Bearer ${config.token}`, accept: 'application/json' },
       body: JSON.stringify(body),
       context,

@@ -65,7 +65,7 @@ export function pagerDutyChannel(config: PagerDutyConfig): Channel {
   ): Promise<{ answer: EventAnswer; attempts: number }> {
     const { response, attempts } = await deliver({
       service: 'PagerDuty',
-      url: endpoint(base, path),
+      url: urlUnder(base, path),
       body: JSON.stringify(body),
       context,
       ...(config.ca === undefined ? {} : { ca: config.ca }),
@@ -216,7 +216,7 @@ function hide(text: string, secret: string): string {
 }
 
 /** A path under an API root that may itself have a path (a proxy's prefix). */
-export function endpoint(base: URL, path: string): URL {
+export function urlUnder(base: URL, path: string): URL {
   const root = new URL(base.href);
   if (!root.pathname.endsWith('/')) root.pathname += '/';
   root.search = '';
