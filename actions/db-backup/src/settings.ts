@@ -1,6 +1,6 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, Inputs, registerSecret } from '@deploy-suite/kit';
-import { parseConnectionUrl, readConnectionInputs, type Connection } from '@deploy-suite/db';
+import { parseConnectionUrl, readConnectionInputs, readTlsInputs, type Connection } from '@deploy-suite/db';
 import {
   checkIdentity,
   checkRecipient,
@@ -106,13 +106,7 @@ export function readSettings(inputs: Inputs): Settings {
     allowUnencrypted: inputs.boolean('allow-unencrypted', false),
     signer,
     verifier,
-    scratchServer:
-      scratchUrl === undefined
-        ? undefined
-        : {
-            ...parseConnectionUrl('scratch-server-url', scratchUrl),
-            ...(connection.tls === undefined ? {} : { tls: connection.tls }),
-          },
+    scratchServer: readScratchServer(inputs, scratchUrl),
     labels: inputs.list('labels'),
     backupId: inputs.string('backup-id', 'latest'),
     target,
@@ -136,6 +130,30 @@ export function readSettings(inputs: Inputs): Settings {
     },
   };
 }
+
+/**
+ * verify's separate scratch server: its own TLS, decided from its own host (verify-full off
+ * loopback, a warning when a remote connection is not verified) and trusting its own CA — never
+ * the main connection's settings, which were chosen for another host.
+ */
+function readScratchServer(inputs: Inputs, url: string | undefined): Connection | undefined {
+  if (url === undefined) {
+    // Settings for a server that is not there are a mistake, not something to ignore.
+    for (const name of [SCRATCH_TLS_INPUTS.mode, SCRATCH_TLS_INPUTS.ca]) {
+      if (inputs.optional(name) !== undefined)
+        throw new InputError(
+          name,
+          'applies only to scratch-server-url, which is not set (the main connection uses ssl-mode and ssl-ca)',
+          'scratch-server-url: postgres://verifier@scratch-db.internal:5432/postgres',
+        );
+    }
+    return undefined;
+  }
+  const server = parseConnectionUrl('scratch-server-url', url);
+  return { ...server, tls: readTlsInputs(inputs, server.host, SCRATCH_TLS_INPUTS) };
+}
+
+const SCRATCH_TLS_INPUTS = { mode: 'scratch-ssl-mode', ca: 'scratch-ssl-ca' };
 
 function readStore(inputs: Inputs): () => Promise<BackupStore> {
   const text = inputs.required('store', { example: 'store: s3://backups/shop' });

@@ -58,51 +58,69 @@ function readPlainConnection(inputs: Inputs): Connection {
   };
 }
 
+/** The names of the inputs one connection's TLS is read from; cert and key only where declared. */
+export interface TlsInputNames {
+  mode: string;
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+export const TLS_INPUTS: TlsInputNames = { mode: 'ssl-mode', ca: 'ssl-ca', cert: 'ssl-cert', key: 'ssl-key' };
+
 /**
- * ssl-mode, ssl-ca, ssl-cert and ssl-key. Default: verify-full off loopback (or whenever a CA or
- * client certificate is given), no TLS on loopback. Warns when a remote connection is not verified.
+ * ssl-mode, ssl-ca, ssl-cert and ssl-key (or the inputs `names` gives, for a second server such as
+ * verify's scratch server, whose TLS is decided from its own host). Default: verify-full off
+ * loopback (or whenever a CA or client certificate is given), no TLS on loopback. Warns when a
+ * remote connection is not verified.
  */
-export function readTlsInputs(inputs: Inputs, host: string): ConnectionTls {
+export function readTlsInputs(inputs: Inputs, host: string, names: TlsInputNames = TLS_INPUTS): ConnectionTls {
   // Masked before anything reads it; its file contents are masked once read.
-  inputs.secret('ssl-key');
-  const modeText = inputs.optional('ssl-mode');
-  const mode = modeText === undefined ? undefined : inputs.oneOf('ssl-mode', SSL_MODES, 'verify-full');
-  const ca = readPem(inputs, 'ssl-ca', 'CERTIFICATE', 'ssl-ca: ${{ github.workspace }}/certs/db-ca.pem');
-  const cert = readPem(inputs, 'ssl-cert', 'CERTIFICATE', 'ssl-cert: ${{ github.workspace }}/certs/client.pem');
-  const key = readPem(inputs, 'ssl-key', 'PRIVATE KEY', 'ssl-key: ${{ secrets.DB_CLIENT_KEY }}');
+  if (names.key !== undefined) inputs.secret(names.key);
+  const modeText = inputs.optional(names.mode);
+  const mode = modeText === undefined ? undefined : inputs.oneOf(names.mode, SSL_MODES, 'verify-full');
+  const ca = readPem(inputs, names.ca, 'CERTIFICATE', `${names.ca}: \${{ github.workspace }}/certs/db-ca.pem`);
+  const cert =
+    names.cert === undefined
+      ? undefined
+      : readPem(inputs, names.cert, 'CERTIFICATE', `${names.cert}: \${{ github.workspace }}/certs/client.pem`);
+  const key =
+    names.key === undefined
+      ? undefined
+      : readPem(inputs, names.key, 'PRIVATE KEY', `${names.key}: \${{ secrets.DB_CLIENT_KEY }}`, true);
   if (cert !== undefined && key === undefined)
     throw new InputError(
-      'ssl-key',
-      'is required with ssl-cert: the client certificate needs its key',
-      'ssl-key: ${{ secrets.DB_CLIENT_KEY }}',
+      names.key!,
+      `is required with ${names.cert!}: the client certificate needs its key`,
+      `${names.key!}: \${{ secrets.DB_CLIENT_KEY }}`,
     );
   if (key !== undefined && cert === undefined)
     throw new InputError(
-      'ssl-cert',
-      'is required with ssl-key: the key needs its client certificate',
-      'ssl-cert: certs/client.pem',
+      names.cert!,
+      `is required with ${names.key!}: the key needs its client certificate`,
+      `${names.cert!}: certs/client.pem`,
     );
   const effective = mode ?? (ca !== undefined || cert !== undefined ? 'verify-full' : defaultTls(host).mode);
   if (effective === 'disable' && (ca !== undefined || cert !== undefined)) {
     throw new InputError(
-      'ssl-mode',
-      'is disable, but ssl-ca or ssl-cert was given: they need TLS',
-      'ssl-mode: verify-full',
+      names.mode,
+      `is disable, but ${names.ca}${names.cert === undefined ? '' : ` or ${names.cert}`} was given: they need TLS`,
+      `${names.mode}: verify-full`,
     );
   }
   if (effective === 'require' && ca !== undefined) {
     // libpq would quietly verify the chain then; say it instead of guessing.
     throw new InputError(
-      'ssl-mode',
-      'is require, which does not verify the server, but ssl-ca was given: use verify-ca or verify-full to check the server against it',
-      'ssl-mode: verify-full',
+      names.mode,
+      `is require, which does not verify the server, but ${names.ca} was given: use verify-ca or verify-full to check the server against it`,
+      `${names.mode}: verify-full`,
     );
   }
   if (!isLoopbackHost(host) && !isVerified(effective)) {
     warning(
       effective === 'disable'
-        ? `ssl-mode is disable: the connection to ${host} is not encrypted; the password and data cross the network in clear. Use verify-full with ssl-ca.`
-        : `ssl-mode is require: the connection to ${host} is encrypted but the server is not verified, so anyone on the path can pose as it. Use verify-full with ssl-ca.`,
+        ? `${names.mode} is disable: the connection to ${host} is not encrypted; the password and data cross the network in clear. Use verify-full with ${names.ca}.`
+        : `${names.mode} is require: the connection to ${host} is encrypted but the server is not verified, so anyone on the path can pose as it. Use verify-full with ${names.ca}.`,
     );
   }
   return {
@@ -114,7 +132,7 @@ export function readTlsInputs(inputs: Inputs, host: string): ConnectionTls {
 }
 
 /** A PEM given inline or as the path of a file holding one. */
-function readPem(inputs: Inputs, name: string, label: string, example: string): string | undefined {
+function readPem(inputs: Inputs, name: string, label: string, example: string, secret = false): string | undefined {
   const value = inputs.optional(name);
   if (value === undefined) return undefined;
   let pem = value;
@@ -126,7 +144,7 @@ function readPem(inputs: Inputs, name: string, label: string, example: string): 
       const reason = (error as NodeJS.ErrnoException).code ?? 'unreadable';
       throw new InputError(name, `names a file that cannot be read (${reason}): ${path}`, example);
     }
-    if (name === 'ssl-key') registerSecret(pem.trim());
+    if (secret) registerSecret(pem.trim());
   }
   if (!new RegExp(`-----BEGIN [A-Z ]*${label}-----`).test(pem)) {
     throw new InputError(
