@@ -196,6 +196,17 @@ describe('email over SMTP', () => {
     expect(server.received[0]!.secure).toBe(true);
   });
 
+  it("says so when security 'tls' meets a port that expects STARTTLS", async () => {
+    const server = await smtp();
+    const error = await failure(
+      new Thread().send(emailChannel(config(server, { security: 'tls' })), message('started')),
+    );
+    expect(error.message).toMatch(
+      /did not answer in TLS \(ERR_SSL_WRONG_VERSION_NUMBER\): security 'tls' is for a port that expects TLS from the start/,
+    );
+    expect(error.attempts).toBe(1);
+  });
+
   it('names a refused login without the password', async () => {
     const server = await smtp({ auth: { username: USER, password: 'the-right-one' } });
     const error = await failure(new Thread().send(emailChannel(config(server)), message('started')));

@@ -193,6 +193,23 @@ describe('slack (bot token)', () => {
     for (const error of [auth, notIn]) expect(error.message).not.toContain(slack.token);
   });
 
+  it('replies only for stages it was sent, though the timeline shows every stage', async () => {
+    await thread.send(channel(), message('started'));
+    // Routed elsewhere: the stage joins the thread, Slack is not told.
+    thread.state = {
+      ...thread.state,
+      stages: [...thread.state.stages, { status: 'approved', at: '2026-01-05T10:05:00.000Z', severity: 'info' }],
+    };
+    await thread.send(channel(), message('succeeded'));
+    const [main] = slack.channelMessages('C0DEPLOYS1');
+    expect(JSON.stringify(main!.blocks)).toMatch(/started 10:00 UTC.*approved 10:05 UTC.*succeeded 10:30 UTC/);
+    const replies = slack.replies('C0DEPLOYS1', main!.ts);
+    expect(replies.map((r) => JSON.stringify(r.blocks).match(/details of ([a-z-]+)/)?.[1])).toEqual([
+      'started',
+      'succeeded',
+    ]);
+  });
+
   it('posts a new message when the old one was deleted, and says so', async () => {
     await thread.send(channel(), message('started'));
     const first = thread.state.slack!.ts;

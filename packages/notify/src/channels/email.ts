@@ -238,11 +238,18 @@ function failure(config: EmailConfig, error: unknown, attempts: number): Deliver
     const code = codes(e).find((c) => TLS_CODES.test(c));
     if (/STARTTLS/i.test(e.message) || (e.code === 'ETLS' && code === undefined)) {
       text = `${server} did not offer STARTTLS, which security 'starttls' requires (nothing was sent in clear text): use 'tls' if the port expects TLS from the start, or a server that offers STARTTLS`;
+    } else if (
+      code !== undefined &&
+      /^ERR_SSL_(WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG|HTTP_REQUEST)$/.test(code)
+    ) {
+      text = `${server} did not answer in TLS (${code}): security 'tls' is for a port that expects TLS from the start (usually 465); use 'starttls' for a port like 587`;
     } else {
       text = `could not verify the TLS certificate of ${server}${code === undefined ? '' : ` (${code})`}: give the CA certificate that signed it in the CA input, or fix the server's certificate`;
     }
   } else if (e.code === 'ETIMEDOUT') {
-    text = `${server} did not answer in time${e.timeoutType === undefined ? '' : ` (${e.timeoutType.toLowerCase().replace(/_/g, ' ')})`}`;
+    const hint =
+      config.security === 'tls' ? '' : ` (if the port expects TLS from the start, usually 465, use security 'tls')`;
+    text = `${server} did not answer in time${e.timeoutType === undefined ? '' : ` (${e.timeoutType.toLowerCase().replace(/_/g, ' ')})`}${hint}`;
   } else if (e.code === 'ECONNECTION' || e.code === 'ESOCKET' || e.code === 'EDNS') {
     const cause = codes(e).find((c) => /^E[A-Z]+$/.test(c) && c !== e.code);
     text = `could not talk to ${server}${cause === undefined ? '' : ` (${cause})`}: check the host, the port and the security setting (tls for port 465, starttls for 587)`;

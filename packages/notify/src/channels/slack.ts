@@ -119,9 +119,13 @@ async function sendSlack(config: SlackConfig, context: SendContext): Promise<Sen
       done.push(`posted a new message (the earlier one was gone: ${code})`);
     }
   }
+  // A reply for this stage, and for any stage sent to Slack before whose reply this thread lacks
+  // (a new thread after the old message was deleted); stages routed elsewhere get none.
+  const sentBefore = previous?.sent ?? [];
   let replies = 0;
   for (const stage of timeline) {
     if (replied.includes(stage.status)) continue;
+    if (stage.status !== message.status && !sentBefore.includes(stage.status)) continue;
     const reply = stage.status === message.status ? renderReply(message) : renderMissedReply(stage);
     await api.post({ channel, thread_ts: ts, ...reply });
     replied.push(stage.status);
@@ -363,8 +367,8 @@ function renderReply(message: DeploymentMessage): { text: string; blocks: Block[
   return { text: `${title}: ${slackText(message.service)} in ${slackText(message.environment)}`, blocks };
 }
 
-/** A stage this thread missed (Slack was down then): when it happened; its details went with it. */
+/** An earlier stage in a new thread: when it happened (its details were not kept). */
 function renderMissedReply(stage: Stage): { text: string; blocks: Block[] } {
-  const text = `${statusWord(stage.status)} ${clockTime(stage.at)} (sent late; the details of this stage were not kept)`;
+  const text = `${statusWord(stage.status)} ${clockTime(stage.at)} (an earlier stage; its details were in the previous message's thread)`;
   return { text, blocks: [{ type: 'section', text: mrkdwn(text) }] };
 }
