@@ -63,7 +63,7 @@ export function slackWebhookChannel(config: SlackWebhookConfig): Channel {
           state: previous,
         };
       }
-      const payload = renderWebhook(context);
+      const payload = renderSlackWebhook(context);
       await takeSlot(config.url, context);
       try {
         const { attempts } = await deliver({
@@ -90,7 +90,7 @@ export function slackWebhookChannel(config: SlackWebhookConfig): Channel {
 const cut = (text: string, max: number): string => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
 
 /** The message as `text` (the notification's line) and blocks, every user-typed string escaped. */
-export function renderWebhook(context: Pick<SendContext, 'message' | 'audience' | 'text'>): {
+export function renderSlackWebhook(context: Pick<SendContext, 'message' | 'audience' | 'text'>): {
   text: string;
   blocks: unknown[];
 } {

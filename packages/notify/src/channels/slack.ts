@@ -91,7 +91,7 @@ async function sendSlack(config: SlackConfig, context: SendContext): Promise<Sen
   }
   const api = new SlackApi(config, context);
   const timeline = timelineOf(context.thread, message);
-  const main = renderMain(context, timeline);
+  const main = renderSlackMessage(context, timeline);
   const digest = digestOf(main);
   const done: string[] = [];
   let channel: string;
@@ -326,7 +326,7 @@ function factSections(rows: { label: string; value: string }[]): Block[] {
 }
 
 /** The stakeholders' message, edited in place: headline, title, facts, the timeline, links. */
-export function renderMain(
+export function renderSlackMessage(
   context: Pick<SendContext, 'message' | 'audience' | 'text'>,
   timeline: Stage[],
 ): { text: string; blocks: Block[] } {
