@@ -172,6 +172,17 @@ describe('slack (bot token)', () => {
     expect(slack.calls('chat.postMessage')).toHaveLength(4);
   });
 
+  it('names an unreachable Slack after a bounded number of attempts', async () => {
+    const apiUrl = slack.apiUrl;
+    await slack.close();
+    const error = await failure(
+      thread.send(slackChannel({ token: slack.token, channel: '#deploys', apiUrl }), message('started')),
+    );
+    expect(error.message).toBe('Slack chat.postMessage failed: could not reach Slack (ECONNREFUSED) after 4 attempts');
+    expect(thread.clock.sleeps).toHaveLength(3);
+    slack = await FakeSlack.start();
+  });
+
   it('fails at once when the Retry-After would pass the step deadline, and says so', async () => {
     thread.deadlineIn = 20_000;
     slack.inject({ kind: 'throttle', retryAfterSeconds: 60 }, { times: 5 });

@@ -159,7 +159,9 @@ class SlackApi {
       const signals = [AbortSignal.timeout(Math.max(1, Math.min(30_000, remaining)))];
       if (context.signal !== undefined) signals.push(context.signal);
       if (init?.signal !== undefined) signals.push(init.signal);
-      return fetch(url, { ...init, signal: AbortSignal.any(signals) });
+      return fetch(url, { ...init, signal: AbortSignal.any(signals) }).catch((error: unknown) => {
+        throw sameRealm(error);
+      });
     };
     this.client = new WebClient(config.token, {
       ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
@@ -248,6 +250,22 @@ class SlackApi {
   }
 }
 
+/**
+ * fetch's error as an Error of this realm: the client keeps a failure's cause (ECONNREFUSED…)
+ * only for an `instanceof Error`, and fetch's errors can come from another realm (a test VM).
+ */
+function sameRealm(error: unknown): Error {
+  if (error instanceof Error) return error;
+  const e = (typeof error === 'object' && error !== null ? error : {}) as {
+    name?: unknown;
+    message?: unknown;
+    cause?: unknown;
+  };
+  const copy = new Error(typeof e.message === 'string' ? e.message : 'fetch failed', { cause: e.cause });
+  if (typeof e.name === 'string') copy.name = e.name;
+  return copy;
+}
+
 function retryable(error: unknown): boolean {
   return (
     error instanceof WebAPIRateLimitedError ||
@@ -276,12 +294,13 @@ function describe(error: unknown): string {
   if (error instanceof WebAPIRateLimitedError) return `rate limited (HTTP 429, Retry-After ${error.retryAfter} s)`;
   if (error instanceof WebAPIHTTPError) return `HTTP ${error.statusCode}`;
   if (error instanceof WebAPIRequestError) {
-    const original = error.original;
-    const cause = original.cause instanceof Error ? original.cause : undefined;
+    // Read by shape: fetch's errors may come from another realm than this module's Error.
+    const original = error.original as { name?: unknown; cause?: { name?: unknown; code?: unknown } };
+    const cause = typeof original.cause === 'object' && original.cause !== null ? original.cause : undefined;
     if (original.name === 'TimeoutError' || cause?.name === 'TimeoutError')
       return 'no answer before the request timed out';
     if (original.name === 'AbortError') return 'the request was cancelled';
-    const code = (cause as { code?: unknown } | undefined)?.code;
+    const code = cause?.code;
     return `could not reach Slack${typeof code === 'string' && /^E[A-Z_]+$/.test(code) ? ` (${code})` : ''}`;
   }
   return error instanceof Error ? error.name : 'unknown failure';
