@@ -1,6 +1,5 @@
 import { afterAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { namesOf63Bytes, pgQuery, uniqueName } from '../../../test/helpers/databases.ts';
-import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
 import { FakeGitHub } from '../../../test/fakes/github.ts';
 import { CONTRACT_MIGRATIONS_MARK } from '../../../packages/record/src/index.ts';
 import { errorOf, json, migrate, migrationsFolder, writeMigration } from './helpers.ts';
@@ -487,70 +486,5 @@ describe('migrate on PostgreSQL', () => {
     const resumed = await migrate({ command: 'apply', folder, 'database-url': url(), 'lock-wait-timeout': '0s' });
     expect(errorOf(resumed)).toBe('');
     expect(json<{ version: string }[]>(resumed, 'applied').map((a) => a.version)).toEqual(['2']);
-  });
-});
-
-describe('migrate bad input', () => {
-  const secret = 'mig-Secret-pw9';
-  const cases: [string, Record<string, string>, string, RegExp][] = [
-    ['a missing folder', { folder: '/nonexistent/migrations' }, 'folder', /names a folder that does not exist/],
-    [
-      'a file named with one underscore',
-      { folder: migrationsFolder({ 'V1_x.sql': 'SELECT 1;' }) },
-      'folder',
-      /V1_x\.sql/,
-    ],
-    [
-      'two files with the same version',
-      { folder: migrationsFolder({ 'V1__a.sql': 'SELECT 1;', 'V1.0__b.sql': 'SELECT 2;', 'V01__c.sql': 'SELECT 3;' }) },
-      'folder',
-      /has two files for version 1/,
-    ],
-    [
-      'an unknown command',
-      { command: 'migrate' },
-      'command',
-      /must be one of plan, apply, validate, undo, test, repair/,
-    ],
-    [
-      'a target version that does not exist',
-      { command: 'apply', 'target-version': '7' },
-      'target-version',
-      /names version 7, which no V file/,
-    ],
-    [
-      'a directive with a typo',
-      { folder: migrationsFolder({ 'V1__a.sql': '-- migrate: no-transction\nSELECT 1;' }) },
-      'folder',
-      /unknown directive "no-transction" in V1__a\.sql/,
-    ],
-    [
-      'SQL that does not parse',
-      { folder: migrationsFolder({ 'V1__a.sql': 'SELECT 1;\nCREAT TABLE x (id int);' }) },
-      'folder',
-      /does not parse in V1__a\.sql: syntax error at or near "CREAT" at line 2/,
-    ],
-    ['repair without a version', { command: 'repair' }, 'repair-version', /is required for repair/],
-    [
-      'repair of something that is no version',
-      { command: 'repair', 'repair-version': 'R__views.sql' },
-      'repair-version',
-      /must be a version such as 3 or 1\.10, got "R__views\.sql"/,
-    ],
-    [
-      'transaction control in a migration',
-      { folder: migrationsFolder({ 'V1__a.sql': 'CREATE TABLE a (id int);\nCOMMIT;' }) },
-      'folder',
-      /has transaction control in V1__a\.sql: COMMIT at line 2/,
-    ],
-  ];
-  it.each(cases)('%s: names the input and shows an example', async (_label, inputs, input, pattern) => {
-    const run = await migrate({
-      command: 'plan',
-      folder: migrationsFolder({ 'V1__a.sql': 'SELECT 1;' }),
-      'database-url': `postgres://postgres:${secret}@127.0.0.1:5432/postgres`,
-      ...inputs,
-    });
-    expectInputError(run, input, pattern, [secret]);
   });
 });

@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
 import { TestServer } from '../../../test/helpers/http-server.ts';
 import { freePort } from '../../../test/helpers/ports.ts';
-import { expectInputError } from '../../../test/helpers/expect-input-error.ts';
+import { Inputs } from '@deploy-suite/kit';
+import { expectInputError, expectSettingsInputError } from '../../../test/helpers/expect-input-error.ts';
+import { readSettings } from '../src/settings.ts';
 import { leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { selfSignedCertificate } from '../../../test/helpers/tls.ts';
 
@@ -378,8 +380,22 @@ describe('bad input', () => {
     ],
   ];
 
-  it.each(cases)('%s: names the input, shows an example, prints no secret', async (_label, inputs, input, pattern) => {
-    const run = await smoke({ ...inputs, 'prometheus-token': secret.slice(7) });
-    expectInputError(run, input, pattern, [secret.slice(7)]);
+  const valuesOf = (inputs: Record<string, string>): Record<string, string> => ({
+    'ready-timeout': '0s',
+    ...inputs,
+    'prometheus-token': secret.slice(7),
+  });
+
+  // In process, in milliseconds: the settings read as the entry point reads them.
+  it.each(cases)('%s: names the input, shows an example, prints no secret', (_label, inputs, input, pattern) => {
+    const values = valuesOf(inputs);
+    expectSettingsInputError(() => readSettings(new Inputs((name) => values[name])), input, pattern, [secret.slice(7)]);
+  });
+
+  // A few the runner's way: the same errors reach the step as one annotation, with nothing leaked.
+  it.each(
+    cases.filter(([label]) => ['no checks', 'invalid YAML', 'a Prometheus query that does not parse'].includes(label)),
+  )('%s, run as the runner runs it', async (_label, inputs, input, pattern) => {
+    expectInputError(await smoke(valuesOf(inputs)), input, pattern, [secret.slice(7)]);
   });
 });
