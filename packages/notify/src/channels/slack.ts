@@ -303,7 +303,11 @@ function describe(error: unknown): string {
     const code = cause?.code;
     return `could not reach Slack${typeof code === 'string' && /^E[A-Z_]+$/.test(code) ? ` (${code})` : ''}`;
   }
-  return error instanceof Error ? error.name : 'unknown failure';
+  // The client's own wording may hold the URL; only a known case is named.
+  if (error instanceof Error && error.message.startsWith('Retry header did not contain a valid timeout')) {
+    return 'rate limited (HTTP 429) without a usable Retry-After';
+  }
+  return 'an unexpected failure of the Slack client';
 }
 
 interface Stage {
