@@ -1,0 +1,69 @@
+import { md, type JobSummary } from '@deploy-suite/kit';
+import {
+  statusWord,
+  type Delivery,
+  type DeploymentMessage,
+  type NotifyResult,
+  type ThreadState,
+} from '@deploy-suite/notify';
+import type { Policy } from '@deploy-suite/policy';
+
+const ICON = { delivered: '✅', unchanged: '➖', failed: '⚠️' } as const;
+
+function deliveryRows(deliveries: Delivery[]): string[][] {
+  return deliveries.map((d) => [ICON[d.outcome], d.channel, d.outcome, String(d.attempts), d.detail]);
+}
+
+/** The step's summary: what was said, and what each channel did with it. */
+export function renderSummary(summary: JobSummary, result: NotifyResult, text: string): void {
+  const failed = result.deliveries.some((d) => d.outcome === 'failed');
+  summary.heading(`${failed ? '⚠️' : '📣'} ${md(text)}`);
+  summary.paragraph(
+    md(
+      `Thread ${result.thread.key}: ${result.thread.stages.map((s) => statusWord(s.status)).join(' → ')}. Severity ${result.message.severity}.`,
+    ),
+  );
+  if (result.deliveries.length === 0) {
+    summary.paragraph('No configured channel is routed this stage.');
+    return;
+  }
+  summary.table(['', 'Channel', 'Outcome', 'Attempts', 'Detail'], deliveryRows(result.deliveries));
+}
+
+/** What the check run keeping the thread shows people on the commit. */
+export function threadView(
+  thread: ThreadState,
+  message: DeploymentMessage,
+  deliveries: Delivery[],
+  text: string,
+): { title: string; summary: string } {
+  const rows = thread.stages.map((s) => `| ${statusWord(s.status)} | ${s.at} | ${s.severity} |`);
+  const lines = [
+    `**${md(text)}**`,
+    '',
+    '| Stage | At | Severity |',
+    '| --- | --- | --- |',
+    ...rows,
+    '',
+    `Latest stage (${statusWord(message.status)}):`,
+    '',
+    '| | Channel | Outcome | Attempts | Detail |',
+    '| --- | --- | --- | --- | --- |',
+    ...deliveryRows(deliveries).map((row) => `| ${row.map((cell) => md(cell)).join(' | ')} |`),
+  ];
+  return { title: text, summary: lines.join('\n') };
+}
+
+/**
+ * A planned maintenance notice must go out the policy's notice period ahead (7 days for a normal
+ * change by default); a late one is still sent, with a warning saying how late.
+ */
+export function noticeWarning(message: DeploymentMessage, policy: Policy | undefined, now: number): string | undefined {
+  if (message.status !== 'scheduled' || message.window === undefined) return undefined;
+  const type = message.changeType === 'standard' ? 'standard' : 'normal';
+  const noticeMs = policy?.noticeMs[type] ?? 7 * 86_400_000;
+  const aheadMs = Date.parse(message.window.start) - now;
+  if (aheadMs >= noticeMs) return undefined;
+  const days = (ms: number) => `${Math.max(0, Math.floor(ms / 3_600_000) / 24).toFixed(1)} days`;
+  return `The maintenance notice goes out ${days(aheadMs)} before the window; the policy asks for ${days(noticeMs)} for a ${type} change`;
+}
