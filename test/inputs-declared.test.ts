@@ -26,6 +26,9 @@ const DEPENDENT_DEFAULTS: Record<string, Record<string, string>> = {
     'continue-ref': "defaults to the repository's default branch, from the event",
   },
   'blue-green-switch': {},
+  'notify-stakeholders': {
+    'smtp-port': 'defaults to 465 for smtp-security tls, 587 otherwise; action.yml says so in words',
+  },
   'verify-checklist': {
     'waiver-roles': 'defaults to admin and maintain; action.yml says so in words',
   },
@@ -91,6 +94,7 @@ beforeAll(async () => {
   writeFileSync(checklistFile, 'items:\n  task-list: true\n');
   const policyFile = join(folder, 'policy.yml');
   writeFileSync(policyFile, 'time-zone: Europe/Berlin\n');
+  writeFileSync(join(folder, 'routing.yml'), 'routes:\n  - to: [email]\n');
   process.env.GITHUB_REPOSITORY ??= 'acme/service';
   process.env.GITHUB_SHA ??= '0123456789abcdef0123456789abcdef01234567';
   const { privateKey, publicKey } = generateKeyPairSync('ed25519');
@@ -305,6 +309,71 @@ beforeAll(async () => {
         'policy-file': policyFile,
       },
     ],
+    'notify-stakeholders': [
+      {
+        status: 'failed',
+        environment: 'production',
+        service: 'shop',
+        version: 'v1.2.3',
+        sha: '0123456789abcdef0123456789abcdef01234567',
+        'change-type': 'normal',
+        title: 'Faster checkout',
+        impact: 'none visible',
+        details: 'step 4 failed',
+        approvers: 'alice, bob',
+        'backup-id': '20261127T100000Z-abcd',
+        'plan-hash': `sha256:${'1'.repeat(64)}`,
+        'smoke-verdict': 'fail',
+        severity: 'critical',
+        links: 'Dashboard=https://grafana.example.com/d/shop',
+        template: '{{service}} {{status}}',
+        routing: 'routes:\n  - to: [slack]',
+        policy: 'time-zone: UTC',
+        'thread-key': 'production-shop',
+        thread: JSON.stringify({ version: 1, key: 'production-shop', startedAt: '2026-11-27T10:00:00Z', stages: [] }),
+        'keep-thread': 'false',
+        'github-token': 'ghs_token',
+        'github-comment': 'commit',
+        'pull-request': '7',
+        'change-request': '12',
+        'slack-token': 'xoxb-1-2-3',
+        'slack-channel': '#deploys',
+        'slack-api-url': 'https://slack.example.com/api/',
+        'slack-webhook-url': 'https://hooks.slack.com/services/T0/B0/secret',
+        'teams-webhook-url':
+          'https://prod-01.westeurope.logic.azure.com/workflows/abc/triggers/manual/paths/invoke?sig=s1',
+        'smtp-host': 'smtp.example.com',
+        'smtp-port': '2525',
+        'smtp-security': 'tls',
+        'smtp-username': 'deployer',
+        'smtp-password': 'mail-password',
+        'smtp-ca-file': policyFile,
+        'email-from': 'deploys@example.com',
+        'email-to': 'ops@example.com, product@example.com',
+        'webhook-url': 'https://hooks.example.com/deploys',
+        'webhook-secret': 'a-webhook-secret-of-some-length',
+        'webhook-ca-file': policyFile,
+        'pagerduty-routing-key': '0123456789abcdef0123456789abcdef',
+        'pagerduty-api-url': 'https://events.eu.pagerduty.com',
+        'grafana-url': 'https://grafana.example.com',
+        'grafana-token': 'glsa_token',
+        'grafana-dashboard-uid': 'deploys',
+        'grafana-ca-file': policyFile,
+        'fail-on-error': 'true',
+        timeout: '90s',
+      },
+      {
+        status: 'scheduled',
+        environment: 'staging',
+        'window-start': '2026-12-06T02:00:00+01:00',
+        'window-end': '2026-12-06T04:00:00+01:00',
+        'routing-file': policyFile.replace('policy.yml', 'routing.yml'),
+        'policy-file': policyFile,
+        'smtp-host': '127.0.0.1',
+        'email-from': 'deploys@example.com',
+        'email-to': 'ops@example.com',
+      },
+    ],
     migrate: [
       { command: 'plan', folder, 'database-url': url },
       { command: 'repair', folder, 'database-url': url, 'repair-version': '3', phase: 'expand' },
@@ -321,98 +390,100 @@ beforeAll(async () => {
   };
 });
 
-describe.each(['approval-gate', 'blue-green-switch', 'db-backup', 'migrate', 'smoke-test', 'verify-checklist'])(
-  '%s: action.yml and readSettings agree',
-  (action) => {
-    const meta = readActionMetadata(join(repoRoot, 'actions', action));
-    const declared = meta.inputs ?? {};
-    let asked: Set<string>;
-    let reads: Read[];
-    let unset: Read[];
+describe.each([
+  'approval-gate',
+  'blue-green-switch',
+  'db-backup',
+  'migrate',
+  'notify-stakeholders',
+  'smoke-test',
+  'verify-checklist',
+])('%s: action.yml and readSettings agree', (action) => {
+  const meta = readActionMetadata(join(repoRoot, 'actions', action));
+  const declared = meta.inputs ?? {};
+  let asked: Set<string>;
+  let reads: Read[];
+  let unset: Read[];
 
-    beforeAll(async () => {
-      const { readSettings } = (await import(`../actions/${action}/src/settings.ts`)) as { readSettings: ReadSettings };
-      asked = new Set();
-      reads = [];
-      unset = [];
-      for (const values of scenarios[action]!) {
-        const recorder = recordingInputs(values);
-        // A scenario must be valid, or it stops before reading the rest.
-        const settings = readSettings(recorder.inputs) as { provider?: string; colours?: [string, string] };
-        // blue-green-switch reads its router's own inputs when it loads that router.
-        if (action === 'blue-green-switch') {
-          const { loadProvider } = (await import('../actions/blue-green-switch/src/providers.ts')) as {
-            loadProvider: (name: string, inputs: Inputs, colours: [string, string]) => Promise<{ cleanUp: () => void }>;
-          };
-          (await loadProvider(settings.provider!, recorder.inputs, settings.colours!)).cleanUp();
-        }
-        for (const name of recorder.asked) asked.add(name);
-        reads.push(...recorder.reads);
-        unset.push(...recorder.reads.filter((read) => values[read.name] === undefined));
+  beforeAll(async () => {
+    const { readSettings } = (await import(`../actions/${action}/src/settings.ts`)) as { readSettings: ReadSettings };
+    asked = new Set();
+    reads = [];
+    unset = [];
+    for (const values of scenarios[action]!) {
+      const recorder = recordingInputs(values);
+      // A scenario must be valid, or it stops before reading the rest.
+      const settings = readSettings(recorder.inputs) as { provider?: string; colours?: [string, string] };
+      // blue-green-switch reads its router's own inputs when it loads that router.
+      if (action === 'blue-green-switch') {
+        const { loadProvider } = (await import('../actions/blue-green-switch/src/providers.ts')) as {
+          loadProvider: (name: string, inputs: Inputs, colours: [string, string]) => Promise<{ cleanUp: () => void }>;
+        };
+        (await loadProvider(settings.provider!, recorder.inputs, settings.colours!)).cleanUp();
       }
-    });
+      for (const name of recorder.asked) asked.add(name);
+      reads.push(...recorder.reads);
+      unset.push(...recorder.reads.filter((read) => values[read.name] === undefined));
+    }
+  });
 
-    const problems = (): string[] => {
-      const found: string[] = [];
-      for (const name of asked)
-        if (!(name in declared)) found.push(`reads '${name}', which action.yml does not declare`);
-      for (const name of Object.keys(declared))
-        if (!asked.has(name)) found.push(`declares '${name}', which readSettings never reads`);
-      const dependent = DEPENDENT_DEFAULTS[action] ?? {};
-      for (const read of unset) {
-        const yml = declared[read.name]?.default;
-        // The runner evaluates an expression default (${{ github.token }}), so the code always gets a value.
-        if (yml?.startsWith('${{')) continue;
-        if (read.name in dependent) {
-          if (yml !== undefined && yml !== '')
-            found.push(
-              `'${read.name}' has a default that depends on other inputs, but action.yml fixes it to "${yml}"`,
-            );
-          continue;
+  const problems = (): string[] => {
+    const found: string[] = [];
+    for (const name of asked) if (!(name in declared)) found.push(`reads '${name}', which action.yml does not declare`);
+    for (const name of Object.keys(declared))
+      if (!asked.has(name)) found.push(`declares '${name}', which readSettings never reads`);
+    const dependent = DEPENDENT_DEFAULTS[action] ?? {};
+    for (const read of unset) {
+      const yml = declared[read.name]?.default;
+      // The runner evaluates an expression default (${{ github.token }}), so the code always gets a value.
+      if (yml?.startsWith('${{')) continue;
+      if (read.name in dependent) {
+        if (yml !== undefined && yml !== '')
+          found.push(`'${read.name}' has a default that depends on other inputs, but action.yml fixes it to "${yml}"`);
+        continue;
+      }
+      const codeHasFallback = WITH_FALLBACK.has(read.method) && read.result !== undefined;
+      if (!codeHasFallback) {
+        if (yml !== undefined && yml !== '')
+          found.push(`'${read.name}': action.yml defaults to "${yml}", the code reads nothing when it is unset`);
+      } else if (yml === undefined || yml === '') {
+        found.push(
+          `'${read.name}': the code falls back to ${JSON.stringify(read.result)}, action.yml declares no default`,
+        );
+      } else {
+        let fromYml: unknown;
+        try {
+          fromYml = readWith(read, yml);
+        } catch (error) {
+          fromYml = `an error: ${(error as Error).message}`;
         }
-        const codeHasFallback = WITH_FALLBACK.has(read.method) && read.result !== undefined;
-        if (!codeHasFallback) {
-          if (yml !== undefined && yml !== '')
-            found.push(`'${read.name}': action.yml defaults to "${yml}", the code reads nothing when it is unset`);
-        } else if (yml === undefined || yml === '') {
+        if (JSON.stringify(fromYml) !== JSON.stringify(read.result))
           found.push(
-            `'${read.name}': the code falls back to ${JSON.stringify(read.result)}, action.yml declares no default`,
+            `'${read.name}': action.yml's default "${yml}" reads as ${JSON.stringify(fromYml)}, the code's fallback is ${JSON.stringify(read.result)}`,
           );
-        } else {
-          let fromYml: unknown;
-          try {
-            fromYml = readWith(read, yml);
-          } catch (error) {
-            fromYml = `an error: ${(error as Error).message}`;
-          }
-          if (JSON.stringify(fromYml) !== JSON.stringify(read.result))
-            found.push(
-              `'${read.name}': action.yml's default "${yml}" reads as ${JSON.stringify(fromYml)}, the code's fallback is ${JSON.stringify(read.result)}`,
-            );
-        }
       }
-      return [...new Set(found)].sort();
-    };
+    }
+    return [...new Set(found)].sort();
+  };
 
-    it('finds the typed reads it checks', () => {
-      expect(reads.length).toBeGreaterThan(5);
-    });
+  it('finds the typed reads it checks', () => {
+    expect(reads.length).toBeGreaterThan(5);
+  });
 
-    it('reads only declared inputs, reads every declared one, and its defaults match the code', () => {
-      expect(problems()).toEqual([]);
-    });
+  it('reads only declared inputs, reads every declared one, and its defaults match the code', () => {
+    expect(problems()).toEqual([]);
+  });
 
-    it('checks every default action.yml declares against the code', () => {
-      const checked = new Set(unset.map((read) => read.name));
-      const unchecked = Object.entries(declared)
-        .filter(([name, spec]) => spec.default !== undefined && spec.default !== '' && !checked.has(name))
-        .filter(([, spec]) => !spec.default!.startsWith('${{'))
-        .map(([name]) => name);
-      expect(unchecked).toEqual([]);
-    });
+  it('checks every default action.yml declares against the code', () => {
+    const checked = new Set(unset.map((read) => read.name));
+    const unchecked = Object.entries(declared)
+      .filter(([name, spec]) => spec.default !== undefined && spec.default !== '' && !checked.has(name))
+      .filter(([, spec]) => !spec.default!.startsWith('${{'))
+      .map(([name]) => name);
+    expect(unchecked).toEqual([]);
+  });
 
-    it('the allow-list names only inputs that exist', () => {
-      for (const name of Object.keys(DEPENDENT_DEFAULTS[action] ?? {})) expect(Object.keys(declared)).toContain(name);
-    });
-  },
-);
+  it('the allow-list names only inputs that exist', () => {
+    for (const name of Object.keys(DEPENDENT_DEFAULTS[action] ?? {})) expect(Object.keys(declared)).toContain(name);
+  });
+});

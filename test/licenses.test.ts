@@ -41,6 +41,7 @@ const KNOWN: Record<string, string[]> = {
     'zod',
   ],
   migrate: ['@actions/core', 'pg', 'mysql2', 'libpg-query', 'yaml', '@actions/github'],
+  'notify-stakeholders': ['@actions/core', '@actions/github', '@slack/web-api', 'nodemailer', 'yaml', 'zod'],
   'verify-checklist': ['@actions/core', '@actions/github', 'yaml', 'zod'],
   'smoke-test': ['@actions/core', 're2js', 'yaml', 'zod', '@prometheus-io/lezer-promql', '@lezer/lr'],
 };

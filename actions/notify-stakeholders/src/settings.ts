@@ -92,7 +92,7 @@ export interface Settings {
 
 const SHA = /^[0-9a-f]{40}([0-9a-f]{24})?$/;
 
-export function readSettings(inputs: Inputs, workspace: string): Settings {
+export function readSettings(inputs: Inputs, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd()): Settings {
   const context = readRunContext();
   const [owner, name] = context.repository.split('/');
   const repo = owner && name ? { owner, repo: name } : undefined;
