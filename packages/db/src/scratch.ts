@@ -50,6 +50,11 @@ export async function createScratchDatabase(
     );
   } catch (error) {
     if (!isDatabaseError(error)) throw error;
+    if (alreadyExists(error)) {
+      throw new ConfigurationError(
+        `The scratch database ${name} already exists on ${connection.host}:${connection.port}; this run did not make it, so it is left as it is and nothing was restored. Run again for a new name, and find out who made this one.`,
+      );
+    }
     throw new ConfigurationError(
       `Could not create the scratch database ${name} on ${connection.host}:${connection.port}: ${errorMessage(error)}. The user needs the right to create databases (CREATEDB on PostgreSQL, CREATE on MySQL).`,
     );
@@ -75,6 +80,12 @@ export async function createScratchDatabase(
       }
     },
   };
+}
+
+/** CREATE DATABASE refused because the name is taken: PostgreSQL 42P04, MySQL error 1007. */
+function alreadyExists(error: unknown): boolean {
+  const e = error as { code?: unknown; errno?: unknown };
+  return e.code === '42P04' || e.errno === 1007 || e.code === 'ER_DB_CREATE_EXISTS';
 }
 
 interface AdminSession {
