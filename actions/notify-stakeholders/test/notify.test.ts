@@ -6,7 +6,12 @@ import { FakeGitHub } from '../../../test/fakes/github.ts';
 import { FakeChecks } from '../../../test/fakes/github-checks.ts';
 import { FakeGrafana } from '../../../test/fakes/grafana.ts';
 import { FakePagerDuty } from '../../../test/fakes/pagerduty.ts';
-import { FakeSlack } from '../../../test/fakes/slack.ts';
+import { FakeSlack, textFields } from '../../../test/fakes/slack.ts';
+import { FakeTeams } from '../../../test/fakes/teams.ts';
+import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
+import { TestSmtpServer } from '../../../test/helpers/smtp.ts';
+import { Inputs } from '../../../packages/kit/src/index.ts';
+import { readSettings } from '../src/settings.ts';
 import { failureOf, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts';
 
@@ -186,5 +191,144 @@ describe('failures', () => {
     } finally {
       await down.close();
     }
+  });
+});
+
+describe('a hostile pull request title', () => {
+  it('arrives intact and harmless on every channel', async () => {
+    const [teams, smtp] = await Promise.all([FakeTeams.start(), TestSmtpServer.start({ tls: 'starttls' })]);
+    const folder = mkdtempSync(join(tmpdir(), 'notify-ca-'));
+    const caFile = join(folder, 'smtp-ca.pem');
+    writeFileSync(caFile, smtp.ca);
+    const webhook = slack.addWebhook();
+    const workflow = teams.addWorkflow();
+    try {
+      const run = await stage('failed', {
+        'slack-webhook-url': webhook.href,
+        'teams-webhook-url': workflow.href,
+        'smtp-host': smtp.host,
+        'smtp-port': String(smtp.port),
+        'smtp-ca-file': caFile,
+        'email-from': 'deploys@example.com',
+        'email-to': 'ops@example.com, product@example.com',
+      });
+      expect(failureOf(run)).toBe('');
+      const all = outcomes(run);
+      expect(Object.keys(all).sort()).toEqual(
+        ['email', 'github', 'grafana', 'pagerduty', 'slack', 'slack-webhook', 'teams', 'webhook'].sort(),
+      );
+      expect(Object.values(all).every((o) => o === 'delivered')).toBe(true);
+      // Nothing pinged anyone in Slack (the fake flags mention markup in any text field).
+      expect(slack.violations).toEqual([]);
+      const slackText = JSON.stringify(slack.webhookPayloads.at(-1)!.body);
+      expect(slackText).toContain('&lt;!channel&gt;');
+      // Teams got an Adaptive Card with the title as text and no mention entity.
+      const card = JSON.stringify(teams.cards.at(-1)!.card);
+      expect(card).toContain('apostrophes');
+      expect(card).not.toContain('msteams');
+      // Email: both recipients, over STARTTLS, the title in the text and escaped in the HTML.
+      const mail = smtp.received.at(-1)!;
+      expect(mail.secure).toBe(true);
+      expect(mail.to.sort()).toEqual(['ops@example.com', 'product@example.com']);
+      expect(mail.text).toContain('<!channel>');
+      expect(mail.html).not.toContain('<!channel>');
+      expect(mail.html).not.toContain('</td>"');
+      // The webhook receiver checked the signature; the title is the JSON string it was.
+      const delivery = receiver.deliveries.at(-1)!;
+      expect(delivery.body.message.title).toBe(HOSTILE_TITLE);
+      // GitHub: no raw mention of @octocat and no link to evil.test.
+      const body = commentsOnPull()[0]!.body;
+      expect(body).not.toMatch(/(^|[^\\w&#])@octocat/);
+      expect(body).not.toMatch(/\]\(https:\/\/evil/);
+      // PagerDuty's summary is one line.
+      const alert = [...pagerduty.alerts.values()].find((a) => JSON.stringify(a).includes(sha.slice(0, 7)));
+      expect(JSON.stringify(alert)).not.toMatch(/second line\\n/);
+      expect(
+        textFields(slack.channelMessages('C0DEPLOYS1').at(-1)).some(([, text]) => text.includes('apostrophes')),
+      ).toBe(true);
+      expect(leakedSecrets(run, [...secrets(), webhook.pathname, 'fakeSignatureSecret'])).toEqual([]);
+    } finally {
+      await Promise.all([teams.close(), smtp.close()]);
+    }
+  });
+});
+
+describe('bad input', () => {
+  const base = { status: 'started', environment: 'production' };
+  const cases: [string, Record<string, string>, string, RegExp][] = [
+    [
+      'a Slack webhook URL that is not https',
+      { 'slack-webhook-url': 'http://hooks.slack.com/services/T/B/x' },
+      'slack-webhook-url',
+      /https/,
+    ],
+    [
+      'a Teams connector URL',
+      { 'teams-webhook-url': 'https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/123/456' },
+      'teams-webhook-url',
+      /retired.*Workflows/,
+    ],
+    [
+      'an address without @',
+      { 'smtp-host': 'smtp.example.com', 'email-from': 'd@example.com', 'email-to': 'ops.example.com' },
+      'email-to',
+      /not an address/,
+    ],
+    ['an unknown channel', { routing: 'routes: [{ to: [sms] }]' }, 'routing', /unknown channel "sms"/],
+    [
+      'a routing rule for an unknown severity',
+      { routing: 'routes: [{ when: { severity: [urgent] }, to: [slack] }]' },
+      'routing',
+      /unknown severity/,
+    ],
+    [
+      'a template naming an unknown field',
+      { template: '{{service}} {{sevrity}}' },
+      'template',
+      /unknown field \{\{sevrity\}\}/,
+    ],
+    ['an unknown status', { status: 'done' }, 'status', /one of scheduled, started/],
+    ['a scheduled notice without its window', { status: 'scheduled' }, 'window-start', /required for status scheduled/],
+    [
+      'SMTP in clear to another host',
+      {
+        'smtp-host': 'smtp.example.com',
+        'smtp-security': 'none',
+        'email-from': 'd@example.com',
+        'email-to': 'o@example.com',
+      },
+      'smtp-security',
+      /loopback/,
+    ],
+    [
+      'a short webhook secret',
+      { 'webhook-url': 'https://hooks.example.com/x', 'webhook-secret': 'short' },
+      'webhook-secret',
+      /16 characters/,
+    ],
+    ['a malformed PagerDuty key', { 'pagerduty-routing-key': 'not-a-key' }, 'pagerduty-routing-key', /32/],
+    [
+      'a thread of another key',
+      {
+        'thread-key': 'a',
+        thread: JSON.stringify({ version: 1, key: 'b', startedAt: '2026-11-27T10:00:00Z', stages: [] }),
+      },
+      'thread',
+      /belongs to thread "b"/,
+    ],
+  ];
+  it.each(cases)('refuses %s, naming the input with an example', (_, values, input, pattern) => {
+    const error = inputErrorOf(() => readSettings(new Inputs((name) => ({ ...base, ...values })[name])));
+    expect(error.input).toBe(input);
+    expect(error.message).toMatch(pattern);
+    expect(error.message).toContain('Example:');
+  });
+
+  it("fails the step the runner's way, without echoing a secret URL", async () => {
+    const secretUrl = 'https://acme.webhook.office.com/webhookb2/abc@def/IncomingWebhook/s3cr3tpart/456';
+    const run = await stage('started', { 'teams-webhook-url': secretUrl });
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/^Input 'teams-webhook-url' .*retired/);
+    expect(leakedSecrets(run, ['s3cr3tpart', ...secrets()])).toEqual([]);
   });
 });
