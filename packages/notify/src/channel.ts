@@ -56,9 +56,15 @@ export interface Channel {
 export class DeliveryError extends Error {
   override name = 'DeliveryError';
   readonly attempts: number;
-  constructor(message: string, attempts = 1) {
+  /**
+   * What the channel had already done when it failed part-way (a Slack message posted, its reply
+   * not): kept in the thread, so the next try edits that message instead of posting another.
+   */
+  readonly state: SendResult['state'] | undefined;
+  constructor(message: string, attempts = 1, state?: SendResult['state']) {
     super(message);
     this.attempts = attempts;
+    this.state = state;
   }
 }
 
@@ -112,7 +118,10 @@ export async function deliver(options: PostOptions): Promise<{ response: HttpRes
         });
         if (ok(response)) return response;
         if (response.status === 429 || response.status >= 500) {
-          throw new RetryableStatus(response.status, parseRetryAfter(response.headers['retry-after'], context.clock.now()));
+          throw new RetryableStatus(
+            response.status,
+            parseRetryAfter(response.headers['retry-after'], context.clock.now()),
+          );
         }
         throw new DeliveryError(`${options.service} answered HTTP ${response.status}${describeBody(response.body)}`);
       },
@@ -132,11 +141,7 @@ export async function deliver(options: PostOptions): Promise<{ response: HttpRes
     if (error instanceof RetryExhaustedError) {
       const last = error.lastError;
       const why =
-        last instanceof RetryableStatus
-          ? `HTTP ${last.status}`
-          : last instanceof Error
-            ? last.message
-            : String(last);
+        last instanceof RetryableStatus ? `HTTP ${last.status}` : last instanceof Error ? last.message : String(last);
       const how =
         error.reason === 'deadline'
           ? `; the next try (in ${Math.ceil((error.refusedDelayMs ?? 0) / 1000)} s) would pass the step's deadline`
@@ -160,7 +165,9 @@ function describeBody(body: string): string {
 
 /** sha256 hex of a rendered payload: the same content twice is the same digest. */
 export function digestOf(value: unknown): string {
-  return createHash('sha256').update(typeof value === 'string' ? value : JSON.stringify(value)).digest('hex');
+  return createHash('sha256')
+    .update(typeof value === 'string' ? value : JSON.stringify(value))
+    .digest('hex');
 }
 
 export { systemClock };

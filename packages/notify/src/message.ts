@@ -151,7 +151,9 @@ export function facts(message: DeploymentMessage, audience: Audience): { label: 
     rows.push(['Plan hash', message.planHash]);
     rows.push(['Smoke verdict', message.smokeVerdict]);
   }
-  return rows.filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '').map(([label, value]) => ({ label, value }));
+  return rows
+    .filter((row): row is [string, string] => row[1] !== undefined && row[1] !== '')
+    .map(([label, value]) => ({ label, value }));
 }
 
 /** Every link the message carries, the run's own first. */

@@ -65,6 +65,7 @@ export async function notify(options: NotifyOptions): Promise<NotifyResult> {
           return { channel: name, outcome: result.outcome, detail: result.detail, attempts: result.attempts };
         } catch (error) {
           const known = error instanceof DeliveryError;
+          if (known && error.state !== undefined) next = { ...next, [name]: error.state };
           return {
             channel: name,
             outcome: 'failed',

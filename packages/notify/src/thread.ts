@@ -38,9 +38,7 @@ export const threadStateV1 = z.strictObject({
   version: z.literal(1),
   key: z.string().min(1).max(200),
   startedAt: isoTime,
-  stages: z
-    .array(z.strictObject({ status, at: isoTime, severity: z.enum(SEVERITIES) }))
-    .max(50),
+  stages: z.array(z.strictObject({ status, at: isoTime, severity: z.enum(SEVERITIES) })).max(50),
   slack: channelState
     .extend({
       /** The channel ID chat.postMessage answered with (chat.update needs the ID, not a name). */
@@ -70,9 +68,7 @@ export const threadStateV1 = z.strictObject({
       target: z.string().min(1).max(100),
     })
     .optional(),
-  grafana: channelState
-    .extend({ annotationId: z.number().int().positive(), closed: z.boolean() })
-    .optional(),
+  grafana: channelState.extend({ annotationId: z.number().int().positive(), closed: z.boolean() }).optional(),
 });
 
 export type ThreadState = z.infer<typeof threadStateV1>;

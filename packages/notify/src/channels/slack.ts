@@ -127,7 +127,19 @@ async function sendSlack(config: SlackConfig, context: SendContext): Promise<Sen
     if (replied.includes(stage.status)) continue;
     if (stage.status !== message.status && !sentBefore.includes(stage.status)) continue;
     const reply = stage.status === message.status ? renderReply(message) : renderMissedReply(stage);
-    await api.post({ channel, thread_ts: ts, ...reply });
+    try {
+      await api.post({ channel, thread_ts: ts, ...reply });
+    } catch (error) {
+      // The message stands: keep it (this stage not yet sent), so the next try replies under it.
+      const failure = api.failure(error, 'chat.postMessage');
+      throw new DeliveryError(failure.message, failure.attempts, {
+        sent: previous?.sent ?? [],
+        digest,
+        channel,
+        ts,
+        replied,
+      });
+    }
     replied.push(stage.status);
     replies++;
   }
