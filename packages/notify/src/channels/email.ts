@@ -1,5 +1,4 @@
-import { isIP } from 'node:net';
-import { retry, RetryExhaustedError } from '@deploy-suite/kit';
+import { isLoopbackHost, retry, RetryExhaustedError } from '@deploy-suite/kit';
 import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
 import { DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
 import { allLinks, facts, statusWord } from '../message.ts';
@@ -26,12 +25,6 @@ export interface EmailConfig {
 /** Attempts per mail, the first included; only failures where the server did not take the mail are retried. */
 const ATTEMPTS = 3;
 
-function isLoopback(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '').toLowerCase();
-  if (bare === 'localhost' || bare === '::1') return true;
-  return isIP(bare) === 4 && bare.startsWith('127.');
-}
-
 /**
  * Why a security setting is refused for a host, or undefined when it is fine: 'none' sends the
  * mail and the password in clear text, so it is allowed only for a server on loopback.
@@ -41,7 +34,7 @@ export function emailSecurityProblem(host: string, security: string): string | u
   if (!(EMAIL_SECURITIES as readonly string[]).includes(security)) {
     return `must be one of ${EMAIL_SECURITIES.join(', ')}, not ${JSON.stringify(oneLine(security, 40))}`;
   }
-  if (security === 'none' && !isLoopback(host)) {
+  if (security === 'none' && !isLoopbackHost(host)) {
     return (
       "is 'none', which would send the mail and any password unencrypted to another machine; 'none' is allowed only for " +
       "a server on loopback (127.0.0.1, ::1, localhost): use 'starttls' (usually port 587) or 'tls' (usually port 465)"

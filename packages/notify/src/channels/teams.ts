@@ -1,4 +1,4 @@
-import { InputError } from '@deploy-suite/kit';
+import { InputError, isLoopbackHost } from '@deploy-suite/kit';
 import { deliver, DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
 import { allLinks, facts, statusWord, type Severity } from '../message.ts';
 import { adaptiveCardText } from '../escape.ts';
@@ -10,8 +10,6 @@ export interface TeamsConfig {
 
 const WORKFLOWS_EXAMPLE =
   'https://default0123456789abcdef.0e.environment.api.powerplatform.com:443/powerautomate/automations/direct/workflows/0123456789abcdef/triggers/manual/paths/invoke?api-version=1&sp=...&sig=...';
-
-const LOOPBACK = new Set(['127.0.0.1', 'localhost', '[::1]']);
 
 /**
  * Reads a Teams webhook URL input: https (plain http only for a loopback test server), and not
@@ -26,7 +24,7 @@ export function teamsWebhookUrl(input: string, value: string): URL {
     throw new InputError(input, 'is not a URL', WORKFLOWS_EXAMPLE);
   }
   const host = url.hostname.toLowerCase();
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && LOOPBACK.has(host))) {
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && isLoopbackHost(host))) {
     throw new InputError(input, `must be an https URL, not ${url.protocol.replace(':', '')}`, WORKFLOWS_EXAMPLE);
   }
   const connector =
