@@ -24,6 +24,7 @@ import { LOCAL_MARIADB, LOCAL_PG, mariaQuery, pgQuery, uniqueName } from '../../
 import { ageKeyPair, tempDir, TEST_KEYS } from '../../../actions/db-backup/test/helpers.ts';
 import { restoreBackup, takeBackup, verifyBackup } from '../src/index.ts';
 import { filesUnder } from '../../../test/helpers/files.ts';
+import { HoldProxy } from './hold-proxy.ts';
 
 /*
  * Every connection a backup, restore or verify opens is killed from outside while it works
@@ -111,19 +112,39 @@ async function damagedLate(store: LocalStore, folder: string, good: BackupManife
 
 interface Engine {
   name: string;
-  open: (database: string) => DatabaseEngine;
+  open: (database: string, port?: number) => DatabaseEngine;
   create: () => Promise<string>;
   drop: (database: string) => Promise<void>;
   exists: (database: string) => Promise<boolean>;
   /** Kills the session of another client found by `where`, once; returns what it was running. */
   killWhen: (where: string, params: unknown[]) => Promise<{ database: string; query: string }>;
-  restoreBulk: (database: string) => string;
+  port: number;
+  /** The restore tool's statement that starts loading the largest table. */
+  restoreBulk: RegExp;
   restoreFailure: RegExp;
+  /** The session whose client port (on loopback) is `$1` / `?`. */
+  onPort: string;
+  /** Statements the tests hold on their way to the server. */
+  createScratch: RegExp;
+  countBulk: RegExp;
+  swap: (target: string) => RegExp;
+  /** The database's tables and their row counts, read directly (not through the relay). */
+  contents: (database: string) => Promise<Record<string, number>>;
+  /** Databases whose name starts with `prefix`. */
+  databasesLike: (prefix: string) => Promise<string[]>;
 }
 
 const pgEngine: Engine = {
   name: 'PostgreSQL',
-  open: (database) => new PostgresEngine({ engine: 'postgres', ...LOCAL_PG, password: undefined, database }),
+  open: (database, port) =>
+    new PostgresEngine({
+      engine: 'postgres',
+      ...LOCAL_PG,
+      password: undefined,
+      database,
+      // Through the relay in plain text, so it can see which statement goes by.
+      ...(port === undefined ? {} : { port, tls: { mode: 'disable' as const } }),
+    }),
   create: async () => {
     const name = uniqueName('bkconn');
     await pgQuery('postgres', `CREATE DATABASE ${name}`);
@@ -149,13 +170,32 @@ const pgEngine: Engine = {
       const row = rows[0] as { killed: boolean; datname: string; query: string } | undefined;
       return row?.killed ? { database: row.datname, query: row.query } : undefined;
     }),
-  restoreBulk: (database) => `datname = '${database}' AND query LIKE 'COPY public.bulk%'`,
+  port: LOCAL_PG.port,
+  restoreBulk: /COPY public\.bulk /,
   restoreFailure: /pg_restore (\([a-z-]+\) )?exited with code 1: .*terminat/s,
+  onPort: "client_addr = '127.0.0.1' AND client_port = $1",
+  createScratch: /CREATE DATABASE "deploy_suite_scratch_restore_[0-9a-f]{16}"/,
+  countBulk: /SELECT count\(\*\) AS n FROM "public"\."bulk"/,
+  // The second rename, inside the swap's transaction: the first one (live → kept) already ran.
+  swap: (target) => new RegExp(`ALTER DATABASE "deploy_suite_scratch_restore_[0-9a-f]{16}" RENAME TO "${target}"\\0`),
+  contents: (database) => pgEngine.open(database).rowCounts(database),
+  databasesLike: async (prefix) =>
+    (
+      (await pgQuery('postgres', 'SELECT datname FROM pg_database WHERE starts_with(datname, $1) ORDER BY 1', [prefix]))
+        .rows as { datname: string }[]
+    ).map((r) => r.datname),
 };
 
 const mariaEngine: Engine = {
   name: 'MariaDB',
-  open: (database) => new MySqlEngine({ engine: 'mysql', ...LOCAL_MARIADB, password: undefined, database }),
+  open: (database, port) =>
+    new MySqlEngine({
+      engine: 'mysql',
+      ...LOCAL_MARIADB,
+      password: undefined,
+      database,
+      ...(port === undefined ? {} : { port, tls: { mode: 'disable' as const } }),
+    }),
   create: async () => {
     const name = uniqueName('bkconn');
     await mariaQuery(`CREATE DATABASE ${name}`);
@@ -183,8 +223,21 @@ const mariaEngine: Engine = {
       await mariaQuery(`KILL ${rows[0]!.id}`).catch(() => undefined);
       return { database: rows[0]!.db, query: rows[0]!.info };
     }),
-  restoreBulk: (database) => `db = '${database}' AND info LIKE 'INSERT INTO \`bulk\`%'`,
+  port: LOCAL_MARIADB.port,
+  restoreBulk: /INSERT INTO `bulk` VALUES/,
   restoreFailure: /(mariadb|mysql) exited with code 1: .*(Lost connection|server has gone away|killed)/is,
+  onPort: "SUBSTRING_INDEX(host, ':', -1) = ?",
+  createScratch: /CREATE DATABASE `deploy_suite_scratch_restore_[0-9a-f]{16}`/,
+  countBulk: /SELECT COUNT\(\*\) AS n FROM `bulk`/,
+  swap: () => /RENAME TABLE /,
+  contents: (database) => mariaEngine.open(database).rowCounts(database),
+  databasesLike: async (prefix) =>
+    (
+      (await mariaQuery(
+        'SELECT schema_name AS name FROM information_schema.schemata WHERE LEFT(schema_name, ?) = ? ORDER BY 1',
+        [prefix.length, prefix],
+      )) as { name: string }[]
+    ).map((r) => r.name),
 };
 
 describe.each([pgEngine, mariaEngine])('$name: a connection that dies', (engine) => {
@@ -192,6 +245,10 @@ describe.each([pgEngine, mariaEngine])('$name: a connection that dies', (engine)
   let folder: string;
   let store: LocalStore;
   let good: BackupManifest;
+  /** A database in use, restored over (confirm) by the rollback tests: it must never change. */
+  let live: string;
+  let liveContents: Record<string, number>;
+  let proxy: HoldProxy;
   const made: string[] = [];
 
   beforeAll(async () => {
@@ -199,10 +256,57 @@ describe.each([pgEngine, mariaEngine])('$name: a connection that dies', (engine)
     folder = tempDir('faultconn-');
     store = new LocalStore(folder);
     good = await backupOf(engine.open(source), store);
+    live = uniqueName('bkconn_live');
+    made.push(live);
+    await restoreBackup({ ...restoreOf(engine.open(source)), target: live });
+    liveContents = await engine.contents(live);
+    proxy = await HoldProxy.start(engine.port);
   }, 60_000);
   afterAll(async () => {
+    await proxy.close();
     for (const name of [source, ...made]) await engine.drop(name);
   });
+
+  const restoreOf = (on: DatabaseEngine) => ({
+    engine: on,
+    store,
+    manifest: good,
+    decryption: { identities: [keys.identity] },
+    allowUnencrypted: false,
+    confirm: undefined,
+  });
+
+  /**
+   * Runs `work` with every connection through the relay; the first statement matching `pattern`
+   * is held, its session killed on the server while it waits for the answer, and then let go.
+   * Returns what `work` ended with, and the held statement.
+   */
+  const killedAt = async (pattern: RegExp, work: (via: DatabaseEngine) => Promise<unknown>) => {
+    const hold = proxy.holdNext(pattern);
+    const outcome = work(engine.open(source, proxy.port)).then(
+      (value: unknown) => ({ value }),
+      (error: unknown) => ({ error }),
+    );
+    const held = await Promise.race([
+      hold,
+      outcome.then(() => {
+        proxy.disarm();
+        throw new Error(`finished without sending a statement matching ${pattern}`);
+      }),
+    ]);
+    await engine.killWhen(engine.onPort, [held.port]);
+    await held.closed;
+    held.release();
+    const ended = await outcome;
+    return { error: 'error' in ended ? ended.error : new Error('it did not fail'), held };
+  };
+
+  /** The live database has every table and row it had, and nothing was left beside it. */
+  const expectLiveUntouched = async (scratch: string | undefined): Promise<void> => {
+    expect(await engine.contents(live)).toEqual(liveContents);
+    expect(await engine.databasesLike(`${live}_before_`)).toEqual([]);
+    if (scratch !== undefined) expect(await engine.exists(scratch)).toBe(false);
+  };
 
   /** The store holds exactly the backups named, each object with its manifest, and nothing else. */
   const expectStoreHolds = async (...manifests: BackupManifest[]): Promise<void> => {
@@ -254,41 +358,143 @@ describe.each([pgEngine, mariaEngine])('$name: a connection that dies', (engine)
     await expectStoreHolds(good, ...extra);
   }, 30_000);
 
-  it("restore: the restore tool's connection, killed mid-restore, fails it and drops the target it created", async () => {
-    const target = uniqueName('bkconn_target');
-    made.push(target);
-    const restore = restoreBackup({
-      engine: engine.open(source),
-      store,
-      manifest: good,
-      decryption: { identities: [keys.identity] },
-      allowUnencrypted: false,
-      target,
-      confirm: undefined,
-    }).catch((e: unknown) => e);
-    await engine.killWhen(engine.restoreBulk(target), []);
-    expectClear(await restore, RestoreFailedError, engine.restoreFailure);
-    expect(await engine.exists(target)).toBe(false);
-  }, 30_000);
+  it.each([1, 2])(
+    "restore: the restore tool's connection, killed mid-restore, fails it and drops the target it created (round %i)",
+    async () => {
+      const target = uniqueName('bkconn_target');
+      made.push(target);
+      // Held as the tool starts loading the largest table: mid-restore, whatever the load.
+      const { error } = await killedAt(engine.restoreBulk, (via) => restoreBackup({ ...restoreOf(via), target }));
+      expectClear(error, RestoreFailedError, engine.restoreFailure);
+      expect(await engine.exists(target)).toBe(false);
+    },
+    30_000,
+  );
 
-  it("verify: the restore tool's connection into the scratch database, killed, fails it and drops the scratch", async () => {
+  it.each([1, 2])(
+    "verify: the restore tool's connection into the scratch database, killed, fails it and drops the scratch (round %i)",
+    async () => {
+      let scratch: string | undefined;
+      const { error } = await killedAt(engine.restoreBulk, (via) =>
+        verifyBackup({
+          ...restoreOf(via),
+          signer,
+          provenance,
+          log: (message) =>
+            (scratch ??= /scratch database (deploy_suite_scratch_verify_[0-9a-f]{16})/.exec(message)?.[1]),
+        }),
+      );
+      expectClear(error, RestoreFailedError, engine.restoreFailure);
+      expect(scratch).toBeDefined();
+      expect(await engine.exists(scratch!)).toBe(false);
+      await expectStoreHolds(good);
+    },
+    30_000,
+  );
+
+  it.each([1, 2])(
+    'verify: the row-count session on the restored scratch copy, killed, fails it, drops the scratch and marks nothing (round %i)',
+    async () => {
+      let scratch: string | undefined;
+      const { error } = await killedAt(engine.countBulk, (via) =>
+        verifyBackup({
+          ...restoreOf(via),
+          signer,
+          provenance,
+          log: (message) =>
+            (scratch ??= /scratch database (deploy_suite_scratch_verify_[0-9a-f]{16})/.exec(message)?.[1]),
+        }),
+      );
+      expectClear(
+        error,
+        DumpFailedError,
+        new RegExp(`Counting rows of ${scratch} failed: .*(terminat|Connection lost|killed|closed)`, 'is'),
+      );
+      expect(await engine.exists(scratch!)).toBe(false);
+      await expectStoreHolds(good);
+      // Not marked verified: the manifest is the one written at backup time.
+      const { backups } = await listBackups(store, source, signer.verifier);
+      expect(backups.map((b) => b.verified)).toEqual([null]);
+    },
+    30_000,
+  );
+
+  it.each([1, 2, 3])(
+    "rollback: restore's admin session, killed while it creates the scratch database, fails it and leaves the live database as it was (round %i)",
+    async () => {
+      const { error, held } = await killedAt(engine.createScratch, (via) =>
+        restoreBackup({ ...restoreOf(via), target: live, confirm: live }),
+      );
+      const scratch = /deploy_suite_scratch_restore_[0-9a-f]{16}/.exec(held.text)![0];
+      expectClear(
+        error,
+        ConfigurationError,
+        new RegExp(`scratch database ${scratch}.*(terminat|Connection lost|killed|closed)`, 'is'),
+      );
+      await expectLiveUntouched(scratch);
+    },
+    30_000,
+  );
+
+  it.each([1, 2])(
+    'rollback: the row-count check on the restored copy, its session killed, fails it and leaves the live database as it was (round %i)',
+    async () => {
+      let scratch: string | undefined;
+      const { error } = await killedAt(engine.countBulk, (via) =>
+        restoreBackup({
+          ...restoreOf(via),
+          target: live,
+          confirm: live,
+          log: (message) => (scratch ??= /deploy_suite_scratch_restore_[0-9a-f]{16}/.exec(message)?.[0]),
+        }),
+      );
+      expectClear(
+        error,
+        DumpFailedError,
+        new RegExp(`Counting rows of ${scratch} failed: .*(terminat|Connection lost|killed|closed)`, 'is'),
+      );
+      await expectLiveUntouched(scratch);
+    },
+    30_000,
+  );
+
+  const swapKilled = async (): Promise<void> => {
     let scratch: string | undefined;
-    const verify = verifyBackup({
-      engine: engine.open(source),
-      store,
-      manifest: good,
-      decryption: { identities: [keys.identity] },
-      allowUnencrypted: false,
-      signer,
-      provenance,
-      log: (message) => (scratch ??= /scratch database (deploy_suite_scratch_verify_[0-9a-f]{16})/.exec(message)?.[1]),
-    }).catch((e: unknown) => e);
-    const name = await until('the scratch name', () => Promise.resolve(scratch));
-    await engine.killWhen(engine.restoreBulk(name), []);
-    expectClear(await verify, RestoreFailedError, engine.restoreFailure);
-    expect(await engine.exists(name)).toBe(false);
-    await expectStoreHolds(good);
-  }, 30_000);
+    const { error } = await killedAt(engine.swap(live), (via) =>
+      restoreBackup({
+        ...restoreOf(via),
+        target: live,
+        confirm: live,
+        log: (message) => (scratch ??= /deploy_suite_scratch_restore_[0-9a-f]{16}/.exec(message)?.[0]),
+      }),
+    );
+    expect(await engine.contents(live)).toEqual(liveContents);
+    expectClear(
+      error,
+      ConfigurationError,
+      new RegExp(`swap .*${live}.*(terminat|Connection lost).* was left as it was`, 'is'),
+    );
+    await expectLiveUntouched(scratch);
+  };
+
+  if (engine === pgEngine) {
+    // Killed after the first rename (live → kept) ran in the swap's transaction: the server undoes it.
+    it.each([1, 2])(
+      'rollback: the swap session, killed mid-swap, fails it and leaves the live database as it was (round %i)',
+      swapKilled,
+      30_000,
+    );
+  } else {
+    // Known gap: killed before its RENAME TABLE ran, the live tables stay where they are, but the
+    // swap then counts the kept database's tables and drops it on the dead session: the empty
+    // kept database is left behind and the error says putting back did not finish. The undo and
+    // the clean-up need a session of their own (packages/db/src/mysql-swap.ts).
+    it.failing(
+      'rollback: the swap session, killed before its RENAME TABLE, fails it and leaves the live database as it was',
+      swapKilled,
+      30_000,
+    );
+  }
 
   const damagedRestore = (how: 'plain-hash' | 'mac') => async () => {
     const damaged = await damagedLate(store, folder, good, how);
