@@ -9,7 +9,7 @@ import {
   type Clock,
   type HttpResponse,
 } from '@deploy-suite/kit';
-import type { Audience, DeploymentMessage } from './message.ts';
+import { statusWord, type Audience, type DeploymentMessage, type Status } from './message.ts';
 import type { ChannelName, ThreadState } from './thread.ts';
 
 /** What a channel did with one notification, for the `deliveries` output and the summary. */
@@ -171,3 +171,9 @@ export function digestOf(value: unknown): string {
 }
 
 export { systemClock };
+
+/** A stage this channel already sent (a re-run): nothing to do, its state as it was. */
+export function unchangedIfSent(state: SendResult['state'] | undefined, status: Status): SendResult | undefined {
+  if (state === undefined || !state.sent.includes(status)) return undefined;
+  return { outcome: 'unchanged', detail: `already sent "${statusWord(status)}"`, attempts: 0, state };
+}

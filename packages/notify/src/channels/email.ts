@@ -1,6 +1,13 @@
 import { isLoopbackHost, retry, RetryExhaustedError } from '@deploy-suite/kit';
 import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
-import { DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
+import {
+  DeliveryError,
+  digestOf,
+  type Channel,
+  type SendContext,
+  type SendResult,
+  unchangedIfSent,
+} from '../channel.ts';
 import { allLinks, facts, statusWord } from '../message.ts';
 import { htmlText, oneLine } from '../escape.ts';
 
@@ -55,14 +62,8 @@ export function emailChannel(config: EmailConfig): Channel {
     async send(context: SendContext): Promise<SendResult> {
       const previous = context.thread.email;
       const { message } = context;
-      if (previous?.sent.includes(message.status)) {
-        return {
-          outcome: 'unchanged',
-          detail: `already sent "${statusWord(message.status)}"`,
-          attempts: 0,
-          state: previous,
-        };
-      }
+      const unchanged = unchangedIfSent(previous, message.status);
+      if (unchanged !== undefined) return unchanged;
       const problem = emailSecurityProblem(config.host, config.security);
       if (problem !== undefined) throw new DeliveryError(`Email: security ${problem}`, 0);
       if (config.rejectUnauthorized === false) context.log("email: the SMTP server's certificate is not verified");

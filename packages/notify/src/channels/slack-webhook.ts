@@ -1,4 +1,12 @@
-import { deliver, DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
+import {
+  deliver,
+  DeliveryError,
+  digestOf,
+  type Channel,
+  type SendContext,
+  type SendResult,
+  unchangedIfSent,
+} from '../channel.ts';
 import { allLinks, facts, statusWord } from '../message.ts';
 import { slackText } from '../escape.ts';
 
@@ -55,14 +63,8 @@ export function slackWebhookChannel(config: SlackWebhookConfig): Channel {
     async send(context: SendContext): Promise<SendResult> {
       const previous = context.thread['slack-webhook'];
       const { message } = context;
-      if (previous?.sent.includes(message.status)) {
-        return {
-          outcome: 'unchanged',
-          detail: `already sent "${statusWord(message.status)}"`,
-          attempts: 0,
-          state: previous,
-        };
-      }
+      const unchanged = unchangedIfSent(previous, message.status);
+      if (unchanged !== undefined) return unchanged;
       const payload = renderSlackWebhook(context);
       await takeSlot(config.url, context);
       try {

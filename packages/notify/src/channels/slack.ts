@@ -10,7 +10,14 @@ import {
   type Logger,
   type WebAPICallResult,
 } from '@slack/web-api';
-import { DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
+import {
+  DeliveryError,
+  digestOf,
+  type Channel,
+  type SendContext,
+  type SendResult,
+  unchangedIfSent,
+} from '../channel.ts';
 import { allLinks, facts, statusWord, type DeploymentMessage, type Status } from '../message.ts';
 import { slackText } from '../escape.ts';
 import type { ThreadState } from '../thread.ts';
@@ -81,14 +88,8 @@ export function slackChannel(config: SlackConfig): Channel {
 async function sendSlack(config: SlackConfig, context: SendContext): Promise<SendResult> {
   const { message } = context;
   const previous = context.thread.slack;
-  if (previous?.sent.includes(message.status)) {
-    return {
-      outcome: 'unchanged',
-      detail: `already sent "${statusWord(message.status)}"`,
-      attempts: 0,
-      state: previous,
-    };
-  }
+  const unchanged = unchangedIfSent(previous, message.status);
+  if (unchanged !== undefined) return unchanged;
   const api = new SlackApi(config, context);
   const timeline = timelineOf(context.thread, message);
   const main = renderSlackMessage(context, timeline);

@@ -1,5 +1,13 @@
 import { InputError, isLoopbackHost } from '@deploy-suite/kit';
-import { deliver, DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
+import {
+  deliver,
+  DeliveryError,
+  digestOf,
+  type Channel,
+  type SendContext,
+  type SendResult,
+  unchangedIfSent,
+} from '../channel.ts';
 import { allLinks, facts, statusWord, type Severity } from '../message.ts';
 import { adaptiveCardText } from '../escape.ts';
 
@@ -61,14 +69,8 @@ export function teamsChannel(config: TeamsConfig): Channel {
     async send(context: SendContext): Promise<SendResult> {
       const previous = context.thread.teams;
       const { message } = context;
-      if (previous?.sent.includes(message.status)) {
-        return {
-          outcome: 'unchanged',
-          detail: `already sent "${statusWord(message.status)}"`,
-          attempts: 0,
-          state: previous,
-        };
-      }
+      const unchanged = unchangedIfSent(previous, message.status);
+      if (unchanged !== undefined) return unchanged;
       const payload = renderTeams(context);
       try {
         const { attempts } = await deliver({
