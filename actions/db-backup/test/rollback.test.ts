@@ -152,6 +152,51 @@ describe.each(['custom', 'directory'])('PostgreSQL rollback over a live database
       scratch.rows.map((r: { datname: string }) => r.datname).filter((n: string) => !dropLater.includes(n)),
     ).toEqual([]);
   });
+
+  // The opt-out, once (the flags are the same for both formats).
+  if (format === 'custom')
+    it('restore-privileges: false restores without the dumped owners and GRANTs; the role then lacks them', async () => {
+      await pgQuery(live, `ALTER TABLE app.settings OWNER TO ${role}`);
+      const before = await shape(live, role);
+      // The backup also grants to a role the server no longer has when it is restored: with the
+      // GRANTs kept this restore stops (see above); without them it goes through.
+      const gone = uniqueName('gone_role');
+      await pgQuery('postgres', `CREATE ROLE ${gone}`);
+      await pgQuery(live, `GRANT SELECT ON events TO ${gone}`);
+      const optStore = tempDir('noprivs-');
+      expect(
+        errorOf(
+          await backupAction({ 'database-url': url, store: optStore, recipients: keys.recipient, 'pg-format': format }),
+        ),
+      ).toBe('');
+      await pgQuery(live, `REVOKE SELECT ON events FROM ${gone}; DROP ROLE ${gone}`);
+      const run = await backupAction({
+        command: 'restore',
+        'database-url': url,
+        store: optStore,
+        identity: keys.identity,
+        'target-database': live,
+        confirm: live,
+        'restore-privileges': 'false',
+      });
+      expect(errorOf(run)).toBe('');
+      dropLater.push(run.outputs['replaced-database']!);
+      expect(before).toMatchObject({ events_select: true, settings_select: true, schema_usage: true });
+      // Rows and structure as dumped; the object GRANTs gone. EXECUTE stays (PUBLIC has it by
+      // default), and CONNECT, a database-level GRANT no dump holds, is carried over by the swap.
+      expect(await shape(live, role)).toEqual({
+        ...before,
+        events_select: false,
+        settings_select: false,
+        sequence_usage: false,
+        schema_usage: false,
+      });
+      const owner = await pgQuery(
+        live,
+        "SELECT tableowner FROM pg_tables WHERE schemaname = 'app' AND tablename = 'settings'",
+      );
+      expect(owner.rows).toEqual([{ tableowner: 'postgres' }]);
+    });
 });
 
 describe('PostgreSQL rollback over a database in use', () => {
@@ -351,5 +396,108 @@ describe('MariaDB rollback over a live database', () => {
     ]);
     // The kept view reads the kept tables, not the live ones.
     expect(Number(await one('SELECT COUNT(*) FROM big_a', kept))).toBe(0);
+  });
+});
+
+describe('MariaDB rollback of a partitioned table, with an application role granted on it', () => {
+  const live = uniqueName('bkroll_myp');
+  const app = uniqueName('app_role');
+  const store = tempDir('myrollp-');
+  const url = `mysql://root@127.0.0.1:3306/${live}`;
+  const one = async (sql: string, db = live) =>
+    Object.values(((await mariaQuery(sql, [], db)) as Record<string, unknown>[])[0]!)[0];
+  const partitions = async (db: string) =>
+    (
+      (await mariaQuery(
+        'SELECT PARTITION_NAME AS p FROM information_schema.PARTITIONS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ? ORDER BY 1',
+        [db, 'ledger'],
+      )) as { p: string }[]
+    ).map((r) => r.p);
+  let granted: string[];
+  const routineGrant = (grant: string) => / ON (FUNCTION|PROCEDURE) /.test(grant);
+  /** Every grant the role holds, database, table, column and routine level. */
+  const grants = async () =>
+    ((await mariaQuery(`SHOW GRANTS FOR ${app}`)) as Record<string, string>[]).map((r) => Object.values(r)[0]!).sort();
+
+  beforeAll(async () => {
+    await mariaQuery(`CREATE ROLE ${app}`);
+    await mariaQuery(`CREATE DATABASE ${live}`);
+    await mariaQuery(
+      `CREATE TABLE ledger (id INT NOT NULL, at DATE NOT NULL, amount DECIMAL(10, 2), PRIMARY KEY (id, at))
+         PARTITION BY RANGE (YEAR(at)) (PARTITION p2025 VALUES LESS THAN (2026), PARTITION p2026 VALUES LESS THAN (2027));
+       INSERT INTO ledger SELECT seq, DATE '2025-06-01' + INTERVAL (seq % 400) DAY, seq FROM seq_1_to_2000;
+       CREATE TABLE notes (id INT PRIMARY KEY, note VARCHAR(50));
+       INSERT INTO notes SELECT seq, 'n' FROM seq_1_to_10;
+       CREATE FUNCTION double_it(x INT) RETURNS INT DETERMINISTIC RETURN x * 2;
+       CREATE PROCEDURE ledger_total() SELECT SUM(amount) FROM ledger;
+       CREATE VIEW recent AS SELECT id FROM ledger WHERE at >= '2026-01-01';`,
+      [],
+      live,
+    );
+    await mariaQuery(
+      `GRANT SELECT ON ${live}.* TO ${app};
+       GRANT INSERT, UPDATE ON ${live}.ledger TO ${app};
+       GRANT UPDATE (note) ON ${live}.notes TO ${app};
+       GRANT EXECUTE ON FUNCTION ${live}.double_it TO ${app};
+       GRANT EXECUTE ON PROCEDURE ${live}.ledger_total TO ${app};`,
+    );
+    granted = await grants();
+  });
+  afterAll(async () => {
+    const rows = (await mariaQuery(
+      'SELECT SCHEMA_NAME AS n FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE ?',
+      [`${live}%`],
+    )) as { n: string }[];
+    for (const { n } of rows) await mariaQuery(`DROP DATABASE \`${n}\``);
+    await mariaQuery(`DROP ROLE IF EXISTS ${app}`);
+  });
+
+  it("puts every partition and row back, and the role's grants on the database and its tables still hold", async () => {
+    expect(granted).toHaveLength(6);
+    const rows = Number(await one('SELECT COUNT(*) FROM ledger'));
+    expect(errorOf(await backupAction({ 'database-url': url, store, recipients: keys.recipient }))).toBe('');
+    // The release that goes wrong: a partition dropped with its rows, others deleted.
+    await mariaQuery('ALTER TABLE ledger DROP PARTITION p2026; DELETE FROM ledger WHERE id < 100', [], live);
+    const run = await backupAction({
+      command: 'restore',
+      'database-url': url,
+      store,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+    });
+    expect(errorOf(run)).toBe('');
+    expect(await partitions(live)).toEqual(['p2025', 'p2026']);
+    expect(Number(await one('SELECT COUNT(*) FROM ledger'))).toBe(rows);
+    expect(Number(await one('SELECT COUNT(*) FROM recent'))).toBeGreaterThan(0);
+    // Grants are the server's, by name: the swapped-in tables keep them.
+    expect((await grants()).filter((g) => !routineGrant(g))).toEqual(granted.filter((g) => !routineGrant(g)));
+    const kept = run.outputs['replaced-database']!;
+    expect(await partitions(kept)).toEqual(['p2025']);
+    await mariaQuery(`DROP DATABASE \`${kept}\``);
+  });
+
+  // Known gap: the swap drops the live database's routines and creates the backup's, and MariaDB
+  // revokes every grant on a routine it drops; the EXECUTE grants are not given back.
+  it.failing('keeps the EXECUTE grants on the routines it recreates', async () => {
+    expect(await grants()).toEqual(granted);
+  });
+
+  it('restore-privileges: false changes nothing on MariaDB: grants live outside the dump and stay', async () => {
+    const held = (await grants()).filter((g) => !routineGrant(g));
+    const before = Number(await one('SELECT COUNT(*) FROM ledger'));
+    await mariaQuery('DELETE FROM ledger WHERE id < 500', [], live);
+    const run = await backupAction({
+      command: 'restore',
+      'database-url': url,
+      store,
+      identity: keys.identity,
+      'target-database': live,
+      confirm: live,
+      'restore-privileges': 'false',
+    });
+    expect(errorOf(run)).toBe('');
+    expect(Number(await one('SELECT COUNT(*) FROM ledger'))).toBe(before);
+    expect((await grants()).filter((g) => !routineGrant(g))).toEqual(held);
   });
 });
