@@ -1,5 +1,8 @@
 import { isLoopbackHost, retry, RetryExhaustedError } from '@deploy-suite/kit';
-import nodemailer, { type NodemailerError, type SMTPTransportOptions } from 'nodemailer';
+// Types only: nodemailer is loaded when a mail is sent, so a run without email does not pay for it.
+import type { NodemailerError, SMTPTransportOptions } from 'nodemailer';
+
+type Nodemailer = typeof import('nodemailer');
 import {
   DeliveryError,
   digestOf,
@@ -127,7 +130,7 @@ interface Sent {
 async function sendOnce(
   config: EmailConfig,
   context: SendContext,
-  mail: Parameters<ReturnType<typeof nodemailer.createTransport>['sendMail']>[0],
+  mail: Parameters<ReturnType<Nodemailer['createTransport']>['sendMail']>[0],
 ): Promise<Sent> {
   const remaining = context.deadline - context.clock.now();
   if (remaining <= 0) throw new DeliveryError("Email: the step's deadline passed");
@@ -152,6 +155,7 @@ async function sendOnce(
     logger: false,
     debug: false,
   };
+  const { default: nodemailer } = await import('nodemailer');
   const transport = nodemailer.createTransport(options);
   const abort = (): void => transport.close();
   context.signal?.addEventListener('abort', abort, { once: true });

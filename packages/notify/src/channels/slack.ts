@@ -1,15 +1,7 @@
 import { retry, RetryExhaustedError } from '@deploy-suite/kit';
-import {
-  WebAPIHTTPError,
-  WebAPIPlatformError,
-  WebAPIRateLimitedError,
-  WebAPIRequestError,
-  WebClient,
-  LogLevel,
-  type FetchFunction,
-  type Logger,
-  type WebAPICallResult,
-} from '@slack/web-api';
+// Types only: the client (and its HTTP stack) is loaded when a Slack message is sent, so an
+// action run without Slack does not pay for it at start-up.
+import type { FetchFunction, Logger, LogLevel, WebAPICallResult, WebClient } from '@slack/web-api';
 import {
   DeliveryError,
   digestOf,
@@ -47,7 +39,8 @@ const silentLogger: Logger = {
   warn: () => undefined,
   error: () => undefined,
   setLevel: () => undefined,
-  getLevel: () => LogLevel.ERROR,
+  // LogLevel.ERROR, written as its value: the enum lives in the lazily loaded client.
+  getLevel: () => 'error' as unknown as LogLevel,
   setName: () => undefined,
 };
 
@@ -90,7 +83,7 @@ async function sendSlack(config: SlackConfig, context: SendContext): Promise<Sen
   const previous = context.thread.slack;
   const unchanged = unchangedIfSent(previous, message.status);
   if (unchanged !== undefined) return unchanged;
-  const api = new SlackApi(config, context);
+  const api = await SlackApi.open(config, context);
   const timeline = timelineOf(context.thread, message);
   const main = renderSlackMessage(context, timeline);
   const digest = digestOf(main);
@@ -164,7 +157,12 @@ class SlackApi {
   private readonly client: WebClient;
   private readonly context: SendContext;
   attempts = 0;
-  constructor(config: SlackConfig, context: SendContext) {
+  static async open(config: SlackConfig, context: SendContext): Promise<SlackApi> {
+    const { WebClient } = await import('@slack/web-api');
+    return new SlackApi(WebClient, config, context);
+  }
+
+  private constructor(Client: typeof WebClient, config: SlackConfig, context: SendContext) {
     this.context = context;
     // Each request ends at the step's deadline (or sooner), and when the step is cancelled.
     const fetchWithDeadline: FetchFunction = (url, init) => {
@@ -176,12 +174,12 @@ class SlackApi {
         throw sameRealm(error);
       });
     };
-    this.client = new WebClient(config.token, {
+    this.client = new Client(config.token, {
       ...(config.apiUrl === undefined ? {} : { slackApiUrl: config.apiUrl }),
       logger: silentLogger,
       // The client's own retries wait on real timers with no deadline (ten retries over half an
       // hour by default, and it sleeps out any Retry-After): off, so a 429 comes back to us as
-      // WebAPIRateLimitedError and our retry below waits on the step's clock within its deadline.
+      // a rate-limited error and our retry below waits on the step's clock within its deadline.
       retryConfig: { retries: 0 },
       rejectRateLimitedCalls: true,
       allowAbsoluteUrls: false,
@@ -229,7 +227,10 @@ class SlackApi {
         clock: context.clock,
         ...(context.signal === undefined ? {} : { signal: context.signal }),
         retryable: retryable,
-        retryAfterMs: (error) => (error instanceof WebAPIRateLimitedError ? error.retryAfter * 1000 : undefined),
+        retryAfterMs: (error) => {
+          const seconds = clientError(error, RATE_LIMITED)?.retryAfter;
+          return seconds === undefined ? undefined : seconds * 1000;
+        },
       },
     ).catch((error: unknown) => {
       // A refusal that is not retryable comes back as itself, so the caller can read its code.
@@ -247,7 +248,7 @@ class SlackApi {
       if (error.reason === 'deadline') {
         const wait = Math.ceil((error.refusedDelayMs ?? 0) / 1000);
         const asked =
-          error.lastError instanceof WebAPIRateLimitedError
+          clientError(error.lastError, RATE_LIMITED) !== undefined
             ? `Slack asked to wait ${wait} s (Retry-After)`
             : `the next try (in ${wait} s)`;
         return new DeliveryError(
@@ -279,16 +280,38 @@ function sameRealm(error: unknown): Error {
   return copy;
 }
 
+/** The client's error codes (its ErrorCode values), read by code since the client loads lazily. */
+const RATE_LIMITED = 'slack_webapi_rate_limited_error';
+const REQUEST_FAILED = 'slack_webapi_request_error';
+const HTTP_ERROR = 'slack_webapi_http_error';
+const PLATFORM_ERROR = 'slack_webapi_platform_error';
+
+interface ClientError {
+  code: string;
+  /** Rate limited: the seconds Slack asked to wait. */
+  retryAfter?: number;
+  statusCode?: number;
+  data?: { error?: unknown; needed?: unknown };
+  original?: unknown;
+}
+
+/** The Slack client's error of this code, or undefined. */
+function clientError(error: unknown, code: string): ClientError | undefined {
+  if (typeof error !== 'object' || error === null || (error as { code?: unknown }).code !== code) return undefined;
+  return error as ClientError;
+}
+
 function retryable(error: unknown): boolean {
   return (
-    error instanceof WebAPIRateLimitedError ||
-    error instanceof WebAPIRequestError ||
-    (error instanceof WebAPIHTTPError && error.statusCode >= 500)
+    clientError(error, RATE_LIMITED) !== undefined ||
+    clientError(error, REQUEST_FAILED) !== undefined ||
+    (clientError(error, HTTP_ERROR)?.statusCode ?? 0) >= 500
   );
 }
 
 function platformCode(error: unknown): string | undefined {
-  return error instanceof WebAPIPlatformError && typeof error.data.error === 'string' ? error.data.error : undefined;
+  const code = clientError(error, PLATFORM_ERROR)?.data?.error;
+  return typeof code === 'string' ? code : undefined;
 }
 
 /** A reason without the token, the URL or a body: Slack's error code and what to do about it. */
@@ -297,18 +320,21 @@ function describe(error: unknown): string {
   if (code !== undefined) {
     const safe = /^[a-z0-9_]{1,60}$/.test(code) ? code : 'an unknown error';
     const hint = HINTS[safe];
-    const needed = error instanceof WebAPIPlatformError ? (error.data as { needed?: unknown }).needed : undefined;
+    const needed = clientError(error, PLATFORM_ERROR)?.data?.needed;
     const scope =
       safe === 'missing_scope' && typeof needed === 'string' && /^[a-z:.,_]{1,200}$/.test(needed)
         ? ` (needs ${needed})`
         : '';
     return `${safe}${scope}${hint === undefined ? '' : `: ${hint}`}`;
   }
-  if (error instanceof WebAPIRateLimitedError) return `rate limited (HTTP 429, Retry-After ${error.retryAfter} s)`;
-  if (error instanceof WebAPIHTTPError) return `HTTP ${error.statusCode}`;
-  if (error instanceof WebAPIRequestError) {
+  const limited = clientError(error, RATE_LIMITED);
+  if (limited !== undefined) return `rate limited (HTTP 429, Retry-After ${limited.retryAfter ?? '?'} s)`;
+  const http = clientError(error, HTTP_ERROR);
+  if (http !== undefined) return `HTTP ${http.statusCode ?? '?'}`;
+  const request = clientError(error, REQUEST_FAILED);
+  if (request !== undefined) {
     // Read by shape: fetch's errors may come from another realm than this module's Error.
-    const original = error.original as { name?: unknown; cause?: { name?: unknown; code?: unknown } };
+    const original = (request.original ?? {}) as { name?: unknown; cause?: { name?: unknown; code?: unknown } };
     const cause = typeof original.cause === 'object' && original.cause !== null ? original.cause : undefined;
     if (original.name === 'TimeoutError' || cause?.name === 'TimeoutError')
       return 'no answer before the request timed out';
