@@ -8,6 +8,9 @@
 // listener dispatching the continuation, whose gate passes, and the outcome closing the request.
 // blue-green-switch moves a real nginx from blue to green in three weight steps, each read back,
 // verifies through the live URL, and rolls back from the deployment record in a later run.
+// notify-stakeholders follows one deployment through three stages on one thread: a Slack message
+// (a fake Web API) edited in place with a reply per stage, mail through a real SMTP server, and a
+// signed webhook checked by its receiver; the same stage sent again changes nothing.
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -19,6 +22,10 @@ import { TestServer } from '../test/helpers/http-server.ts';
 import { MetricsApp, PrometheusServer } from '../test/helpers/prometheus.ts';
 import { repoRoot, runBuiltAction, type ActionRun } from '../test/helpers/run-action.ts';
 import { nginxInputs, runSwitch, startNginxStage } from '../actions/blue-green-switch/test/helpers.ts';
+import { FakeChecks } from '../test/fakes/github-checks.ts';
+import { FakeSlack } from '../test/fakes/slack.ts';
+import { TestSmtpServer } from '../test/helpers/smtp.ts';
+import { WebhookReceiver } from '../test/helpers/webhook-receiver.ts';
 
 let failed = false;
 
@@ -347,9 +354,67 @@ try {
   await stage.close();
 }
 
+console.log('\n━━ notify-stakeholders: one deployment, one thread, three channels ━━');
+{
+  const webhookSecret = 'demo-webhook-secret-0123456789';
+  const [github, slack, smtp, receiver] = await Promise.all([
+    FakeGitHub.start(),
+    FakeSlack.start(),
+    TestSmtpServer.start({ tls: 'starttls' }),
+    WebhookReceiver.start(webhookSecret),
+  ]);
+  try {
+    new FakeChecks(github);
+    const folder = mkdtempSync(join(tmpdir(), 'demo-notify-'));
+    const caFile = join(folder, 'smtp-ca.pem');
+    writeFileSync(caFile, smtp.ca);
+    const sha = 'feed'.padEnd(40, '0');
+    const notify = (status: string) =>
+      runBuiltAction(
+        'notify-stakeholders',
+        {
+          status,
+          environment: 'production',
+          version: 'v2.4.0',
+          title: 'Gift cards at checkout',
+          'github-token': github.token,
+          'github-comment': 'none',
+          'slack-token': slack.token,
+          'slack-channel': '#deploys',
+          'slack-api-url': slack.apiUrl,
+          'smtp-host': smtp.host,
+          'smtp-port': String(smtp.port),
+          'smtp-ca-file': caFile,
+          'email-from': 'deploys@example.com',
+          'email-to': 'stakeholders@example.com',
+          'webhook-url': receiver.url.href,
+          'webhook-secret': webhookSecret,
+        },
+        { env: { GITHUB_API_URL: github.url, GITHUB_SHA: sha } },
+      );
+    for (const status of ['started', 'switched', 'succeeded', 'succeeded']) {
+      const run = await notify(status);
+      console.log(`\n── ${status} ──\n${run.summary.trim()}`);
+      if (run.exitCode !== 0 || run.outputs.failed !== '') {
+        failed = true;
+        console.error(`not what it should have done; log:\n${run.log}`);
+      }
+    }
+    const mains = slack.channelMessages('C0DEPLOYS1');
+    const replies = mains.length === 1 ? slack.replies('C0DEPLOYS1', mains[0]!.ts).length : 0;
+    console.log(
+      `\nSlack: ${mains.length} message, ${replies} replies in its thread; mail: ${smtp.received.length} (stakeholders hear the start and the finish); webhook: ${receiver.deliveries.length} signed deliveries, ${receiver.rejected.length} refused`,
+    );
+    if (mains.length !== 1 || replies !== 3 || smtp.received.length !== 2 || receiver.deliveries.length !== 3)
+      failed = true;
+  } finally {
+    await Promise.all([github.close(), slack.close(), smtp.close(), receiver.close()]);
+  }
+}
+
 console.log(
   failed
     ? '\nDemo did not go as expected.'
-    : "\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped; the change went ahead on an approver's word, not its author's, and its request was closed; green went live in three verified steps and blue came back from the record.",
+    : "\nDemo done: the backup was verified and restored; the healthy release passed, the faulty one was stopped; the change went ahead on an approver's word, not its author's, and its request was closed; green went live in three verified steps and blue came back from the record; the deployment was one Slack thread, two mails and three signed webhooks.",
 );
 process.exit(failed ? 1 : 0);
