@@ -49,6 +49,13 @@ const shape = async (database: string, role: string) =>
 const exists = async (database: string) =>
   (await pgQuery('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [database])).rowCount === 1;
 
+/** The scratch database a restore run made, named in its log. */
+const scratchOf = (run: { log: string }): string => {
+  const name = /Restoring into (deploy_suite_scratch_restore_[0-9a-f]{16})/.exec(run.log)?.[1];
+  expect(name).toBeDefined();
+  return name!;
+};
+
 let keys: { identity: string; recipient: string };
 const role = uniqueName('app_role');
 const dropLater: string[] = [];
@@ -143,14 +150,15 @@ describe.each(['custom', 'directory'])('PostgreSQL rollback over a live database
     expect(errorOf(run)).toMatch(/pg_restore (\([a-z-]+\) )?exited with code 1: .*role .* does not exist/s);
     expect(errorOf(run)).not.toMatch(/a bug in this action/);
     expect(await shape(live, role)).toEqual(before);
-    const scratch = await pgQuery(
-      'postgres',
-      "SELECT datname FROM pg_database WHERE datname LIKE 'deploy_suite_scratch_restore_%' OR datname LIKE $1",
-      [`${live}_before_%`],
+    // The scratch copy this run made (other tests may be making theirs meanwhile) is gone.
+    const made = scratchOf(run);
+    const left = await pgQuery('postgres', 'SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2', [
+      made,
+      `${live}_before_%`,
+    ]);
+    expect(left.rows.map((r: { datname: string }) => r.datname).filter((n: string) => !dropLater.includes(n))).toEqual(
+      [],
     );
-    expect(
-      scratch.rows.map((r: { datname: string }) => r.datname).filter((n: string) => !dropLater.includes(n)),
-    ).toEqual([]);
   });
 
   // The opt-out, once (the flags are the same for both formats).
@@ -310,9 +318,9 @@ describe('MariaDB rollback that fails after the tables moved', () => {
     expect(await count(live, 'a')).toBe(1);
     expect(await count(live, 'added')).toBe(0);
     expect(await schemas()).toEqual([live]);
-    const scratch = (await mariaQuery(
-      "SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME LIKE 'deploy\\_suite\\_scratch\\_restore\\_%'",
-    )) as unknown[];
+    const scratch = (await mariaQuery('SELECT SCHEMA_NAME FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [
+      scratchOf(run),
+    ])) as unknown[];
     expect(scratch).toEqual([]);
   });
 });
