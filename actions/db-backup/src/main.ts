@@ -1,6 +1,7 @@
 import * as core from '@actions/core';
 import {
   formatDuration,
+  GateClosedError,
   Inputs,
   JobSummary,
   quoteUntrusted,
@@ -18,9 +19,16 @@ import {
   type BackupStore,
   type RejectedManifest,
 } from '@deploy-suite/storage';
-import { pruneBackups, restoreBackup, takeBackup, verifyBackup } from '@deploy-suite/backup';
+import {
+  checkFreshness,
+  drillFigures,
+  pruneBackups,
+  restoreBackup,
+  takeBackup,
+  verifyBackup,
+} from '@deploy-suite/backup';
 import { readSettings, type Settings } from './settings.ts';
-import { describeBackup, describeCatalog, describePrune } from './summary.ts';
+import { describeBackup, describeCatalog, describeDrill, describeFreshness, describePrune } from './summary.ts';
 
 const summary = new JobSummary();
 
@@ -104,6 +112,41 @@ await runAction(async () => {
       });
       writeBackupOutputs(store, manifest, seconds());
       describeBackup(summary, manifest, store.urlOf(manifest.object), 'Backup verified', seconds());
+      // A verify is the DR drill: the restore's time against the RTO, and (for the latest backup)
+      // its data's age against the RPO; missing either fails it.
+      const drill = drillFigures({
+        manifest,
+        restoreMs: seconds() * 1000,
+        maxRtoMs: settings.maxRtoMs,
+        maxAgeMs: settings.backupId === 'latest' ? settings.maxAgeMs : undefined,
+        now: new Date(),
+      });
+      setOutput('restore-duration-seconds', drill.restoreSeconds);
+      setOutput('age-seconds', drill.dataAgeSeconds);
+      describeDrill(summary, drill);
+      if (drill.missed.length > 0)
+        throw new GateClosedError(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+      break;
+    }
+    case 'check': {
+      const freshness = await checkFreshness({
+        store,
+        database,
+        verifier: settings.verifier,
+        maxAgeMs: settings.maxAgeMs,
+      });
+      warnRejected(freshness.rejected);
+      setOutput('age-seconds', freshness.ageSeconds ?? '');
+      setOutput('newest-id', freshness.newest?.id ?? '');
+      setOutput('recoverable-until', freshness.recoverableUntil ?? '');
+      describeFreshness(summary, database, freshness, settings.maxAgeMs);
+      if (!freshness.fresh) {
+        throw new GateClosedError(
+          freshness.newest === undefined
+            ? `No verified backup of ${database} in ${store.location}${freshness.unverifiedNewer.length > 0 ? ` (${freshness.unverifiedNewer.length} not verified yet)` : ''}: nothing proves the data can be recovered`
+            : `The newest verified backup of ${database} (${freshness.newest.id}) holds data ${formatDuration((freshness.ageSeconds ?? 0) * 1000)} old, over max-age ${formatDuration(settings.maxAgeMs)}`,
+        );
+      }
       break;
     }
     case 'prune': {

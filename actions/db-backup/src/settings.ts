@@ -18,7 +18,7 @@ import {
   type RetentionPolicy,
 } from '@deploy-suite/storage';
 
-export const COMMANDS = ['backup', 'restore', 'verify', 'prune', 'list'] as const;
+export const COMMANDS = ['backup', 'restore', 'verify', 'prune', 'list', 'check'] as const;
 export type Command = (typeof COMMANDS)[number];
 
 export interface Settings {
@@ -53,6 +53,10 @@ export interface Settings {
   dryRun: boolean;
   pgBinDir: string | undefined;
   dump: { format: 'custom' | 'directory'; jobs: number };
+  /** check, and verify of the latest backup: how old the newest good data may be (the RPO). */
+  maxAgeMs: number;
+  /** verify (a DR drill): how long the restore may take (the RTO). */
+  maxRtoMs: number;
 }
 
 /** Reads every input once. Secrets are masked first, before anything can echo them. */
@@ -128,6 +132,8 @@ export function readSettings(inputs: Inputs): Settings {
       format: inputs.oneOf('pg-format', ['custom', 'directory'] as const, 'custom'),
       jobs: inputs.integer('jobs', 2, { min: 1, max: 32 }),
     },
+    maxAgeMs: inputs.duration('max-age', '1h', { minMs: 60_000 }),
+    maxRtoMs: inputs.duration('max-rto', '4h', { minMs: 1000 }),
   };
 }
 

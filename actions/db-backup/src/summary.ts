@@ -1,5 +1,5 @@
 import { formatDuration, type JobSummary } from '@deploy-suite/kit';
-import type { PruneResult } from '@deploy-suite/backup';
+import type { DrillFigures, Freshness, PruneResult } from '@deploy-suite/backup';
 import type { BackupManifest, RejectedManifest } from '@deploy-suite/storage';
 
 /** One backup at a glance. What the manifest seals (tables, row counts) shows only once opened. */
@@ -84,5 +84,43 @@ function describeRejected(summary: JobSummary, rejected: RejectedManifest[]): vo
   summary.table(
     ['Manifest', 'Why'],
     rejected.slice(0, 50).map((r) => [r.key, r.reason]),
+  );
+}
+
+/** The freshness gate: the newest verified backup, its data's age, and the newer ones not yet proved. */
+export function describeFreshness(summary: JobSummary, database: string, freshness: Freshness, maxAgeMs: number): void {
+  summary.heading(`${freshness.fresh ? '✅' : '❌'} Backup freshness of ${database}`);
+  summary.table(
+    ['', ''],
+    [
+      ['Newest verified backup', freshness.newest?.id ?? 'none'],
+      ['Recoverable until', freshness.recoverableUntil ?? '—'],
+      ['Data age', freshness.ageSeconds === undefined ? '—' : formatDuration(freshness.ageSeconds * 1000)],
+      ['Allowed (max-age, the RPO)', formatDuration(maxAgeMs)],
+      ['Newer, not yet verified', freshness.unverifiedNewer.map((m) => m.id).join(', ') || 'none'],
+    ],
+  );
+  describeRejected(summary, freshness.rejected);
+}
+
+/** A DR drill's two objectives and how this restore met them. */
+export function describeDrill(summary: JobSummary, drill: DrillFigures): void {
+  summary.heading(`${drill.missed.length === 0 ? '✅' : '❌'} DR drill`, 3);
+  summary.table(
+    ['Objective', 'Measured', 'Allowed'],
+    [
+      [
+        'RTO (restore and verify)',
+        formatDuration(drill.restoreSeconds * 1000),
+        formatDuration(drill.maxRtoSeconds * 1000),
+      ],
+      [
+        'RPO (age of the data)',
+        formatDuration(drill.dataAgeSeconds * 1000),
+        drill.maxAgeSeconds === undefined
+          ? 'not judged: a backup chosen by id'
+          : formatDuration(drill.maxAgeSeconds * 1000),
+      ],
+    ],
   );
 }
