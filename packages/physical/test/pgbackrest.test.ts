@@ -1,0 +1,271 @@
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import pg from 'pg';
+import { InputError } from '@deploy-suite/kit';
+import {
+  ArchiveGapError,
+  PgBackRestError,
+  PgBackRestMissingError,
+  RestoreTargetError,
+  WrongPassphraseError,
+  openPgBackRest,
+  type PgBackRest,
+  type RestoredCluster,
+} from '../src/index.ts';
+import { startArchiveCluster, type ArchiveCluster } from '../../../test/helpers/pg-archive-cluster.ts';
+
+// One cluster archiving through pgBackRest for the whole file, the tests in order: the PITR path
+// first, then the faults, the archive gap last (it damages the repository on purpose).
+
+let cluster: ArchiveCluster;
+let backrest: PgBackRest;
+let scratch: string;
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+async function insertBatch(batch: string, rows: number): Promise<void> {
+  await cluster.query(
+    `INSERT INTO events (batch, n, at) SELECT $1, g, clock_timestamp() FROM generate_series(1, $2::int) g`,
+    [batch, rows],
+  );
+}
+
+async function serverNow(): Promise<Date> {
+  const { rows } = await cluster.query<{ now: Date }>('SELECT clock_timestamp() AS now');
+  return rows[0]!.now;
+}
+
+async function restoredRows(restored: RestoredCluster): Promise<{ batch: string; n: number; at: Date }[]> {
+  const client = new pg.Client({ host: '127.0.0.1', port: restored.port, user: 'admin', database: 'postgres' });
+  await client.connect();
+  try {
+    const { rows } = await client.query<{ batch: string; n: number; at: Date }>(
+      'SELECT batch, n, at FROM events ORDER BY id',
+    );
+    return rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const newDir = (name: string) => join(scratch, name);
+
+beforeAll(async () => {
+  cluster = await startArchiveCluster({ archiveTimeoutSeconds: 5 });
+  scratch = mkdtempSync(join(tmpdir(), 'pgr-test-'));
+  chmodSync(scratch, 0o755);
+  backrest = openPgBackRest(cluster.settings);
+  await backrest.stanzaCreate();
+  await cluster.query(
+    'CREATE TABLE events (id bigserial PRIMARY KEY, batch text NOT NULL, n int NOT NULL, at timestamptz NOT NULL)',
+  );
+}, 60_000);
+
+afterAll(async () => {
+  backrest?.close();
+  await cluster?.stop();
+  if (scratch) rmSync(scratch, { recursive: true, force: true });
+});
+
+describe('pgBackRest on PostgreSQL', () => {
+  it('writes a private config with the passphrase only inside it, and check passes', async () => {
+    expect(statSync(backrest.config.path).mode & 0o777).toBe(0o600);
+    expect(statSync(backrest.config.dir).mode & 0o777).toBe(0o700);
+    await backrest.check();
+  });
+
+  let timeT: Date;
+  it('restores to a time T between backups: every row up to T, none after', async () => {
+    await insertBatch('a', 200);
+    const full = await backrest.backup({ type: 'full' });
+    expect(full.type).toBe('full');
+    expect(full.prior).toBeNull();
+    await insertBatch('b', 200);
+    const incr = await backrest.backup({ type: 'incr' });
+    expect(incr.type).toBe('incr');
+    expect(incr.prior).toBe(full.label);
+    await insertBatch('c', 200);
+    timeT = await serverNow();
+    await sleep(1100); // the next commit lands in a later second than T
+    await insertBatch('d', 200);
+    await cluster.switchAndWaitArchived();
+    await sleep(1100); // the archived segment's stored second is after the batch after T
+    await insertBatch('e', 10);
+    await cluster.switchAndWaitArchived();
+
+    const info = await backrest.info();
+    expect(info.backups.map((b) => b.label)).toEqual([full.label, incr.label]);
+    expect(info.archive.max).toMatch(/^[0-9A-F]{24}$/);
+    for (const b of info.backups) {
+      expect(b.walStart).toMatch(/^[0-9A-F]{24}$/);
+      expect(b.repoSize).toBeGreaterThan(0);
+    }
+
+    const restored = await backrest.restore({ target: { time: timeT }, into: newDir('pitr') });
+    try {
+      expect(restored.backup.label).toBe(incr.label);
+      const rows = await restoredRows(restored);
+      const { rows: live } = await cluster.query<{ batch: string; n: number; at: Date }>(
+        'SELECT batch, n, at FROM events WHERE at <= $1 ORDER BY id',
+        [timeT],
+      );
+      expect(rows.length).toBe(600);
+      expect(rows).toEqual(live);
+      expect(rows.every((row) => row.at.getTime() <= timeT.getTime())).toBe(true);
+      expect(new Set(rows.map((r) => r.batch))).toEqual(new Set(['a', 'b', 'c']));
+    } finally {
+      await restored.discard();
+    }
+    expect(readdirSync(scratch)).not.toContain('pitr');
+  }, 120_000);
+
+  it('an incremental restores to the same data as a full taken at the same moment', async () => {
+    await insertBatch('f', 300);
+    await cluster.query("UPDATE events SET batch = 'a2' WHERE batch = 'a' AND n % 2 = 0");
+    await cluster.query("DELETE FROM events WHERE batch = 'b' AND n % 3 = 0");
+    // Nothing writes between the two backups.
+    const incr = await backrest.backup({ type: 'incr' });
+    const full = await backrest.backup({ type: 'full' });
+    const fromIncr = await backrest.restore({ target: { backup: incr.label }, into: newDir('incr') });
+    let incrRows;
+    try {
+      incrRows = await restoredRows(fromIncr);
+    } finally {
+      await fromIncr.discard();
+    }
+    const fromFull = await backrest.restore({ target: { backup: full.label }, into: newDir('full') });
+    try {
+      const fullRows = await restoredRows(fromFull);
+      expect(incrRows).toEqual(fullRows);
+      const { rows: live } = await cluster.query('SELECT batch, n, at FROM events ORDER BY id');
+      expect(fullRows).toEqual(live);
+    } finally {
+      await fromFull.discard();
+    }
+  }, 120_000);
+
+  it('reports freshness from the archived WAL and verifies clean', async () => {
+    const now = new Date();
+    const fresh = await backrest.freshness(now);
+    const info = await backrest.info();
+    expect(fresh.newestLabel).toBe(info.backups.at(-1)!.label);
+    expect(fresh.gap).toBeNull();
+    expect(fresh.recoverableUntil).not.toBeNull();
+    expect(fresh.recoverableUntil!.getTime()).toBeGreaterThanOrEqual(info.backups.at(-1)!.stop.getTime());
+    expect(fresh.ageSeconds).toBe(Math.max(0, Math.round((now.getTime() - fresh.recoverableUntil!.getTime()) / 1000)));
+    const report = await backrest.verify();
+    expect(report.problems).toEqual([]);
+    expect(report.ok).toBe(true);
+  });
+
+  it('refuses a target in the future or before the oldest backup, before anything is written', async () => {
+    const future = backrest.restore({ target: { time: new Date(Date.now() + 3_600_000) }, into: newDir('future') });
+    await expect(future).rejects.toThrow(RestoreTargetError);
+    await expect(future).rejects.toThrow(/in the future/);
+    const oldest = (await backrest.info()).backups[0]!;
+    const early = backrest.restore({
+      target: { time: new Date(oldest.stop.getTime() - 60_000) },
+      into: newDir('early'),
+    });
+    await expect(early).rejects.toThrow(/before the oldest backup/);
+    await expect(early).rejects.toThrow(oldest.label);
+    expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it('refuses a non-empty folder and the live data folder', async () => {
+    const busy = newDir('busy');
+    mkdirSync(busy);
+    writeFileSync(join(busy, 'keep'), 'x');
+    await expect(backrest.restore({ target: 'latest', into: busy })).rejects.toThrow(/is not empty/);
+    await expect(backrest.restore({ target: 'latest', into: cluster.dataDir })).rejects.toThrow(/live cluster/);
+    await expect(backrest.restore({ target: 'latest', into: join(cluster.dataDir, 'x') })).rejects.toThrow(
+      /live cluster/,
+    );
+    expect(readdirSync(busy)).toEqual(['keep']);
+    rmSync(busy, { recursive: true });
+  });
+
+  it('names an unknown backup type', async () => {
+    const error = await backrest.backup({ type: 'weekly' }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(InputError);
+    expect((error as InputError).message).toMatch(/"weekly".*full, diff or incr/);
+  });
+
+  it('a wrong passphrase is a clear error, and the passphrase never appears in it', async () => {
+    const wrong = openPgBackRest({ ...cluster.settings, cipherPass: 'not-the-passphrase' });
+    try {
+      const infoError = await wrong.info().catch((e: unknown) => e);
+      expect(infoError).toBeInstanceOf(WrongPassphraseError);
+      expect((infoError as Error).message).toMatch(/passphrase does not open the repository/);
+      const backupError = await wrong.backup({ type: 'incr' }).catch((e: unknown) => e);
+      expect(backupError).toBeInstanceOf(WrongPassphraseError);
+      for (const e of [infoError, backupError]) {
+        expect((e as Error).message).not.toContain('not-the-passphrase');
+        expect((e as Error).message).not.toContain(cluster.cipherPass);
+      }
+    } finally {
+      wrong.close();
+    }
+  });
+
+  it('pgbackrest missing from PATH: a clear error with the install hint', () => {
+    const empty = mkdtempSync(join(tmpdir(), 'nopath-'));
+    try {
+      expect(() => openPgBackRest({ ...cluster.settings, env: { PATH: empty } })).toThrow(PgBackRestMissingError);
+      expect(() => openPgBackRest({ ...cluster.settings, env: { PATH: empty } })).toThrow(
+        /apt-get install -y pgbackrest/,
+      );
+    } finally {
+      rmSync(empty, { recursive: true });
+    }
+  });
+
+  it('check fails and says so when the archive_command fails', async () => {
+    await cluster.setArchiveCommand('/bin/false');
+    try {
+      const error = await backrest.check().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PgBackRestError);
+      expect((error as Error).message).toMatch(/WAL archiving does not work/);
+      expect((error as Error).message).toMatch(/archive_command/);
+    } finally {
+      await cluster.restoreArchiving();
+    }
+    await cluster.switchAndWaitArchived(60_000);
+    await backrest.check();
+  }, 90_000);
+
+  it('a gap in the archive: the gap check names the missing segment; a restore past it fails before anything starts', async () => {
+    await insertBatch('g1', 50);
+    await cluster.switchAndWaitArchived();
+    await insertBatch('g2', 50);
+    const missing = await cluster.switchAndWaitArchived();
+    await insertBatch('g3', 50);
+    await cluster.switchAndWaitArchived();
+    await sleep(1100);
+    await insertBatch('g4', 50);
+    await cluster.switchAndWaitArchived();
+    const info = await backrest.info();
+    const folder = join(cluster.repoPath, 'archive', cluster.stanza, info.archiveId!, missing.slice(0, 16));
+    const file = readdirSync(folder).find((name) => name.startsWith(`${missing}-`));
+    expect(file).toBeDefined();
+    rmSync(join(folder, file!));
+
+    const fresh = await backrest.freshness();
+    expect(fresh.gap?.missing).toBe(missing);
+    const report = await backrest.verify();
+    expect(report.ok).toBe(false);
+    expect(report.problems.join('\n')).toContain(missing);
+
+    const target = await serverNow();
+    await sleep(50);
+    for (const restoreTarget of [{ time: new Date(target.getTime() - 500) }, 'latest' as const]) {
+      const error = await backrest.restore({ target: restoreTarget, into: newDir('gap') }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(ArchiveGapError);
+      expect((error as ArchiveGapError).missingSegment).toBe(missing);
+      expect((error as Error).message).toContain(`segment ${missing} is missing`);
+    }
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 90_000);
+});
