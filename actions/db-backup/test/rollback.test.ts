@@ -485,9 +485,9 @@ describe('MariaDB rollback of a partitioned table, with an application role gran
     await mariaQuery(`DROP DATABASE \`${kept}\``);
   });
 
-  // Known gap: the swap drops the live database's routines and creates the backup's, and MariaDB
-  // revokes every grant on a routine it drops; the EXECUTE grants are not given back.
-  it.failing('keeps the EXECUTE grants on the routines it recreates', async () => {
+  // The swap drops the live database's routines and creates the backup's, and MariaDB revokes
+  // every grant on a routine it drops: the swap gives them back.
+  it('keeps the EXECUTE grants on the routines it recreates', async () => {
     expect(await grants()).toEqual(granted);
   });
 
