@@ -26,9 +26,7 @@ await runAction(async () => {
   const deadline = systemClock.now() + settings.timeoutMs;
   const event = readEventContext();
   const octokit =
-    settings.token !== undefined && settings.repo !== undefined
-      ? createGitHubClient({ token: settings.token, log: { warn } })
-      : undefined;
+    settings.token !== undefined && settings.repo !== undefined ? boundedClient(settings.token, deadline) : undefined;
   const now = new Date(systemClock.now()).toISOString();
   const message = messageOf(settings, event.payload, now);
 
@@ -158,4 +156,20 @@ async function loadThread(store: ThreadStore | undefined, settings: Settings): P
     );
     return settings.thread;
   }
+}
+
+/**
+ * The GitHub client for the thread and the comment, held to the step's deadline: no rate-limit
+ * wait past it, and every request cut off when it comes (a notification never holds a deploy up).
+ */
+function boundedClient(token: string, deadline: number): GitHubClient {
+  const octokit = createGitHubClient({ token, log: { warn }, deadline, clock: systemClock });
+  octokit.hook.before('request', (options) => {
+    const remaining = Math.max(1, deadline - systemClock.now());
+    const signals = [AbortSignal.timeout(Math.min(30_000, remaining))];
+    const given = (options.request as { signal?: AbortSignal } | undefined)?.signal;
+    if (given !== undefined) signals.push(given);
+    options.request = { ...options.request, signal: AbortSignal.any(signals) };
+  });
+  return octokit;
 }

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, createHmac } from 'node:crypto';
 import {
   httpRequest,
   HttpTransportError,
@@ -90,6 +90,12 @@ export interface PostOptions {
   ca?: string;
   /** Answers that count as delivered; default 2xx. */
   ok?: (response: HttpResponse) => boolean;
+  /**
+   * The request creates something (an annotation): one that timed out or met a 5xx may have
+   * landed, and a second would be a duplicate, so it is tried again only when it surely did not
+   * (429 or 503, which say "not now", or the connection refused).
+   */
+  creates?: boolean;
   attempts?: number;
 }
 
@@ -132,7 +138,11 @@ export async function deliver(options: PostOptions): Promise<{ response: HttpRes
         deadlineMs: Math.max(0, context.deadline - context.clock.now()),
         clock: context.clock,
         ...(context.signal === undefined ? {} : { signal: context.signal }),
-        retryable: (error) => error instanceof RetryableStatus || error instanceof HttpTransportError,
+        retryable: (error) =>
+          options.creates === true
+            ? (error instanceof RetryableStatus && (error.status === 429 || error.status === 503)) ||
+              (error instanceof HttpTransportError && error.code === 'ECONNREFUSED')
+            : error instanceof RetryableStatus || error instanceof HttpTransportError,
         retryAfterMs: (error) => (error instanceof RetryableStatus ? error.retryAfterMs : undefined),
       },
     );
@@ -147,7 +157,9 @@ export async function deliver(options: PostOptions): Promise<{ response: HttpRes
           ? `; the next try (in ${Math.ceil((error.refusedDelayMs ?? 0) / 1000)} s) would pass the step's deadline`
           : error.reason === 'attempts'
             ? ` after ${error.attempts} attempts`
-            : '';
+            : options.creates === true
+              ? '; not tried again: it may have been made, and a second try would make it twice'
+              : '';
       throw new DeliveryError(
         last instanceof DeliveryError ? last.message : `${options.service} failed: ${why}${how}`,
         error.attempts,
@@ -176,4 +188,13 @@ export { systemClock };
 export function unchangedIfSent(state: SendResult['state'] | undefined, status: Status): SendResult | undefined {
   if (state === undefined || !state.sent.includes(status)) return undefined;
   return { outcome: 'unchanged', detail: `already sent "${statusWord(status)}"`, attempts: 0, state };
+}
+
+/**
+ * A tag over message ids kept in the thread, made with the channel's own secret (its token):
+ * ids that someone else wrote into a thread (the thread input, a check run) do not carry it, so
+ * they are never used to edit a message the suite did not post.
+ */
+export function sealOf(secret: string, ids: string): string {
+  return createHmac('sha256', secret).update(`deploy-suite thread ids\0${ids}`).digest('hex').slice(0, 32);
 }

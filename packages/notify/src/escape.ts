@@ -19,13 +19,13 @@ export function slackText(text: string): string {
 
 /**
  * GitHub-flavoured Markdown on one line: every character that can start markup is
- * backslash-escaped, HTML cannot open, and `@name` / `#123` are broken with an HTML entity so
- * they neither mention nor link.
+ * backslash-escaped and HTML cannot open. GitHub still reads `\\#123` as a reference and `&#64;`
+ * as a mention, so `@` and `#` are followed by a zero-width space: `@team` and `#123` stay text.
  */
 export function markdownText(text: string): string {
   return text
-    .replace(/[\\`*_{}[\]()<>#+\-!|~&.]/g, (c) => `\\${c}`)
-    .replace(/@/g, '&#64;')
+    .replace(/[\\`*_{}[\]()<>+\-!|~&.]/g, (c) => `\\${c}`)
+    .replace(/([@#])/g, '$1\u200b')
     .replace(/\r?\n|\r/g, ' ');
 }
 

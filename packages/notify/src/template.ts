@@ -38,7 +38,8 @@ export class Template {
   constructor(text: string, input = 'template') {
     for (const match of text.matchAll(PLACEHOLDER)) {
       const name = match[1]!;
-      if (!(name in FIELDS)) {
+      // Own fields only: {{constructor}} or {{__proto__}} name no field.
+      if (!Object.hasOwn(FIELDS, name)) {
         throw new InputError(
           input,
           `names an unknown field {{${name}}}; the fields are ${TEMPLATE_FIELDS.join(', ')}`,

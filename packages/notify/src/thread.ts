@@ -47,6 +47,8 @@ export const threadStateV1 = z.strictObject({
       ts: z.string().regex(/^\d{1,12}\.\d{1,8}$/),
       /** Stages already replied to in the thread. */
       replied: z.array(status).max(STATUSES.length),
+      /** sealOf(token, channel/ts): ids this thread did not get from Slack itself are not used. */
+      seal: z.string().regex(/^[0-9a-f]{32}$/),
     })
     .optional(),
   'slack-webhook': channelState.optional(),
@@ -68,7 +70,14 @@ export const threadStateV1 = z.strictObject({
       target: z.string().min(1).max(100),
     })
     .optional(),
-  grafana: channelState.extend({ annotationId: z.number().int().positive(), closed: z.boolean() }).optional(),
+  grafana: channelState
+    .extend({
+      annotationId: z.number().int().positive(),
+      closed: z.boolean(),
+      /** sealOf(token, id): an annotation id this thread did not get from Grafana is not used. */
+      seal: z.string().regex(/^[0-9a-f]{32}$/),
+    })
+    .optional(),
 });
 
 export type ThreadState = z.infer<typeof threadStateV1>;

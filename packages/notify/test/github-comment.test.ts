@@ -170,11 +170,26 @@ describe('one comment per deployment, edited in place', () => {
     const next = await stage(first.thread, 'switched');
     expect(next.result.detail).toMatch(
       new RegExp(
-        `comment ${first.thread.github!.commentId} on acme/service#${pr} had been deleted; posted comment \\d+ in its place`,
+        `comment ${first.thread.github!.commentId} on acme/service#${pr} is gone or not this thread's own; posted comment \\d+ on`,
       ),
     );
     expect(issueComments()).toHaveLength(1);
     expect(next.thread.github!.commentId).toBe(Number(issueComments()[0]!.id));
+  });
+
+  it("never edits a comment a thread names that is not that thread's own (another thread's, on the same pull request)", async () => {
+    const other = await stage(newThread('k-other-thread', STARTED), 'started');
+    const otherBody = issueComments()[0]!.body;
+    // A thread edited to point at the other thread's comment.
+    const forged: ThreadState = {
+      ...newThread('k-forged', STARTED),
+      github: { ...other.thread.github!, sent: [] },
+    };
+    const next = await stage(forged, 'switched');
+    expect(next.result.detail).toMatch(/is gone or not this thread's own; posted comment \d+ on/);
+    expect(issueComments()).toHaveLength(2);
+    expect(issueComments()[0]!.body).toBe(otherBody);
+    expect(next.thread.github!.commentId).not.toBe(other.thread.github!.commentId);
   });
 
   it('commit comments: posted on the commit, edited in place, found again by the marker', async () => {
@@ -201,14 +216,14 @@ describe('escaping', () => {
     await stage(newThread('k-title', STARTED), 'started');
     const body = issueComments()[0]!.body!;
     expect(body).not.toMatch(/(^|[^&#\w])@(someone|ops)\b/);
-    expect(body).toContain('&#64;someone');
+    expect(body).toContain('@\u200bsomeone');
     expect(body).not.toContain('<!channel>');
     expect(body).not.toContain('<script>');
     expect(body).not.toContain('](https://evil.test)');
     expect(body).not.toMatch(/(^|[^\\])`/);
     expect(body).not.toMatch(/(^|[^\\])#12/);
     // The title stays on one line, and the details cannot close their block early.
-    expect(body).toContain('Fix "checkout" \\`total\\` for \\<\\!channel\\> &#64;someone');
+    expect(body).toContain('Fix "checkout" \\`total\\` for \\<\\!channel\\> @\u200bsomeone');
     expect(body.match(/<\/details>/g)).toHaveLength(1);
     // Every table row still has exactly its three cell borders.
     for (const line of body.split('\n').filter((l) => l.startsWith('| '))) {

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { FakeGrafana } from '../../../test/fakes/grafana.ts';
+import { FakePagerDuty } from '../../../test/fakes/pagerduty.ts';
 import { FakeSlack } from '../../../test/fakes/slack.ts';
+import { grafanaChannel } from '../src/channels/grafana.ts';
+import { pagerDutyChannel, pagerDutyDedupKey } from '../src/channels/pagerduty.ts';
+import { Template } from '../src/template.ts';
+import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
 import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { DeliveryError, type Channel } from '../src/channel.ts';
 import { slackChannel } from '../src/channels/slack.ts';
@@ -9,10 +15,12 @@ import { DEFAULT_ROUTING } from '../src/routing.ts';
 import { newThread, type ThreadState } from '../src/thread.ts';
 
 let slack: FakeSlack;
+let grafana: FakeGrafana;
+let pagerduty: FakePagerDuty;
 beforeAll(async () => {
-  slack = await FakeSlack.start();
+  [slack, grafana, pagerduty] = await Promise.all([FakeSlack.start(), FakeGrafana.start(), FakePagerDuty.start()]);
 });
-afterAll(() => slack.close());
+afterAll(() => Promise.all([slack.close(), grafana.close(), pagerduty.close()]));
 
 function message(status: Status, at: string): DeploymentMessage {
   return {
@@ -39,10 +47,19 @@ function message(status: Status, at: string): DeploymentMessage {
   };
 }
 
-async function send(thread: ThreadState, channels: Map<'slack', Channel>, status: Status, at: string) {
+/** The smoke verdict the next sends carry. */
+const verdict: { value: 'pass' | 'warn' | 'fail' | undefined } = { value: undefined };
+
+async function send(
+  thread: ThreadState,
+  channels: Map<Channel['name'], Channel>,
+  status: Status,
+  at: string,
+  environment = 'staging',
+) {
   const clock = fakeClock();
   return notify({
-    message: message(status, at),
+    message: { ...message(status, at), environment, severity: severityOf(status, environment, verdict.value) },
     channels,
     routing: DEFAULT_ROUTING,
     thread,
@@ -98,4 +115,109 @@ describe('notify', () => {
     expect(result.thread.slack).toBeUndefined();
     expect(new DeliveryError('x').state).toBeUndefined();
   });
+});
+
+describe('ids read back from a thread are not trusted', () => {
+  it('does not edit a Slack message or a Grafana annotation whose ids the channel did not record itself', async () => {
+    const channels = new Map<Channel['name'], Channel>([
+      ['slack', slackChannel({ token: slack.token, channel: '#deploys', apiUrl: slack.apiUrl })],
+      ['grafana', grafanaChannel({ url: grafana.url, token: grafana.token })],
+    ]);
+    // Someone else's message and annotation, which a forged thread points at.
+    slack.addChannel('private', 'C0PRIVATE1');
+    let victim = newThread('acme/shop:staging:victim', '2026-11-27T09:00:00.000Z');
+    victim = (
+      await send(
+        victim,
+        new Map([
+          ['slack', slackChannel({ token: slack.token, channel: '#private', apiUrl: slack.apiUrl })],
+          ['grafana', channels.get('grafana')!],
+        ]),
+        'started',
+        '2026-11-27T09:00:00.000Z',
+      )
+    ).thread;
+    const victimTs = victim.slack!.ts;
+    const victimAnnotation = grafana.annotations.get(victim.grafana!.annotationId)!;
+    const before = JSON.stringify(victimAnnotation);
+
+    const forged: ThreadState = {
+      ...newThread('acme/shop:staging:forged', '2026-11-27T10:00:00.000Z'),
+      stages: [{ status: 'started', at: '2026-11-27T10:00:00.000Z', severity: 'info' }],
+      slack: {
+        sent: ['started'],
+        digest: null,
+        channel: 'C0PRIVATE1',
+        ts: victimTs,
+        replied: ['started'],
+        seal: '0'.repeat(32),
+      },
+      grafana: {
+        sent: ['started'],
+        digest: null,
+        annotationId: victimAnnotation.id,
+        closed: false,
+        seal: '0'.repeat(32),
+      },
+    };
+    const result = await send(forged, channels, 'switched', '2026-11-27T10:05:00.000Z');
+    expect(result.deliveries.map((d) => [d.channel, d.outcome])).toEqual([
+      ['grafana', 'delivered'],
+      ['slack', 'delivered'],
+    ]);
+    // A new message in the configured channel, none in the victim's thread; a new annotation.
+    expect(slack.replies('C0PRIVATE1', victimTs)).toHaveLength(1);
+    expect(slack.calls('chat.update').filter((c) => c.args.ts === victimTs)).toEqual([]);
+    expect(result.thread.slack!.channel).toBe('C0DEPLOYS1');
+    expect(result.thread.grafana!.annotationId).not.toBe(victimAnnotation.id);
+    expect(JSON.stringify(grafana.annotations.get(victimAnnotation.id))).toBe(before);
+  });
+
+  it("derives PagerDuty's dedup key from the thread's own key, whatever the thread says", async () => {
+    const key = pagerduty.addIntegration();
+    const channels = new Map<Channel['name'], Channel>([
+      ['pagerduty', pagerDutyChannel({ routingKey: key, apiUrl: pagerduty.url })],
+    ]);
+    const thread: ThreadState = {
+      ...newThread('acme/shop:production:pd', '2026-11-27T10:00:00.000Z'),
+      pagerduty: { sent: [], digest: null, dedupKey: 'someone-elses-alert', open: true },
+    };
+    const result = await send(thread, channels, 'failed', '2026-11-27T10:05:00.000Z', 'production');
+    expect(result.deliveries[0]).toMatchObject({ outcome: 'delivered' });
+    expect(result.thread.pagerduty!.dedupKey).toBe(pagerDutyDedupKey('acme/shop:production:pd'));
+    expect(pagerduty.alerts.has('someone-elses-alert')).toBe(false);
+    expect(pagerduty.alerts.get(pagerDutyDedupKey('acme/shop:production:pd'))!.payload.severity).toBe('critical');
+  });
+
+  it('pages PagerDuty for a critical stage that is not a failure (a production verification whose smoke test failed)', async () => {
+    const key = pagerduty.addIntegration();
+    const channels = new Map<Channel['name'], Channel>([
+      ['pagerduty', pagerDutyChannel({ routingKey: key, apiUrl: pagerduty.url })],
+    ]);
+    verdict.value = 'fail';
+    try {
+      const result = await send(
+        newThread('acme/shop:production:verify', '2026-11-27T10:00:00.000Z'),
+        channels,
+        'verified',
+        '2026-11-27T10:05:00.000Z',
+        'production',
+      );
+      expect(result.deliveries[0]).toMatchObject({ channel: 'pagerduty', outcome: 'delivered' });
+      expect(pagerduty.alerts.get(pagerDutyDedupKey('acme/shop:production:verify'))).toMatchObject({
+        status: 'triggered',
+      });
+    } finally {
+      verdict.value = undefined;
+    }
+  });
+});
+
+describe('a template', () => {
+  it.each(['constructor', '__proto__', 'toString', 'hasOwnProperty'])(
+    'refuses {{%s}}, which names no field',
+    (name) => {
+      expect(inputErrorOf(() => new Template(`{{${name}}}`)).message).toMatch(/unknown field/);
+    },
+  );
 });

@@ -98,6 +98,7 @@ describe('slack (bot token)', () => {
     expect(result.state).toEqual({
       sent: ['started'],
       digest: expect.stringMatching(/^[0-9a-f]{64}$/),
+      seal: expect.stringMatching(/^[0-9a-f]{32}$/),
       channel: 'C0DEPLOYS1',
       ts: main!.ts,
       replied: ['started'],
@@ -164,12 +165,21 @@ describe('slack (bot token)', () => {
     expect(result.attempts).toBe(4);
   });
 
-  it('gives up on a 500 that lasts, after a bounded number of attempts', async () => {
+  it('does not post again after a 500 (the message may have been posted), and says so', async () => {
     slack.inject({ kind: 'error', status: 500 }, { times: 100 });
     const error = await failure(thread.send(channel(), message('started')));
-    expect(error.message).toMatch(/^Slack chat\.postMessage failed: HTTP 500 after 4 attempts$/);
+    expect(error.message).toMatch(
+      /^Slack chat\.postMessage failed: HTTP 500; not tried again: it may have been posted/,
+    );
+    expect(error.attempts).toBe(1);
+    expect(slack.calls('chat.postMessage')).toHaveLength(1);
+  });
+
+  it('gives up on a 503 that lasts, after a bounded number of attempts', async () => {
+    slack.inject({ kind: 'error', status: 503 }, { times: 100 });
+    const error = await failure(thread.send(channel(), message('started')));
+    expect(error.message).toMatch(/^Slack chat\.postMessage failed: HTTP 503 after 4 attempts$/);
     expect(error.attempts).toBe(4);
-    expect(slack.calls('chat.postMessage')).toHaveLength(4);
   });
 
   it('names an unreachable Slack after a bounded number of attempts', async () => {

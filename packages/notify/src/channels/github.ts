@@ -204,6 +204,32 @@ export function gitHubCommentChannel(config: GitHubCommentConfig): Channel {
     }
   }
 
+  /**
+   * Whether a comment id read back from the thread is this thread's own comment on this target:
+   * by the token's login and carrying the marker. A thread someone edited could name any comment
+   * in the repository; only our own is ever edited.
+   */
+  async function isOwn(id: number, marker: string): Promise<boolean> {
+    login ??= await tokenLogin(octokit, config.appBot ?? 'github-actions[bot]');
+    try {
+      const { data } =
+        target.kind === 'issue'
+          ? await octokit.rest.issues.getComment({ ...repo, comment_id: id })
+          : await octokit.rest.repos.getCommitComment({ ...repo, comment_id: id });
+      const onTarget =
+        target.kind === 'issue'
+          ? 'issue_url' in data &&
+            typeof data.issue_url === 'string' &&
+            data.issue_url.endsWith(`/issues/${target.number}`)
+          : 'commit_id' in data && data.commit_id === target.sha;
+      return onTarget && data.user?.login === login && (data.body ?? '').includes(marker);
+    } catch (error) {
+      const failed = failure(error, `reading comment ${id} on ${where}`, false);
+      if (failed instanceof GitHubApiError && failed.status === 404) return false;
+      throw failed;
+    }
+  }
+
   /** Edits the comment; false when it no longer exists. */
   async function edit(id: number, body: string): Promise<boolean> {
     try {
@@ -220,6 +246,7 @@ export function gitHubCommentChannel(config: GitHubCommentConfig): Channel {
   async function send(context: SendContext): Promise<SendResult> {
     const { message, thread } = context;
     const previous = thread.github;
+    const marker = gitHubCommentMarker(thread.key);
     const state: GitHubState | undefined =
       previous !== undefined && previous.kind === target.kind && previous.target === targetId ? previous : undefined;
     if (state?.sent.includes(message.status)) {
@@ -230,13 +257,16 @@ export function gitHubCommentChannel(config: GitHubCommentConfig): Channel {
         state,
       };
     }
-    const marker = gitHubCommentMarker(thread.key);
     const body = renderGitHubComment(context);
     const digest = digestOf(body);
     const sent = [...(state?.sent ?? []), message.status];
     const next = (commentId: number): GitHubState => ({ sent, digest, kind: target.kind, commentId, target: targetId });
 
-    if (state !== undefined) {
+    let note = '';
+    if (state !== undefined && !(await isOwn(state.commentId, marker))) {
+      // Gone, or not ours: find our own comment by its marker, or post one.
+      note = `comment ${state.commentId} on ${where} is gone or not this thread's own; `;
+    } else if (state !== undefined) {
       if (state.digest === digest) {
         return {
           outcome: 'unchanged',
@@ -275,7 +305,7 @@ export function gitHubCommentChannel(config: GitHubCommentConfig): Channel {
       if (await edit(own.id, body)) {
         return {
           outcome: 'delivered',
-          detail: `found comment ${own.id} on ${where} by its marker and edited it`,
+          detail: `${note}found comment ${own.id} on ${where} by its marker and edited it`,
           attempts: 2,
           state: next(own.id),
         };
@@ -284,7 +314,7 @@ export function gitHubCommentChannel(config: GitHubCommentConfig): Channel {
     const id = await create(body, marker);
     return {
       outcome: 'delivered',
-      detail: `posted comment ${id} on ${where}`,
+      detail: `${note}posted comment ${id} on ${where}`,
       attempts: own === undefined ? 2 : 3,
       state: next(id),
     };

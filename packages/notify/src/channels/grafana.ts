@@ -1,4 +1,12 @@
-import { deliver, DeliveryError, digestOf, type Channel, type SendContext, type SendResult } from '../channel.ts';
+import {
+  deliver,
+  DeliveryError,
+  digestOf,
+  type Channel,
+  type SendContext,
+  type SendResult,
+  sealOf,
+} from '../channel.ts';
 import { htmlText, oneLine } from '../escape.ts';
 import { facts, FINAL_STATUSES, statusWord, type DeploymentMessage } from '../message.ts';
 import { urlUnder } from './pagerduty.ts';
@@ -70,6 +78,8 @@ export function grafanaChannel(config: GrafanaConfig): Channel {
       context,
       ...(config.ca === undefined ? {} : { ca: config.ca }),
       ok: (response) => response.status < 300 || [401, 403, 404].includes(response.status),
+      // A second POST after one that may have landed would make a second annotation.
+      creates: method === 'POST',
     });
     let parsed: Answer['body'] = {};
     try {
@@ -124,7 +134,14 @@ export function grafanaChannel(config: GrafanaConfig): Channel {
     name: 'grafana',
     async send(context: SendContext): Promise<SendResult> {
       const { message, thread } = context;
-      const state = thread.grafana;
+      const kept = thread.grafana;
+      // An annotation id this channel did not record itself (an edited thread) is not used.
+      const state =
+        kept !== undefined && kept.seal === sealOf(config.token, String(kept.annotationId)) ? kept : undefined;
+      if (kept !== undefined && state === undefined) {
+        context.log("grafana: the thread's annotation id does not carry this token's seal; creating a new annotation");
+      }
+      const seal = (id: number) => sealOf(config.token, String(id));
       if (state?.sent.includes(message.status)) {
         return {
           outcome: 'unchanged',
@@ -145,7 +162,7 @@ export function grafanaChannel(config: GrafanaConfig): Channel {
           outcome: 'delivered',
           detail: `created annotation ${made.id}${final ? ' as a region ending now' : ''}`,
           attempts: made.attempts,
-          state: { sent, digest, annotationId: made.id, closed: final },
+          state: { sent, digest, annotationId: made.id, closed: final, seal: seal(made.id) },
         };
       }
 
@@ -168,7 +185,7 @@ export function grafanaChannel(config: GrafanaConfig): Channel {
           outcome: 'delivered',
           detail: `annotation ${state.annotationId} was gone (deleted in Grafana); created annotation ${made.id} in its place`,
           attempts: answer.attempts + made.attempts,
-          state: { sent, digest, annotationId: made.id, closed: final },
+          state: { sent, digest, annotationId: made.id, closed: final, seal: seal(made.id) },
         };
       }
       return {
@@ -177,7 +194,13 @@ export function grafanaChannel(config: GrafanaConfig): Channel {
           ? `closed annotation ${state.annotationId} as a region (${statusWord(message.status)})`
           : `updated annotation ${state.annotationId}`,
         attempts: answer.attempts,
-        state: { sent, digest, annotationId: state.annotationId, closed: final || state.closed },
+        state: {
+          sent,
+          digest,
+          annotationId: state.annotationId,
+          closed: final || state.closed,
+          seal: seal(state.annotationId),
+        },
       };
     },
   };

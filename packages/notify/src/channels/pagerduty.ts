@@ -96,11 +96,11 @@ export function pagerDutyChannel(config: PagerDutyConfig): Channel {
     async send(context: SendContext): Promise<SendResult> {
       const { message, thread } = context;
       const previous = thread.pagerduty;
-      const state: PagerDutyState = previous ?? {
-        sent: [],
-        digest: null,
+      // The key is always derived from the thread's own key, never read back: a thread someone
+      // edited cannot resolve another alert of the service.
+      const state: PagerDutyState = {
+        ...(previous ?? { sent: [], digest: null, open: false }),
         dedupKey: pagerDutyDedupKey(thread.key),
-        open: false,
       };
       if (state.sent.includes(message.status)) {
         return {
@@ -115,7 +115,9 @@ export function pagerDutyChannel(config: PagerDutyConfig): Channel {
         .filter((link) => /^https?:/.test(link.url))
         .map((link) => ({ href: link.url, text: link.label }));
 
-      if (TRIGGERS.includes(message.status)) {
+      // A failure, a rollback or a warning; and any stage routed here as critical or an error
+      // (a production verification whose smoke verdict failed).
+      if (TRIGGERS.includes(message.status) || message.severity === 'critical' || message.severity === 'error') {
         const event = {
           routing_key: config.routingKey,
           event_action: 'trigger',

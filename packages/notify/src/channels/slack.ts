@@ -9,6 +9,7 @@ import {
   type SendContext,
   type SendResult,
   unchangedIfSent,
+  sealOf,
 } from '../channel.ts';
 import { allLinks, facts, statusWord, type DeploymentMessage, type Status } from '../message.ts';
 import { slackText } from '../escape.ts';
@@ -80,7 +81,13 @@ export function slackChannel(config: SlackConfig): Channel {
 
 async function sendSlack(config: SlackConfig, context: SendContext): Promise<SendResult> {
   const { message } = context;
-  const previous = context.thread.slack;
+  const kept = context.thread.slack;
+  // Ids this channel did not record itself (a thread input or check run someone edited) are not used.
+  const previous =
+    kept !== undefined && kept.seal === sealOf(config.token, `${kept.channel}/${kept.ts}`) ? kept : undefined;
+  if (kept !== undefined && previous === undefined) {
+    context.log("slack: the thread's message ids do not carry this token's seal; posting a new message");
+  }
   const unchanged = unchangedIfSent(previous, message.status);
   if (unchanged !== undefined) return unchanged;
   const api = await SlackApi.open(config, context);
@@ -132,6 +139,7 @@ async function sendSlack(config: SlackConfig, context: SendContext): Promise<Sen
         channel,
         ts,
         replied,
+        seal: sealOf(config.token, `${channel}/${ts}`),
       });
     }
     replied.push(stage.status);
@@ -148,6 +156,7 @@ async function sendSlack(config: SlackConfig, context: SendContext): Promise<Sen
       channel,
       ts,
       replied,
+      seal: sealOf(config.token, `${channel}/${ts}`),
     },
   };
 }
@@ -191,9 +200,17 @@ class SlackApi {
   async post(args: Record<string, unknown>): Promise<{ channel: string; ts: string }> {
     let result: WebAPICallResult & { channel?: unknown; ts?: unknown };
     try {
-      result = await this.call('chat.postMessage', { unfurl_links: false, unfurl_media: false, ...args });
+      // A post that timed out or met a 5xx may have landed: tried again only when it surely did not.
+      result = await this.call('chat.postMessage', { unfurl_links: false, unfurl_media: false, ...args }, notLanded);
     } catch (error) {
-      throw this.failure(error, 'chat.postMessage');
+      const failed = this.failure(error, 'chat.postMessage');
+      const unsure = !(error instanceof RetryExhaustedError) && !(error instanceof DeliveryError) && !notLanded(error);
+      throw unsure
+        ? new DeliveryError(
+            `${failed.message}; not tried again: it may have been posted, and a second try would post it twice`,
+            failed.attempts,
+          )
+        : failed;
     }
     // Read back, so input: the ids must have Slack's shapes before they are kept in the thread.
     const { channel, ts } = result;
@@ -209,7 +226,11 @@ class SlackApi {
   }
 
   /** One Web API call, retried on 429 (after its Retry-After), 5xx and transport failures. */
-  async call(method: string, args: Record<string, unknown>): Promise<WebAPICallResult & Record<string, unknown>> {
+  async call(
+    method: string,
+    args: Record<string, unknown>,
+    mayRetry: (error: unknown) => boolean = retryable,
+  ): Promise<WebAPICallResult & Record<string, unknown>> {
     const { context } = this;
     const { value } = await retry(
       async () => {
@@ -226,7 +247,7 @@ class SlackApi {
         deadlineMs: Math.max(0, context.deadline - context.clock.now()),
         clock: context.clock,
         ...(context.signal === undefined ? {} : { signal: context.signal }),
-        retryable: retryable,
+        retryable: mayRetry,
         retryAfterMs: (error) => {
           const seconds = clientError(error, RATE_LIMITED)?.retryAfter;
           return seconds === undefined ? undefined : seconds * 1000;
@@ -299,6 +320,13 @@ interface ClientError {
 function clientError(error: unknown, code: string): ClientError | undefined {
   if (typeof error !== 'object' || error === null || (error as { code?: unknown }).code !== code) return undefined;
   return error as ClientError;
+}
+
+/** A failure after which the request surely did not land: rate limited, unavailable (503), or refused. */
+function notLanded(error: unknown): boolean {
+  if (clientError(error, RATE_LIMITED) !== undefined || clientError(error, HTTP_ERROR)?.statusCode === 503) return true;
+  const original = clientError(error, REQUEST_FAILED)?.original as { cause?: { code?: unknown } } | undefined;
+  return original?.cause?.code === 'ECONNREFUSED';
 }
 
 function retryable(error: unknown): boolean {
