@@ -245,6 +245,9 @@ export class PgBackRest {
     try {
       parsed = parseInfo(stdout, this.settings.stanza);
     } catch (error) {
+      // A wrong passphrase decrypts info files into garbage that pgBackRest quotes, unescaped, in
+      // its JSON status message, so the JSON itself is broken: recognise the message in the text.
+      if (error instanceof InfoFormatError && looksLikeWrongPassphrase(stdout)) throw this.wrongPassphrase('info');
       if (error instanceof InfoFormatError) throw new PgBackRestError('info', error.message);
       throw error;
     }
