@@ -18,6 +18,7 @@ import { WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts';
 const OWNER = 'acme';
 const REPO = 'shop';
 const WEBHOOK_SECRET = 'whsec-0123456789abcdef-notify';
+const ACTIONS_TOKEN = 'ghs_actionsToken0000000000000000000000';
 /** Everything a hostile pull request title can hold. */
 const HOSTILE_TITLE =
   'Fix "quotes" & \'apostrophes\'\nsecond line `code` *bold* _it_ <!channel> <@U123> @here @octocat [x](https://evil.test) </td>';
@@ -42,6 +43,8 @@ beforeAll(async () => {
     WebhookReceiver.start(WEBHOOK_SECRET),
   ]);
   checks = new FakeChecks(github);
+  // The workflow's GITHUB_TOKEN acts as github-actions[bot] (which cannot read /user).
+  github.addUser('github-actions[bot]', ACTIONS_TOKEN);
   routingKey = pagerduty.addIntegration();
 });
 afterAll(() => Promise.all([github.close(), slack.close(), pagerduty.close(), grafana.close(), receiver.close()]));
@@ -53,12 +56,12 @@ beforeEach(() => {
 });
 
 function secrets(): string[] {
-  return [slack.token, routingKey, grafana.token, WEBHOOK_SECRET, github.token];
+  return [slack.token, routingKey, grafana.token, WEBHOOK_SECRET, ACTIONS_TOKEN];
 }
 
 function channelInputs(): Record<string, string> {
   return {
-    'github-token': github.token,
+    'github-token': ACTIONS_TOKEN,
     'slack-token': slack.token,
     'slack-channel': '#deploys',
     'slack-api-url': slack.apiUrl,
