@@ -319,8 +319,37 @@ describe('prune with a manifest whose completedAt does not parse', () => {
         },
       ]);
       expect(result.rejected[0]!.reason).not.toContain('Invalid time value');
+      // The reason names the field and what is wrong with it, nothing more.
+      expect(result.rejected[0]!.reason).toMatch(/signed but malformed: completedAt: Invalid ISO datetime$/);
     },
   );
+});
+
+describe('a signed manifest that breaks the schema', () => {
+  it('is refused with a reason naming each bad field briefly, escaped, on one line', async () => {
+    const store = newStore();
+    const bad = manifest(at(2), { id: `${database}-${idStamp(at(2))}-eeeeee` });
+    bad.object = objectKey(database, bad.id, 'none', false);
+    const text = JSON.stringify({
+      ...bad,
+      stored: { ...bad.stored, bytes: -1 },
+      labels: [''],
+      'extra\n::error::forged': true,
+    });
+    await store.writeText(
+      manifestKey(database, bad.id),
+      JSON.stringify({ manifest: text, keyId: signer.keyId, signature: signer.sign(text) }),
+    );
+    const { rejected } = await listBackups(store, database, verifier, now);
+    expect(rejected).toHaveLength(1);
+    const { reason } = rejected[0]!;
+    expect(reason).toContain(`${bad.id}.manifest.json is signed but malformed: `);
+    expect(reason).toMatch(/stored\.bytes: [^;]*>=0/);
+    expect(reason).toMatch(/labels\.0: [^;]*>=1/);
+    expect(reason).toMatch(/the manifest: Unrecognized key[^;]*extra\\n::error::forged/);
+    // One line, and none of zod's raw JSON.
+    expect(reason).not.toMatch(/\n|"code"|"path"/);
+  });
 });
 
 describe('restore-side checks', () => {

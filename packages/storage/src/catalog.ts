@@ -1,5 +1,6 @@
 import { identityToRecipient } from 'age-encryption';
-import { ConfigurationError, errorMessage } from '@deploy-suite/kit';
+import { ConfigurationError, errorMessage, escapeUntrusted } from '@deploy-suite/kit';
+import type { z } from 'zod';
 import {
   decryptBytes,
   encryptBytes,
@@ -75,14 +76,31 @@ export async function readManifestFile(
   if (!verifier.verify(envelope.manifest, envelope.signature)) {
     throw new ManifestError(`${key} has a signature that does not verify: it was changed or forged`);
   }
-  let manifest: BackupManifest;
+  let signed: unknown;
   try {
-    manifest = backupManifestSchema.parse(JSON.parse(envelope.manifest));
-  } catch (error) {
-    throw new ManifestError(`${key} is signed but malformed: ${errorMessage(error).slice(0, 300)}`);
+    signed = JSON.parse(envelope.manifest);
+  } catch {
+    throw new ManifestError(`${key} is signed but malformed: what was signed is not JSON`);
   }
+  const parsed = backupManifestSchema.safeParse(signed);
+  if (!parsed.success)
+    throw new ManifestError(`${key} is signed but malformed: ${describeIssues(parsed.error.issues)}`);
+  const manifest = parsed.data;
   checkConsistency(manifest, key, expect, now);
   return manifest;
+}
+
+/**
+ * What the schema found wrong, field by field ("completedAt: Invalid ISO datetime"): the first
+ * few issues, each escaped (keys and messages can carry what the manifest holds) and bounded.
+ */
+function describeIssues(issues: readonly z.core.$ZodIssue[]): string {
+  const shown = issues.slice(0, 5).map((issue) => {
+    const at = issue.path.length === 0 ? 'the manifest' : issue.path.map((p) => String(p)).join('.');
+    return `${escapeUntrusted(at, 80)}: ${escapeUntrusted(issue.message, 120)}`;
+  });
+  const more = issues.length > shown.length ? ` (and ${issues.length - shown.length} more)` : '';
+  return `${shown.join('; ')}${more}`;
 }
 
 function checkConsistency(
