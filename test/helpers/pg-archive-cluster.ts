@@ -55,7 +55,13 @@ export async function startArchiveCluster(
     dataDir = initPostgresCluster(dir, `pw-${randomBytes(8).toString('hex')}`);
     writeFileSync(
       join(dataDir, 'pg_hba.conf'),
-      ['local all all trust', 'host all all 127.0.0.1/32 trust', ''].join('\n'),
+      [
+        'local all all trust',
+        'host all all 127.0.0.1/32 trust',
+        'local replication all trust',
+        'host replication all 127.0.0.1/32 trust',
+        '',
+      ].join('\n'),
     );
     const repoPath = join(dir, 'repo');
     const lockPath = join(dir, 'lock');

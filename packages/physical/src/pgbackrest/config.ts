@@ -30,6 +30,8 @@ export interface PgBackRestSettings {
   runAs?: string;
   /** How long `check` and `backup` wait for a WAL segment to be archived (archive-timeout). Default 60. */
   archiveTimeoutSeconds?: number;
+  /** Compression of backup files and archived WAL: gz (default, in every build), zst and lz4 where pgBackRest was built with them. */
+  compressType?: 'gz' | 'zst' | 'lz4' | 'bz2' | 'none';
   /** Parallel processes for backup and restore (process-max). Default 1. */
   processMax?: number;
   /** Shared with the cluster's archive-push, so backup and expire see its locks. Default: our own temp folder. */
@@ -96,6 +98,9 @@ export function validateSettings(settings: PgBackRestSettings): void {
       throw new Error(`${name} must be a whole number from 1 to ${max}`);
     }
   }
+  if (settings.compressType !== undefined && !['gz', 'zst', 'lz4', 'bz2', 'none'].includes(settings.compressType)) {
+    throw new Error('compressType must be gz, zst, lz4, bz2 or none');
+  }
   if (settings.pgUser !== undefined && !/^[A-Za-z_][A-Za-z0-9_$-]{0,62}$/.test(settings.pgUser)) {
     throw new Error('pgUser must be a plain role name');
   }
@@ -127,7 +132,7 @@ export function renderConfig(settings: PgBackRestSettings, dir: string): string 
     ['archive-timeout', settings.archiveTimeoutSeconds ?? 60],
     ['start-fast', 'y'],
     ['process-max', settings.processMax ?? 1],
-    ['compress-type', 'gz'],
+    ['compress-type', settings.compressType ?? 'gz'],
   ];
   const stanza: [string, string | number][] = [
     ['pg1-path', settings.pgPath],
