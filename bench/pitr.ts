@@ -4,8 +4,9 @@
 // on a generated table of events (text, JSON and numbers, about 3.5:1 compressible), medians of
 // 3 alternating rounds. Between a full and its incremental 1% of rows are appended and 1% of the
 // recent ones updated. pgBackRest 2.45 copies a changed file whole (block incremental came in
-// 2.46), so the incremental copies every table and index file that changed at all. Extra columns: the same full and incremental with zst, where pgBackRest has it.
-// Usage: pnpm bench pitr [rows]  (default 400000, about 150 MB on disk)
+// 2.46), so the incremental copies every table and index file that changed at all. Extra
+// columns: the same full and incremental with zst, where pgBackRest has it.
+// Usage: pnpm bench pitr [rows]  (default 400000, about 105 MB on disk)
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
