@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { chownSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { isAbsolute, join } from 'node:path';
-import { registerSecret } from '@deploy-suite/kit';
+import { makeTempDir, registerSecret } from '@deploy-suite/kit';
 
 /**
  * What pgBackRest needs to reach one stanza: the repository (a posix folder here; S3, Azure and
@@ -145,9 +145,7 @@ export function renderConfig(settings: PgBackRestSettings, dir: string): string 
 }
 
 function tempRoot(settings: PgBackRestSettings): string {
-  if (settings.tempRoot !== undefined) return settings.tempRoot;
-  const runnerTemp = process.env.RUNNER_TEMP;
-  return runnerTemp !== undefined && runnerTemp !== '' ? runnerTemp : tmpdir();
+  return settings.tempRoot ?? tmpdir();
 }
 
 /** The uid and gid of an OS user (`id -u`, `id -g`), for handing it the files it must read. */
@@ -164,7 +162,10 @@ export function osUserIds(user: string): { uid: number; gid: number } {
 export function writeConfig(settings: PgBackRestSettings, dir?: string): WrittenConfig {
   registerSecret(settings.cipherPass);
   validateSettings(settings);
-  const folder = dir ?? mkdtempSync(join(tempRoot(settings), 'pgbackrest-'));
+  // Our own folder goes through kit's makeTempDir (RUNNER_TEMP, removed on SIGINT/SIGTERM too: it
+  // holds the passphrase) unless the caller named a root of its own.
+  const temp = dir === undefined && settings.tempRoot === undefined ? makeTempDir('pgbackrest') : undefined;
+  const folder = dir ?? temp?.path ?? mkdtempSync(join(tempRoot(settings), 'pgbackrest-'));
   const made = dir === undefined;
   try {
     mkdirSync(folder, { recursive: true, mode: 0o700 });
@@ -185,12 +186,14 @@ export function writeConfig(settings: PgBackRestSettings, dir?: string): Written
       dir: folder,
       lockPath,
       remove: () => {
-        if (made) rmSync(folder, { recursive: true, force: true });
+        if (temp) temp.remove();
+        else if (made) rmSync(folder, { recursive: true, force: true });
         else rmSync(path, { force: true });
       },
     };
   } catch (error) {
-    if (made) rmSync(folder, { recursive: true, force: true });
+    if (temp) temp.remove();
+    else if (made) rmSync(folder, { recursive: true, force: true });
     throw error;
   }
 }

@@ -4,7 +4,6 @@ import {
   closeSync,
   existsSync,
   mkdirSync,
-  mkdtempSync,
   openSync,
   readdirSync,
   readFileSync,
@@ -13,9 +12,8 @@ import {
   statSync,
 } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { InputError, jsonForLog } from '@deploy-suite/kit';
+import { InputError, jsonForLog, makeTempDir } from '@deploy-suite/kit';
 import { archiveCommand, osUserIds, writeConfig, type PgBackRestSettings, type WrittenConfig } from './config.ts';
 import { ArchiveGapError, PgBackRestError, RestoreTargetError, WrongPassphraseError } from './errors.ts';
 import {
@@ -306,7 +304,9 @@ export class PgBackRest {
     const into = this.makeDataDir(checked);
 
     const startedAt = performance.now();
-    const work = mkdtempSync(join(tmpdir(), 'pgr-'));
+    // The restored cluster's socket and log: under RUNNER_TEMP (removed on cancellation too).
+    const temp = makeTempDir('pgr');
+    const work = temp.path;
     const owner = this.settings.runAs === undefined ? undefined : osUserIds(this.settings.runAs);
     const discardData = () => {
       if (into.created) rmSync(into.path, { recursive: true, force: true });
@@ -336,7 +336,7 @@ export class PgBackRest {
       const restoreSeconds = (performance.now() - startedAt) / 1000;
       const stop = async () => {
         await server.stop();
-        rmSync(work, { recursive: true, force: true });
+        temp.remove();
       };
       return {
         backup,
@@ -352,7 +352,7 @@ export class PgBackRest {
         },
       };
     } catch (error) {
-      rmSync(work, { recursive: true, force: true });
+      temp.remove();
       discardData();
       throw error;
     }
