@@ -2,9 +2,10 @@
 // encrypted repository, gz at pgBackRest's default level) against pg_basebackup of the same
 // cluster — a plain copy (-Fp) and a gzip tar (-Ft, client-gzip:6, the closest like-for-like) —
 // on a generated table of events (text, JSON and numbers, about 3.5:1 compressible), medians of
-// 3 alternating rounds. Between a full and its incremental 1% of rows are appended and 1% of the
-// recent ones updated. pgBackRest 2.45 copies a changed file whole (block incremental came in
-// 2.46), so the incremental copies every table and index file that changed at all. Extra
+// 3 alternating rounds. The table is split into four partitions (as by month); between a full
+// and its incremental 1% of rows are appended and 1% of the recent ones updated, all in the newest
+// partition. pgBackRest 2.45 copies a changed file whole (block incremental came in 2.46), so the
+// incremental copies that partition and its index, and skips the three others. Extra
 // columns: the same full and incremental with zst, where pgBackRest has it.
 // Usage: pnpm bench pitr [rows]  (default 400000, about 105 MB on disk)
 import { spawnSync } from 'node:child_process';
@@ -77,10 +78,19 @@ try {
   backrest = openPgBackRest(cluster.settings);
   await backrest.stanzaCreate();
   console.log(`generating ${rows} events…`);
+  // Partitioned by id into four parts, the way an events table is split by month: the hour's
+  // changes touch only the newest part, which is what an incremental should have to copy.
   await cluster.query(
-    `CREATE TABLE events (id bigserial PRIMARY KEY, at timestamptz NOT NULL, kind text NOT NULL, message text NOT NULL,
-       payload jsonb NOT NULL, amount numeric(12,2) NOT NULL)`,
+    `CREATE TABLE events (id bigserial, at timestamptz NOT NULL, kind text NOT NULL, message text NOT NULL,
+       payload jsonb NOT NULL, amount numeric(12,2) NOT NULL, PRIMARY KEY (id)) PARTITION BY RANGE (id)`,
   );
+  const part = Math.ceil(rows / 4);
+  for (let i = 0; i < 4; i++) {
+    const upper = i === 3 ? 'MAXVALUE' : String(1 + (i + 1) * part);
+    await cluster.query(
+      `CREATE TABLE events_p${i} PARTITION OF events FOR VALUES FROM (${1 + i * part}) TO (${upper})`,
+    );
+  }
   for (let done = 0; done < rows; done += 100_000) {
     await cluster.query(
       `INSERT INTO events (at, kind, message, payload, amount)
