@@ -14,6 +14,7 @@ import {
   type PgBackRest,
   type RestoredCluster,
 } from '../src/index.ts';
+import { commandLinesDuring } from '../../../test/helpers/databases.ts';
 import { startArchiveCluster, type ArchiveCluster } from '../../../test/helpers/pg-archive-cluster.ts';
 
 // One cluster archiving through pgBackRest for the whole file, the tests in order: the PITR path
@@ -160,7 +161,7 @@ describe('pgBackRest on PostgreSQL', () => {
     expect(report.ok).toBe(true);
   });
 
-  it('refuses a target in the future or before the oldest backup, before anything is written', async () => {
+  it('refuses a target in the future, before the oldest backup or past the archived WAL, before anything is written', async () => {
     const future = backrest.restore({ target: { time: new Date(Date.now() + 3_600_000) }, into: newDir('future') });
     await expect(future).rejects.toThrow(RestoreTargetError);
     await expect(future).rejects.toThrow(/in the future/);
@@ -171,7 +172,22 @@ describe('pgBackRest on PostgreSQL', () => {
     });
     await expect(early).rejects.toThrow(/before the oldest backup/);
     await expect(early).rejects.toThrow(oldest.label);
+    // A time the archive does not reach yet: the row is written but its segment is not archived.
+    await insertBatch('unarchived', 1);
+    const pending = backrest.restore({ target: { time: await serverNow() }, into: newDir('pending') });
+    await expect(pending).rejects.toThrow(/past the newest archived WAL/);
     expect(readdirSync(scratch)).toEqual([]);
+  });
+
+  it("the passphrase reaches no command line, pgBackRest's own workers included", async () => {
+    const parallel = openPgBackRest({ ...cluster.settings, processMax: 2 });
+    try {
+      const lines = await commandLinesDuring('pgbackrest', () => parallel.backup({ type: 'incr' }));
+      expect(lines.some((line) => line.includes('backup'))).toBe(true);
+      expect(lines.join('\n')).not.toContain(cluster.cipherPass);
+    } finally {
+      parallel.close();
+    }
   });
 
   it('refuses a non-empty folder and the live data folder', async () => {
@@ -223,12 +239,17 @@ describe('pgBackRest on PostgreSQL', () => {
   });
 
   it('check fails and says so when the archive_command fails', async () => {
-    await cluster.setArchiveCommand('/bin/false');
+    // pgBackRest's own archive-push, pushing to a stanza the repository does not have: it fails
+    // on every segment (check refuses an archive_command without pgbackrest before it waits).
+    await cluster.setArchiveCommand(
+      `/usr/bin/pgbackrest --config=${cluster.archiveConfigPath} --stanza=nosuch archive-push %p`,
+    );
     try {
       const error = await backrest.check().catch((e: unknown) => e);
       expect(error).toBeInstanceOf(PgBackRestError);
       expect((error as Error).message).toMatch(/WAL archiving does not work/);
       expect((error as Error).message).toMatch(/archive_command/);
+      expect((error as Error).message).toMatch(/was not archived before the 5000ms timeout/);
     } finally {
       await cluster.restoreArchiving();
     }
