@@ -8,6 +8,7 @@ import {
   computeFreshness,
   findGap,
   formatTarget,
+  freshnessVerdict,
   openPgBackRest,
   parseArchiveListing,
   parseInfo,
@@ -194,6 +195,18 @@ describe('WAL segments', () => {
     expect(gapped.recoverableUntil).toEqual(new Date(1795795259 * 1000));
     const empty: StanzaInfo = { ...info, backups: [] };
     expect(computeFreshness(empty, all, now)).toMatchObject({ recoverableUntil: null, ageSeconds: Infinity });
+
+    // The gate fails closed.
+    expect(freshnessVerdict(fresh, 3600)).toEqual({ ok: true, reasons: [] });
+    expect(freshnessVerdict(fresh, 60).reasons).toEqual([
+      'the newest recoverable point (2026-11-27T16:01:40.000Z) is 100 s old, over the 60 s allowed',
+    ]);
+    expect(freshnessVerdict(gapped, 3600).reasons).toEqual([
+      'the WAL archive has a gap: segment 000000010000000000000004 is missing',
+    ]);
+    expect(freshnessVerdict(computeFreshness(empty, all, now), 3600).ok).toBe(false);
+    expect(freshnessVerdict({ ...fresh, ageSeconds: NaN }, 3600).ok).toBe(false);
+    expect(freshnessVerdict(fresh, NaN).ok).toBe(false);
   });
 });
 

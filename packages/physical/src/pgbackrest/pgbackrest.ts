@@ -208,8 +208,8 @@ export class PgBackRest {
       ) {
         throw new PgBackRestError(
           'check',
-          `WAL archiving does not work: the cluster's archive_command did not deliver a WAL segment to the repository ` +
-            `(see pg_stat_archiver on the cluster). ${error.message}`,
+          `WAL archiving does not work: the cluster's archive_command did not get a WAL segment into the repository ` +
+            `(see pg_stat_archiver and the server log on the cluster). ${error.message}`,
           error.code,
         );
       }
@@ -463,6 +463,24 @@ export function parseVerifyReport(report: string): string[] {
     }
   }
   return problems;
+}
+
+/**
+ * The freshness gate's decision, failing closed: no recoverable point, an age that is not a
+ * number, an age over the limit, or a gap in the archive each give a reason; ok only with none.
+ */
+export function freshnessVerdict(fresh: Freshness, maxAgeSeconds: number): { ok: boolean; reasons: string[] } {
+  const reasons: string[] = [];
+  if (!Number.isFinite(maxAgeSeconds) || maxAgeSeconds <= 0) reasons.push('the maximum age is not a positive number');
+  if (fresh.recoverableUntil === null) reasons.push('nothing is recoverable: the repository holds no backup');
+  else if (!Number.isFinite(fresh.ageSeconds)) reasons.push('the age of the newest recoverable point is unknown');
+  else if (!(fresh.ageSeconds <= maxAgeSeconds)) {
+    reasons.push(
+      `the newest recoverable point (${fresh.recoverableUntil.toISOString()}) is ${fresh.ageSeconds} s old, over the ${maxAgeSeconds} s allowed`,
+    );
+  }
+  if (fresh.gap !== null) reasons.push(`the WAL archive has a gap: segment ${fresh.gap.missing} is missing`);
+  return { ok: reasons.length === 0, reasons };
 }
 
 export function computeFreshness(

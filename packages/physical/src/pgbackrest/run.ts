@@ -79,6 +79,7 @@ export async function runBounded(command: string, args: string[], options: RunOp
   if (timeoutBin !== undefined) argv.push(timeoutBin, '--kill-after=10', String(Math.ceil(options.timeoutSeconds)));
   argv.push(command, ...args);
   const [file, ...rest] = argv as [string, ...string[]];
+  const startedAt = performance.now();
   const child = spawn(file, rest, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   const maxStdout = options.maxStdoutBytes ?? 64 * 1024 * 1024;
   const out: Buffer[] = [];
@@ -110,7 +111,13 @@ export async function runBounded(command: string, args: string[], options: RunOp
   });
   clearTimeout(backstop);
   if (overflow) err += `\nstdout exceeded ${maxStdout} bytes and was cut off`;
-  const timedOut = killedByUs || code === 124 || (timeoutBin !== undefined && code === 137);
+  // 124: timeout stopped it; 137: timeout's KILL after the grace period (only counted as the
+  // time bound when the bound has in fact passed: an out-of-memory kill also exits 137).
+  const elapsedSeconds = (performance.now() - startedAt) / 1000;
+  const timedOut =
+    killedByUs ||
+    code === 124 ||
+    (timeoutBin !== undefined && code === 137 && elapsedSeconds >= options.timeoutSeconds);
   return {
     code: timedOut ? 124 : overflow ? -1 : code,
     timedOut,
