@@ -3,7 +3,7 @@ import { generateKeyPairSync } from 'node:crypto';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
+import { afterAll, beforeAll, describe, expect, it, jest } from '@jest/globals';
 import * as age from 'age-encryption';
 import { LocalStore, parseSigningKey, type EncryptionSettings } from '@deploy-suite/storage';
 import {
@@ -86,6 +86,11 @@ const sleepUntil = async (time: number): Promise<void> => {
 const leftovers = (): string[] => readdirSync(join(work, 'runner-temp'));
 
 beforeAll(async () => {
+  // The restore masks the copy's password the way an action does (::add-mask::); keep it out of the test log.
+  const write = process.stdout.write.bind(process.stdout);
+  jest
+    .spyOn(process.stdout, 'write')
+    .mockImplementation((chunk: string | Uint8Array) => String(chunk).startsWith('::add-mask::') || write(chunk));
   work = mkdtempSync(join(tmpdir(), 'mariadb-pitr-'));
   storeDir = join(work, 'store');
   process.env.RUNNER_TEMP = join(work, 'runner-temp');
@@ -165,6 +170,14 @@ describe('MariaDB physical backups and point-in-time recovery', () => {
       const source = db.sql('SELECT id, at FROM shop.events WHERE id <= 15 ORDER BY id').map((r) => r.join('\t'));
       expect(rows).toEqual(source);
       expect(await countRestoredRows(restored)).toEqual({ 'shop.events': 15 });
+      // Grant tables are on: a wrong password is refused.
+      const wrong = spawnSync(
+        'mariadb',
+        ['--no-defaults', `--socket=${restored.socket}`, '-u', restored.access.user, '-pwrong', '-e', 'SELECT 1'],
+        { encoding: 'utf8', timeout: 20_000 },
+      );
+      expect(wrong.status).not.toBe(0);
+      expect(wrong.stderr).toMatch(/Access denied/);
       expect(restored.datadir.startsWith(process.env.RUNNER_TEMP!)).toBe(true);
     } finally {
       await restored.stop();
@@ -234,6 +247,19 @@ describe('MariaDB physical backups and point-in-time recovery', () => {
     await expect(restoreMariaDb({ ...options, store: store(forged), binlogs: archive })).rejects.toThrow(
       /binlog\.000002 is not usable/,
     );
+  });
+
+  it('a damaged backup object is refused before anything is unpacked', async () => {
+    const copy = join(work, 'damaged-store');
+    cpSync(storeDir, copy, { recursive: true });
+    const object = join(copy, full.object);
+    const bytes = readFileSync(object);
+    bytes[bytes.length - 10]! ^= 1;
+    writeFileSync(object, bytes);
+    await expect(
+      restoreMariaDb({ store: store(copy), decryption: { identities: [identity] }, chain: [full] }),
+    ).rejects.toThrow(/Backup mariadb-full-.* is damaged: the stored object does not have the size and SHA-256/);
+    expect(leftovers()).toEqual([]);
   });
 
   it('a target time in the future, before the backup, past the archive or between seconds is refused at once', async () => {

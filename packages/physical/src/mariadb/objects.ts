@@ -75,8 +75,15 @@ export async function fetchObject(
   what: string,
   decryption: DecryptionSettings,
   destination: Writable,
+  timeoutMs: number,
 ): Promise<void> {
   const dir = makeTempDir('mariadb-fetch');
+  // Every wait bounded: past the deadline the download and the unpacking are torn down.
+  const signal = AbortSignal.timeout(timeoutMs);
+  const late = (): IntegrityError =>
+    new IntegrityError(
+      `${what}: fetching it from ${store.location} did not finish within ${Math.round(timeoutMs / 1000)} s.`,
+    );
   try {
     const path = join(dir.path, 'object');
     const limit = entry.stored.bytes;
@@ -84,8 +91,14 @@ export async function fetchObject(
     let seen = 0;
     let source: Readable;
     try {
-      source = await store.download(entry.object, limit);
+      source = await Promise.race([
+        store.download(entry.object, limit),
+        new Promise<never>((_resolve, reject) =>
+          signal.addEventListener('abort', () => reject(late()), { once: true }),
+        ),
+      ]);
     } catch (error) {
+      if (signal.aborted) throw late();
       throw new IntegrityError(`${what}: its object cannot be read from ${store.location}: ${errorMessage(error)}`);
     }
     const bound = new Transform({
@@ -96,7 +109,8 @@ export async function fetchObject(
         if (seen > limit) source.destroy();
       },
     });
-    await pipeline(source, bound, tap, createWriteStream(path, { mode: 0o600 })).catch((error: unknown) => {
+    await pipeline(source, bound, tap, createWriteStream(path, { mode: 0o600 }), { signal }).catch((error: unknown) => {
+      if (signal.aborted) throw late();
       if (seen <= limit)
         throw new IntegrityError(`${what}: reading it from ${store.location} failed: ${errorMessage(error)}`);
     });
@@ -117,8 +131,9 @@ export async function fetchObject(
     const plain = new HashTap();
     const stages = [stream, ...(decompress ? [decompress] : []), plain, destination] as const;
     try {
-      await pipeline(stages as unknown as [Readable, Writable]);
+      await pipeline(stages as unknown as [Readable, Writable], { signal });
     } catch (error) {
+      if (signal.aborted) throw late();
       throw new IntegrityError(`${what} could not be decrypted and unpacked: ${errorMessage(error)}`);
     }
     if (plain.bytes !== entry.plain.bytes || plain.sha256 !== entry.plain.sha256) {

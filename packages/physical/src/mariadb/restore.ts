@@ -286,7 +286,15 @@ async function unpack(
     ['--extract', '--file=-', `--directory=${dir}`, '--no-same-owner', '--no-same-permissions', '--no-overwrite-dir'],
     { what: `tar (unpacking backup ${backup.id})`, timeoutMs, stdin: 'pipe' },
   );
-  const fetched = fetchObject(store, backup, `Backup ${backup.id}`, decryption, extract.stdin!);
+  // A fetch that fails (a damaged object, before a byte reaches tar) ends tar at once, rather
+  // than leaving it waiting on a stdin that never closes.
+  const fetched = fetchObject(store, backup, `Backup ${backup.id}`, decryption, extract.stdin!, timeoutMs).catch(
+    (error: unknown) => {
+      extract.stdin!.destroy();
+      extract.child.kill('SIGTERM');
+      throw error;
+    },
+  );
   const [fetchResult, tarResult] = await Promise.allSettled([fetched, extract.done]);
   if (fetchResult.status === 'rejected' && (tarResult.status === 'fulfilled' || !isPipeError(fetchResult.reason))) {
     throw fetchResult.reason;
@@ -348,6 +356,7 @@ async function fetchBinlogs(
       `Binary log ${binlog.name}`,
       options.decryption,
       createWriteStream(path, { mode: 0o600 }),
+      options.timeoutMs ?? DEFAULT_RESTORE_TIMEOUT_MS,
     );
     paths.push(path);
   }
