@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
 import { LocalStore, parseSigningKey } from '@deploy-suite/storage';
 import {
+  archiveCoverage,
   BinlogGapError,
   checkChain,
   checkTargetTime,
@@ -148,6 +149,25 @@ describe('planning a restore before anything starts', () => {
     expect(() => planReplay(archive.slice(0, 2), start, new Date('2026-11-27T04:00:00Z'))).toThrow(
       /archive ends at 2026-11-27T03:30:00.000Z \(binlog\.000008\), before the target time/,
     );
+  });
+
+  it('the archive coverage a freshness gate reads: recoverable up to the first gap, every gap named', () => {
+    expect(archiveCoverage(archive, start)).toEqual({
+      recoverableUntil: '2026-11-27T03:30:00.000Z',
+      newest: '2026-11-27T05:30:00.000Z',
+      gaps: ['binlog.000009'],
+    });
+    expect(archiveCoverage(archive.slice(0, 2), start)).toEqual({
+      recoverableUntil: '2026-11-27T03:30:00.000Z',
+      newest: '2026-11-27T03:30:00.000Z',
+      gaps: [],
+    });
+    expect(archiveCoverage(archive.slice(1), start).recoverableUntil).toBeUndefined();
+    expect(archiveCoverage([], start)).toEqual({
+      recoverableUntil: undefined,
+      newest: undefined,
+      gaps: ['binlog.000007'],
+    });
   });
 
   it('a chain is a full backup and increments each on the one before', () => {

@@ -176,7 +176,7 @@ export async function backupMariaDb(options: MariaDbBackupOptions): Promise<Mari
       what: 'tar (packing the backup)',
       timeoutMs,
     });
-    const stored = await uploadObject(options, key, tar.stdout, tar.done);
+    const stored = await uploadObject(options, key, tar.stdout, tar.done, timeoutMs);
     const completed = now();
     const manifest = mariaDbBackupManifestSchema.parse({
       format: PHYSICAL_FORMAT,

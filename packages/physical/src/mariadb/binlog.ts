@@ -122,7 +122,7 @@ export async function archiveBinlogs(options: ArchiveBinlogsOptions): Promise<Ar
     }
     const source = handle.createReadStream({ start: 0, end: file.bytes - 1 });
     const key = `${binlogsFolder(options.prefix)}${file.name}${objectSuffix(options.compression?.algorithm ?? 'zstd', options.encryption.kind !== 'none')}`;
-    const stored = await uploadObject(options, key, source, Promise.resolve());
+    const stored = await uploadObject(options, key, source, Promise.resolve(), timeoutMs);
     if (stored.plain.bytes !== file.bytes) {
       await options.store.remove(key);
       throw new ConfigurationError(
@@ -268,4 +268,30 @@ export function planReplay(
     plan.push(entry);
     if (new Date(entry.lastEventAt).getTime() >= target.getTime()) return plan;
   }
+}
+
+/**
+ * What the archive covers from a backup's binary log position, for a freshness gate: the newest
+ * instant a restore can reach without a gap (`recoverableUntil`, the last event of the last file
+ * in an unbroken run from the backup's own file), and every file missing inside the archive's
+ * range. A gap caps `recoverableUntil`; with the backup's own file missing there is no point
+ * beyond the backup itself (undefined).
+ */
+export function archiveCoverage(
+  binlogs: BinlogManifest[],
+  start: { file: string },
+): { recoverableUntil: string | undefined; newest: string | undefined; gaps: string[] } {
+  const stem = binlogStem(start.file);
+  const width = start.file.length - stem.length - 1;
+  const sequences = new Map(binlogs.filter((b) => binlogStem(b.name) === stem).map((b) => [binlogSequence(b.name), b]));
+  const first = binlogSequence(start.file);
+  const newestSequence = Math.max(first, ...sequences.keys());
+  const gaps: string[] = [];
+  let recoverableUntil: string | undefined;
+  for (let sequence = first; sequence <= newestSequence; sequence += 1) {
+    const entry = sequences.get(sequence);
+    if (entry === undefined) gaps.push(`${stem}.${String(sequence).padStart(width, '0')}`);
+    else if (gaps.length === 0) recoverableUntil = entry.lastEventAt;
+  }
+  return { recoverableUntil, newest: sequences.get(newestSequence)?.lastEventAt, gaps };
 }

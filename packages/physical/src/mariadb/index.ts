@@ -12,6 +12,7 @@ export {
 } from './backup.ts';
 export {
   archiveBinlogs,
+  archiveCoverage,
   BinlogGapError,
   DEFAULT_ARCHIVE_TIMEOUT_MS,
   headerTime,

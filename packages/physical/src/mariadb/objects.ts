@@ -37,18 +37,34 @@ export async function uploadObject(
   key: string,
   source: Readable,
   finished: Promise<void>,
+  timeoutMs: number,
 ): Promise<StoredObjectFields & { uploadCheck: 'sha256-read-back' | 'size-read-back' }> {
   const compression = settings.compression?.algorithm ?? 'zstd';
   const level = compression === 'none' ? undefined : settings.compression?.level;
-  const result = await uploadDump({
-    store: settings.store,
-    key,
-    source,
-    finished,
-    compression,
-    level,
-    encryption: settings.encryption,
-  });
+  // Every wait bounded: a store that stops answering fails the upload (which removes what it wrote).
+  const timer = setTimeout(
+    () =>
+      source.destroy(
+        new IntegrityError(
+          `Uploading ${key} to ${settings.store.location} did not finish within ${Math.round(timeoutMs / 1000)} s.`,
+        ),
+      ),
+    timeoutMs,
+  );
+  let result;
+  try {
+    result = await uploadDump({
+      store: settings.store,
+      key,
+      source,
+      finished,
+      compression,
+      level,
+      encryption: settings.encryption,
+    });
+  } finally {
+    clearTimeout(timer);
+  }
   const encryption = settings.encryption;
   return {
     object: key,
