@@ -1,12 +1,9 @@
 import { createServer, type AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it } from '@jest/globals';
 import { TestSmtpServer, type SmtpServerOptions } from '../../../test/helpers/smtp.ts';
-import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { selfSignedCertificate } from '../../../test/helpers/tls.ts';
 import { emailChannel, emailSecurityProblem, type EmailConfig } from '../src/channels/email.ts';
-import { DeliveryError, type Channel, type SendContext, type SendResult } from '../src/channel.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
-import { newThread, type ThreadState } from '../src/thread.ts';
+import { failure, giftCardDeployment, messageFactory, ThreadRunner } from './support.ts';
 
 const HOSTILE =
   'Fix "quotes" & <b>html</b>\nsecond line `code` *bold* <!channel> <@U123> @here <script>alert(1)</script>';
@@ -14,66 +11,16 @@ const USER = 'deploy-bot';
 const PASSWORD = 'smtp-Pa55word-secret';
 const RECIPIENTS = ['ops@example.test', 'product@example.test', 'cto@example.test'];
 
-function message(status: Status, overrides: Partial<DeploymentMessage> = {}): DeploymentMessage {
-  return {
-    service: 'shop',
-    environment: 'production',
-    version: 'v1.4.2',
-    sha: '0123456789abcdef0123456789abcdef01234567',
-    status,
-    severity: severityOf(status, 'production'),
-    changeType: 'normal',
-    title: 'Add the gift card checkout',
-    impact: 'Checkout restarts once',
-    details: `details of ${status}`,
-    approvers: ['alice'],
-    backupId: undefined,
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [{ label: 'Change request', url: 'https://github.com/acme/shop/issues/7?a=1&b=2' }],
-    at: '2026-01-05T10:05:00.000Z',
-    startedAt: '2026-01-05T10:00:00.000Z',
-    window: undefined,
-    repository: 'acme/shop',
-    runUrl: 'https://github.com/acme/shop/actions/runs/1',
-    ...overrides,
-  };
-}
+const message = messageFactory((status) => ({
+  ...giftCardDeployment(status),
+  links: [{ label: 'Change request', url: 'https://github.com/acme/shop/issues/7?a=1&b=2' }],
+}));
 
-/** Sends a stage the way the action does: the stage joins the thread, the channel's state is kept. */
-class Thread {
-  state: ThreadState = newThread('acme/shop/production/0123456', '2026-01-05T10:00:00.000Z');
-  readonly clock = fakeClock();
-  readonly logs: string[] = [];
-  audience: 'stakeholders' | 'engineers' = 'stakeholders';
-  async send(channel: Channel, msg: DeploymentMessage): Promise<SendResult> {
-    const thread: ThreadState = {
-      ...this.state,
-      stages: [...this.state.stages, { status: msg.status, at: msg.at, severity: msg.severity }],
-    };
-    const context: SendContext = {
-      message: msg,
-      audience: this.audience,
-      thread,
-      text: headline(msg),
-      clock: this.clock,
-      log: (line) => this.logs.push(line),
-      // SMTP timeouts come from the deadline: the fake clock starts at 0, so 20 s of real time.
-      deadline: this.clock.now() + 20_000,
-    };
-    const result = await channel.send(context);
-    this.state = { ...thread, [channel.name]: result.state };
-    return result;
+/** SMTP timeouts come from the deadline: the fake clock starts at 0, so 20 s of real time. */
+class Thread extends ThreadRunner {
+  constructor() {
+    super({ deadlineIn: 20_000 });
   }
-}
-
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
 }
 
 const servers: TestSmtpServer[] = [];

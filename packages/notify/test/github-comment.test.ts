@@ -3,7 +3,7 @@ import { FakeGitHub } from '../../../test/fakes/github.ts';
 import { FakeCommitComments } from '../../../test/fakes/github-comments.ts';
 import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { createGitHubClient, type GitHubClient } from '../../github/src/index.ts';
-import { DeliveryError, type SendContext } from '../src/channel.ts';
+import { DeliveryError } from '../src/channel.ts';
 import {
   gitHubCommentChannel,
   gitHubCommentMarker,
@@ -11,40 +11,22 @@ import {
   type GitHubCommentConfig,
   type GitHubCommentTarget,
 } from '../src/channels/github.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
+import type { DeploymentMessage, Status } from '../src/message.ts';
 import { newThread, type ThreadState } from '../src/thread.ts';
+import { CHECKOUT_DEPLOYMENT, CHECKOUT_STARTED as STARTED, messageFactory, sendContext } from './support.ts';
 
 const repo = { owner: 'acme', repo: 'service' };
 const SHA = 'c0ffee'.padEnd(40, '1');
 const TITLE = 'Fix "checkout" `total`\nfor <!channel> @someone *now* [x](https://evil.test) | <script>x</script> #12';
-const STARTED = '2026-11-27T10:00:00Z';
 const FIVE: Status[] = ['started', 'approved', 'switched', 'verified', 'succeeded'];
 
-function messageOf(status: Status, extra: Partial<DeploymentMessage> = {}): DeploymentMessage {
-  return {
-    service: 'checkout',
-    environment: 'production',
-    version: '1.4.2',
-    sha: SHA,
-    status,
-    severity: severityOf(status, 'production'),
-    changeType: 'normal',
-    title: TITLE,
-    impact: undefined,
-    details: 'migrations: 2 applied\n@ops please `watch` </details> the dashboard',
-    approvers: ['alice'],
-    backupId: 'bk-20261127',
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [{ label: 'Change request', url: 'https://github.test/acme/service/issues/12' }],
-    at: `2026-11-27T10:0${FIVE.indexOf(status) + 1}:00Z`,
-    startedAt: STARTED,
-    window: undefined,
-    repository: 'acme/service',
-    runUrl: 'https://github.test/acme/service/actions/runs/7',
-    ...extra,
-  };
-}
+const messageOf = messageFactory((status) => ({
+  ...CHECKOUT_DEPLOYMENT,
+  sha: SHA,
+  title: TITLE,
+  details: 'migrations: 2 applied\n@ops please `watch` </details> the dashboard',
+  at: `2026-11-27T10:0${FIVE.indexOf(status) + 1}:00Z`,
+}));
 
 let github: FakeGitHub;
 let commits: FakeCommitComments;
@@ -66,9 +48,8 @@ beforeEach(() => {
   github.server.requests.length = 0;
 });
 
-function contextOf(message: DeploymentMessage, thread: ThreadState): SendContext {
-  const clock = fakeClock();
-  return { message, audience: 'engineers', thread, text: headline(message), clock, log: () => {}, deadline: 60_000 };
+function contextOf(message: DeploymentMessage, thread: ThreadState) {
+  return sendContext(message, thread, { audience: 'engineers' });
 }
 
 function channelOf(target: GitHubCommentTarget, extra: Partial<GitHubCommentConfig> = {}) {

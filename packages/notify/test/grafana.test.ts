@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeGrafana, type FakeAnnotation } from '../../../test/fakes/grafana.ts';
 import { fakeClock } from '../../../test/helpers/fake-clock.ts';
-import { DeliveryError, digestOf, type SendContext } from '../src/channel.ts';
+import { DeliveryError, digestOf } from '../src/channel.ts';
 import { grafanaChannel, grafanaTags, grafanaText, type GrafanaConfig } from '../src/channels/grafana.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
+import type { DeploymentMessage, Status } from '../src/message.ts';
 import { newThread, type ThreadState } from '../src/thread.ts';
+import { CHECKOUT_DEPLOYMENT, CHECKOUT_STARTED as STARTED, messageFactory, sendContext } from './support.ts';
 
 const TITLE = 'Fix "checkout" `total`\nfor <!channel> @someone *now* & <script>alert(1)</script><b>bold</b>';
-const STARTED = '2026-11-27T10:00:00Z';
 const AT: Partial<Record<Status, string>> = {
   started: '2026-11-27T10:00:00Z',
   switched: '2026-11-27T10:07:00Z',
@@ -15,31 +15,12 @@ const AT: Partial<Record<Status, string>> = {
   failed: '2026-11-27T10:09:00Z',
 };
 
-function messageOf(status: Status, extra: Partial<DeploymentMessage> = {}): DeploymentMessage {
-  return {
-    service: 'checkout',
-    environment: 'production',
-    version: '1.4.2',
-    sha: 'a'.repeat(40),
-    status,
-    severity: severityOf(status, 'production'),
-    changeType: 'normal',
-    title: TITLE,
-    impact: undefined,
-    details: undefined,
-    approvers: ['alice'],
-    backupId: 'bk-20261127',
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [],
-    at: AT[status] ?? '2026-11-27T10:05:00Z',
-    startedAt: STARTED,
-    window: undefined,
-    repository: 'acme/service',
-    runUrl: 'https://github.test/acme/service/actions/runs/7',
-    ...extra,
-  };
-}
+const messageOf = messageFactory((status) => ({
+  ...CHECKOUT_DEPLOYMENT,
+  title: TITLE,
+  links: [],
+  at: AT[status] ?? '2026-11-27T10:05:00Z',
+}));
 
 let grafana: FakeGrafana;
 
@@ -49,16 +30,8 @@ beforeAll(async () => {
 afterAll(() => grafana.close());
 beforeEach(() => grafana.reset());
 
-function contextOf(message: DeploymentMessage, thread: ThreadState, clock = fakeClock()): SendContext {
-  return {
-    message,
-    audience: 'stakeholders',
-    thread,
-    text: headline(message),
-    clock,
-    log: () => {},
-    deadline: clock.now() + 60_000,
-  };
+function contextOf(message: DeploymentMessage, thread: ThreadState, clock?: ReturnType<typeof fakeClock>) {
+  return sendContext(message, thread, { clock });
 }
 
 function config(extra: Partial<GrafanaConfig> = {}): GrafanaConfig {

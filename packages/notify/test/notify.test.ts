@@ -9,10 +9,11 @@ import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
 import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { DeliveryError, type Channel } from '../src/channel.ts';
 import { slackChannel } from '../src/channels/slack.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
+import { headline, severityOf, type Status } from '../src/message.ts';
 import { notify } from '../src/notify.ts';
 import { DEFAULT_ROUTING } from '../src/routing.ts';
 import { newThread, type ThreadState } from '../src/thread.ts';
+import { messageFactory } from './support.ts';
 
 let slack: FakeSlack;
 let grafana: FakeGrafana;
@@ -22,30 +23,14 @@ beforeAll(async () => {
 });
 afterAll(() => Promise.all([slack.close(), grafana.close(), pagerduty.close()]));
 
-function message(status: Status, at: string): DeploymentMessage {
-  return {
-    service: 'shop',
-    environment: 'staging',
-    version: 'v3',
-    sha: 'b'.repeat(40),
-    status,
-    severity: severityOf(status, 'staging'),
-    changeType: undefined,
-    title: 'A change',
-    impact: undefined,
-    details: undefined,
-    approvers: [],
-    backupId: undefined,
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [],
-    at,
-    startedAt: at,
-    window: undefined,
-    repository: 'acme/shop',
-    runUrl: undefined,
-  };
-}
+const message = messageFactory({
+  service: 'shop',
+  environment: 'staging',
+  version: 'v3',
+  sha: 'b'.repeat(40),
+  title: 'A change',
+  repository: 'acme/shop',
+});
 
 /** The smoke verdict the next sends carry. */
 const verdict: { value: 'pass' | 'warn' | 'fail' | undefined } = { value: undefined };
@@ -59,7 +44,12 @@ async function send(
 ) {
   const clock = fakeClock();
   return notify({
-    message: { ...message(status, at), environment, severity: severityOf(status, environment, verdict.value) },
+    message: message(status, {
+      at,
+      startedAt: at,
+      environment,
+      severity: severityOf(status, environment, verdict.value),
+    }),
     channels,
     routing: DEFAULT_ROUTING,
     thread,

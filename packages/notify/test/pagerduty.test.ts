@@ -1,39 +1,15 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { FakePagerDuty } from '../../../test/fakes/pagerduty.ts';
-import { DeliveryError, type SendContext } from '../src/channel.ts';
+import { DeliveryError } from '../src/channel.ts';
 import { pagerDutyChannel, pagerDutyDedupKey, routingKeyProblem } from '../src/channels/pagerduty.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
+import type { DeploymentMessage, Status } from '../src/message.ts';
 import { newThread, type ThreadState } from '../src/thread.ts';
+import { CHECKOUT_DEPLOYMENT, CHECKOUT_STARTED as STARTED, messageFactory, sendContext } from './support.ts';
 
 const TITLE = 'Fix "checkout" `total`\nfor <!channel> @someone *now* [x](https://evil.test) & <b>bold</b>';
-const STARTED = '2026-11-27T10:00:00Z';
 
-function messageOf(status: Status, extra: Partial<DeploymentMessage> = {}): DeploymentMessage {
-  return {
-    service: 'checkout',
-    environment: 'production',
-    version: '1.4.2',
-    sha: 'a'.repeat(40),
-    status,
-    severity: severityOf(status, 'production'),
-    changeType: 'normal',
-    title: TITLE,
-    impact: undefined,
-    details: undefined,
-    approvers: ['alice'],
-    backupId: 'bk-20261127',
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [{ label: 'Change request', url: 'https://github.test/acme/service/issues/12' }],
-    at: '2026-11-27T10:05:00Z',
-    startedAt: STARTED,
-    window: undefined,
-    repository: 'acme/service',
-    runUrl: 'https://github.test/acme/service/actions/runs/7',
-    ...extra,
-  };
-}
+const messageOf = messageFactory({ ...CHECKOUT_DEPLOYMENT, title: TITLE, at: '2026-11-27T10:05:00Z' });
 
 let pd: FakePagerDuty;
 let key: string;
@@ -47,16 +23,8 @@ beforeEach(() => {
   key = pd.addIntegration();
 });
 
-function contextOf(message: DeploymentMessage, thread: ThreadState, clock = fakeClock()): SendContext {
-  return {
-    message,
-    audience: 'engineers',
-    thread,
-    text: headline(message),
-    clock,
-    log: () => {},
-    deadline: clock.now() + 60_000,
-  };
+function contextOf(message: DeploymentMessage, thread: ThreadState, clock?: ReturnType<typeof fakeClock>) {
+  return sendContext(message, thread, { audience: 'engineers', clock });
 }
 
 /** Sends one stage and returns the thread with the channel's new state, as the caller stores it. */

@@ -1,37 +1,26 @@
 import { describe, expect, it } from '@jest/globals';
 import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
-import { severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
+import type { DeploymentMessage, Status } from '../src/message.ts';
 import { DEFAULT_ROUTING, parseRouting, routeMessage } from '../src/routing.ts';
 import { Template } from '../src/template.ts';
+import { messageFactory } from './support.ts';
+
+const base = messageFactory({
+  service: 'shop',
+  version: 'v1.2.3',
+  sha: 'a'.repeat(40),
+  changeType: 'normal',
+  at: '2026-11-27T10:00:00.000Z',
+  startedAt: '2026-11-27T09:50:00.000Z',
+  repository: 'acme/shop',
+});
 
 function message(
   status: Status,
   environment = 'production',
   extra: Partial<DeploymentMessage> = {},
 ): DeploymentMessage {
-  return {
-    service: 'shop',
-    environment,
-    version: 'v1.2.3',
-    sha: 'a'.repeat(40),
-    status,
-    severity: severityOf(status, environment, extra.smokeVerdict),
-    changeType: 'normal',
-    title: undefined,
-    impact: undefined,
-    details: undefined,
-    approvers: [],
-    backupId: undefined,
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [],
-    at: '2026-11-27T10:00:00.000Z',
-    startedAt: '2026-11-27T09:50:00.000Z',
-    window: undefined,
-    repository: 'acme/shop',
-    runUrl: undefined,
-    ...extra,
-  };
+  return base(status, { environment, ...extra });
 }
 
 const routed = (m: DeploymentMessage) => [...routeMessage(DEFAULT_ROUTING, m).keys()].sort();

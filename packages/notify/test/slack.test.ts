@@ -1,63 +1,27 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeSlack } from '../../../test/fakes/slack.ts';
-import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { slackChannel } from '../src/channels/slack.ts';
 import { slackWebhookChannel } from '../src/channels/slack-webhook.ts';
-import { DeliveryError, type Channel, type SendContext, type SendResult } from '../src/channel.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
-import { newThread, type ThreadState } from '../src/thread.ts';
+import type { Channel } from '../src/channel.ts';
+import type { Status } from '../src/message.ts';
+import { failure, giftCardDeployment, messageFactory, ThreadRunner } from './support.ts';
 
 const HOSTILE =
   'Fix "quotes" & <stuff>\nsecond line `code` *bold* _it_ <!channel> <@U123> @here <#C999|general> <https://evil.example|click>';
 
-function message(status: Status, overrides: Partial<DeploymentMessage> = {}): DeploymentMessage {
+const message = messageFactory((status) => {
   const minutes = ['started', 'approved', 'backed-up', 'migrated', 'switched', 'verified', 'succeeded'].indexOf(status);
   return {
-    service: 'shop',
-    environment: 'production',
-    version: 'v1.4.2',
-    sha: '0123456789abcdef0123456789abcdef01234567',
-    status,
-    severity: severityOf(status, 'production'),
-    changeType: 'normal',
-    title: 'Add the gift card checkout',
-    impact: 'Checkout restarts once',
-    details: `details of ${status}`,
-    approvers: ['alice'],
+    ...giftCardDeployment(status),
     backupId: status === 'backed-up' ? 'backup-20260105-1000' : undefined,
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [{ label: 'Change request', url: 'https://github.com/acme/shop/issues/7' }],
     at: new Date(Date.UTC(2026, 0, 5, 10, Math.max(0, minutes) * 5)).toISOString(),
-    startedAt: '2026-01-05T10:00:00.000Z',
-    window: undefined,
-    repository: 'acme/shop',
-    runUrl: 'https://github.com/acme/shop/actions/runs/1',
-    ...overrides,
   };
-}
+});
 
-/** Sends a stage the way the action does: the stage joins the thread, the channel's state is kept. */
-class Thread {
-  state: ThreadState = newThread('acme/shop/production/0123456', '2026-01-05T10:00:00.000Z');
-  readonly clock = fakeClock();
-  deadlineIn = 600_000;
-  async send(channel: Channel, msg: DeploymentMessage): Promise<SendResult> {
-    const thread: ThreadState = this.state.stages.some((s) => s.status === msg.status)
-      ? this.state
-      : { ...this.state, stages: [...this.state.stages, { status: msg.status, at: msg.at, severity: msg.severity }] };
-    const context: SendContext = {
-      message: msg,
-      audience: 'stakeholders',
-      thread,
-      text: headline(msg),
-      clock: this.clock,
-      log: () => undefined,
-      deadline: this.clock.now() + this.deadlineIn,
-    };
-    const result = await channel.send(context);
-    this.state = { ...thread, [channel.name]: result.state };
-    return result;
+/** A stage sent again does not join the thread again. */
+class Thread extends ThreadRunner {
+  constructor() {
+    super({ stageOnce: true });
   }
 }
 
@@ -68,15 +32,6 @@ const seen = (text: string): string =>
     .replace(/&lt;/g, '<')
     .replace(/&gt;/g, '>')
     .replace(/&amp;/g, '&');
-
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-}
 
 let slack: FakeSlack;
 let thread: Thread;

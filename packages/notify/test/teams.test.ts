@@ -1,74 +1,14 @@
 import { afterEach, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeTeams } from '../../../test/fakes/teams.ts';
-import { fakeClock } from '../../../test/helpers/fake-clock.ts';
 import { expectSettingsInputError } from '../../../test/helpers/expect-input-error.ts';
 import { teamsChannel, teamsWebhookUrl } from '../src/channels/teams.ts';
-import { DeliveryError, type Channel, type SendContext, type SendResult } from '../src/channel.ts';
-import { headline, severityOf, type DeploymentMessage, type Status } from '../src/message.ts';
-import { newThread, type ThreadState } from '../src/thread.ts';
+import type { Status } from '../src/message.ts';
+import { failure, giftCardDeployment, messageFactory, ThreadRunner as Thread } from './support.ts';
 
 const HOSTILE =
   'Fix "quotes" & <b>html</b>\nsecond line `code` **bold** _it_ [x](https://evil.example) <at>alice</at> <!channel> @here';
 
-function message(status: Status, overrides: Partial<DeploymentMessage> = {}): DeploymentMessage {
-  return {
-    service: 'shop',
-    environment: 'production',
-    version: 'v1.4.2',
-    sha: '0123456789abcdef0123456789abcdef01234567',
-    status,
-    severity: severityOf(status, 'production'),
-    changeType: 'normal',
-    title: 'Add the gift card checkout',
-    impact: 'Checkout restarts once',
-    details: `details of ${status}`,
-    approvers: ['alice'],
-    backupId: undefined,
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [{ label: 'Change request', url: 'https://github.com/acme/shop/issues/7' }],
-    at: '2026-01-05T10:05:00.000Z',
-    startedAt: '2026-01-05T10:00:00.000Z',
-    window: undefined,
-    repository: 'acme/shop',
-    runUrl: 'https://github.com/acme/shop/actions/runs/1',
-    ...overrides,
-  };
-}
-
-/** Sends a stage the way the action does: the stage joins the thread, the channel's state is kept. */
-class Thread {
-  state: ThreadState = newThread('acme/shop/production/0123456', '2026-01-05T10:00:00.000Z');
-  readonly clock = fakeClock();
-  deadlineIn = 600_000;
-  async send(channel: Channel, msg: DeploymentMessage): Promise<SendResult> {
-    const thread: ThreadState = {
-      ...this.state,
-      stages: [...this.state.stages, { status: msg.status, at: msg.at, severity: msg.severity }],
-    };
-    const context: SendContext = {
-      message: msg,
-      audience: 'stakeholders',
-      thread,
-      text: headline(msg),
-      clock: this.clock,
-      log: () => undefined,
-      deadline: this.clock.now() + this.deadlineIn,
-    };
-    const result = await channel.send(context);
-    this.state = { ...thread, [channel.name]: result.state };
-    return result;
-  }
-}
-
-async function failure(promise: Promise<unknown>): Promise<DeliveryError> {
-  const error = await promise.then(
-    () => undefined,
-    (e: unknown) => e,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-}
+const message = messageFactory(giftCardDeployment);
 
 /** What Teams shows: Adaptive Cards' Markdown escapes taken off. */
 const seen = (text: string): string => text.replace(/\\(.)/g, '$1');
