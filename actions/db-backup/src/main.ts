@@ -34,6 +34,14 @@ const summary = new JobSummary();
 
 await runAction(async () => {
   const settings = readSettings(new Inputs());
+  if (settings.physical?.engine === 'postgres') {
+    const { runPgPhysical } = await import('./physical-postgres.ts');
+    return runPgPhysical(settings, settings.physical, summary);
+  }
+  if (settings.physical?.engine === 'mysql') {
+    const { runMariaDbPhysical } = await import('./physical-mariadb.ts');
+    return runMariaDbPhysical(settings, settings.physical);
+  }
   const context = readRunContext();
   const provenance = { sha: context.sha, runUrl: context.runUrl };
   const engine = await openEngine(

@@ -1,5 +1,14 @@
 import { isAbsolute, resolve } from 'node:path';
 import { InputError, Inputs, registerSecret } from '@deploy-suite/kit';
+import {
+  MARIADB_PHYSICAL_REFUSES,
+  PG_PHYSICAL_REFUSES,
+  PHYSICAL_ONLY,
+  readMariaDbPhysical,
+  readPgPhysicalSettings,
+  refuseOutsideMethod,
+  type PhysicalSettings,
+} from './physical-settings.ts';
 import { parseConnectionUrl, readConnectionInputs, readTlsInputs, type Connection } from '@deploy-suite/db';
 import {
   checkIdentity,
@@ -20,9 +29,15 @@ import {
 
 export const COMMANDS = ['backup', 'restore', 'verify', 'prune', 'list', 'check'] as const;
 export type Command = (typeof COMMANDS)[number];
+export const METHODS = ['logical', 'physical'] as const;
+export type Method = (typeof METHODS)[number];
 
 export interface Settings {
   command: Command;
+  /** logical (verified dumps) or physical (pgBackRest / mariadb-backup with point-in-time recovery). */
+  method: Method;
+  /** method physical: the engine's own settings; undefined for logical. */
+  physical: PhysicalSettings | undefined;
   connection: Connection;
   /** Opens the store; S3 and Azure SDKs load only when used. */
   openStore: () => Promise<BackupStore>;
@@ -70,10 +85,17 @@ export function readSettings(inputs: Inputs): Settings {
     'azure-connection-string',
     'signing-key',
     'scratch-server-url',
+    'repo-passphrase',
   ])
     inputs.secret(name);
   const command = inputs.oneOf('command', COMMANDS, 'backup');
+  const method = inputs.oneOf('method', METHODS, 'logical');
   const connection = readConnectionInputs(inputs);
+  if (method === 'logical') refuseOutsideMethod(inputs, 'logical', PHYSICAL_ONLY);
+  else if (connection.engine === 'postgres') {
+    refuseOutsideMethod(inputs, 'physical', PG_PHYSICAL_REFUSES);
+    return readPgPhysical(inputs, command, connection);
+  } else refuseOutsideMethod(inputs, 'physical', MARIADB_PHYSICAL_REFUSES);
   const compression = inputs.oneOf('compression', ['zstd', 'gzip', 'none'] as const, 'zstd');
   // The effective level, default included, so the manifest records what was used.
   const level =
@@ -92,15 +114,18 @@ export function readSettings(inputs: Inputs): Settings {
   const { signer, verifier } = readKeys(inputs, command);
   const scratchUrl = inputs.optional('scratch-server-url');
   const confirm = inputs.optional('confirm');
-  if (command === 'restore' && target === connection.database && confirm !== target) {
+  if (method === 'logical' && command === 'restore' && target === connection.database && confirm !== target) {
     throw new InputError(
       'confirm',
       `must repeat "${target}" to restore over the source database itself (or set target-database to another database)`,
       `confirm: ${target}`,
     );
   }
+  const physical = method === 'physical' ? readMariaDbPhysical(inputs, command, connection) : undefined;
   return {
     command,
+    method,
+    physical,
     connection,
     openStore: readStore(inputs),
     compression,
@@ -119,13 +144,7 @@ export function readSettings(inputs: Inputs): Settings {
     dropReplaced: inputs.boolean('drop-replaced', false),
     privileges: inputs.boolean('restore-privileges', true),
     verifyAfterBackup: inputs.boolean('verify', false),
-    policy: {
-      keepDaily: inputs.integer('keep-daily', 30, { min: 0, max: 100_000 }),
-      keepWeekly: inputs.integer('keep-weekly', 0, { min: 0, max: 10_000 }),
-      keepMonthly: inputs.integer('keep-monthly', 12, { min: 0, max: 10_000 }),
-      keepYearly: inputs.integer('keep-yearly', 0, { min: 0, max: 1_000 }),
-      keepPreDeployDays: inputs.integer('keep-pre-deploy-days', 14, { min: 0, max: 100_000 }),
-    },
+    policy: readPolicy(inputs),
     dryRun: inputs.boolean('dry-run', false),
     pgBinDir: inputs.optional('pg-bin-dir'),
     dump: {
@@ -134,6 +153,56 @@ export function readSettings(inputs: Inputs): Settings {
     },
     maxAgeMs: inputs.duration('max-age', '1h', { minMs: 60_000 }),
     maxRtoMs: inputs.duration('max-rto', '4h', { minMs: 1000 }),
+  };
+}
+
+/**
+ * PostgreSQL's physical path: pgBackRest holds the repository, its encryption and retention, so
+ * the store, the age keys and the manifest keys do not apply (they are refused, see
+ * PG_PHYSICAL_REFUSES); the logical fields are left inert.
+ */
+function readPgPhysical(inputs: Inputs, command: Command, connection: Connection): Settings {
+  const physical = readPgPhysicalSettings(inputs, command, connection);
+  const policy = readPolicy(inputs);
+  physical.backrest.retentionFull = Math.max(1, policy.keepDaily);
+  return {
+    command,
+    method: 'physical',
+    physical,
+    connection,
+    openStore: () => Promise.reject(new Error('method physical on PostgreSQL uses the pgBackRest repository')),
+    compression: 'none',
+    level: undefined,
+    encryption: { kind: 'none' },
+    decryption: { identities: [] },
+    allowUnencrypted: false,
+    signer: undefined,
+    verifier: { keyId: 'none', verify: () => false },
+    scratchServer: undefined,
+    labels: [],
+    backupId: 'latest',
+    target: connection.database,
+    confirm: inputs.optional('confirm'),
+    terminateSessions: false,
+    dropReplaced: false,
+    privileges: true,
+    verifyAfterBackup: false,
+    policy,
+    dryRun: false,
+    pgBinDir: inputs.optional('pg-bin-dir'),
+    dump: { format: 'custom', jobs: 1 },
+    maxAgeMs: inputs.duration('max-age', '1h', { minMs: 60_000 }),
+    maxRtoMs: inputs.duration('max-rto', '4h', { minMs: 1000 }),
+  };
+}
+
+function readPolicy(inputs: Inputs): RetentionPolicy {
+  return {
+    keepDaily: inputs.integer('keep-daily', 30, { min: 0, max: 100_000 }),
+    keepWeekly: inputs.integer('keep-weekly', 0, { min: 0, max: 10_000 }),
+    keepMonthly: inputs.integer('keep-monthly', 12, { min: 0, max: 10_000 }),
+    keepYearly: inputs.integer('keep-yearly', 0, { min: 0, max: 1_000 }),
+    keepPreDeployDays: inputs.integer('keep-pre-deploy-days', 14, { min: 0, max: 100_000 }),
   };
 }
 

@@ -1,6 +1,8 @@
 import { formatDuration, type JobSummary } from '@deploy-suite/kit';
 import type { DrillFigures, Freshness, PruneResult } from '@deploy-suite/backup';
 import type { BackupManifest, RejectedManifest } from '@deploy-suite/storage';
+import type { BackupInfo, PgBackRestSettings, RestoreTarget, StanzaInfo } from '@deploy-suite/physical';
+import type { RestoredData } from './physical-drill.ts';
 
 /** One backup at a glance. What the manifest seals (tables, row counts) shows only once opened. */
 export function describeBackup(
@@ -123,4 +125,122 @@ export function describeDrill(summary: JobSummary, drill: DrillFigures): void {
       ],
     ],
   );
+}
+
+/** A physical drill: the same two objectives; the RPO is judged on the newest recoverable point. */
+export function describePhysicalDrill(summary: JobSummary, drill: DrillFigures): void {
+  describeDrill(summary, {
+    ...drill,
+    dataAgeSeconds: Number.isFinite(drill.dataAgeSeconds) ? drill.dataAgeSeconds : Number.NaN,
+  });
+  if (drill.maxAgeSeconds === undefined) summary.paragraph('The RPO is not judged for a drill to a chosen past time.');
+}
+
+export function describePgBackup(
+  summary: JobSummary,
+  made: BackupInfo,
+  settings: PgBackRestSettings,
+  seconds: number,
+): void {
+  summary.heading(`pgBackRest ${made.type} backup taken: ${made.label}`);
+  summary.table(
+    ['', ''],
+    [
+      ['Stanza', settings.stanza],
+      ['Repository', `${settings.repoPath} (aes-256-cbc)`],
+      ['Type', made.type],
+      ['Builds on', made.prior ?? '— (full)'],
+      ['Database size', `${made.size} bytes`],
+      ['Added to the repository', `${made.repoDelta} bytes`],
+      ['Started', made.start.toISOString()],
+      ['Ended (earliest restore point)', made.stop.toISOString()],
+      ['WAL', `${made.walStart ?? '—'} … ${made.walStop ?? '—'}`],
+      ['Kept (repo1-retention-full)', `${settings.retentionFull ?? 2} full backups and what builds on them`],
+      ['Duration', formatDuration(seconds * 1000)],
+    ],
+  );
+}
+
+export function describePgCatalog(summary: JobSummary, settings: PgBackRestSettings, info: StanzaInfo): void {
+  summary.heading(`pgBackRest backups of stanza ${settings.stanza} in ${settings.repoPath}`);
+  summary.table(
+    ['Backup', 'Type', 'Builds on', 'Ended', 'Stored', 'Added'],
+    [...info.backups]
+      .reverse()
+      .map((b) => [b.label, b.type, b.prior ?? '—', b.stop.toISOString(), b.repoSize, b.repoDelta]),
+  );
+  summary.paragraph(
+    `PostgreSQL ${info.pgVersion ?? '?'}; archived WAL ${info.archive.min ?? '—'} … ${info.archive.max ?? '—'} (archive ${info.archiveId ?? '—'}).`,
+  );
+}
+
+/** A physical restore: what it reached and what the restored database holds, table by table. */
+export function describeRestoredData(
+  summary: JobSummary,
+  title: string,
+  backup: string,
+  target: RestoreTarget,
+  data: RestoredData,
+  restoreSeconds: number,
+  seconds: number,
+): void {
+  const rows = Object.entries(data.rows);
+  summary.heading(`${title}: ${data.database}`);
+  summary.table(
+    ['', ''],
+    [
+      ['From backup', backup],
+      [
+        'Recovered to',
+        target === 'latest'
+          ? 'the end of the archive (latest)'
+          : 'time' in target
+            ? target.time.toISOString()
+            : `the end of ${target.backup}`,
+      ],
+      ['Tables', `${rows.length} (${rows.reduce((a, [, n]) => a + n, 0)} rows, counted exactly)`],
+      ['Restore until it accepted connections', formatDuration(restoreSeconds * 1000)],
+      ['Duration', formatDuration(seconds * 1000)],
+    ],
+  );
+  summary.table(
+    ['Table', 'Rows'],
+    rows.map(([table, n]) => [table, n]),
+  );
+}
+
+/** The physical freshness gate: the newest recoverable point (end of the archived WAL or binary logs). */
+export function describePhysicalFreshness(
+  summary: JobSummary,
+  what: string,
+  gate: {
+    ok: boolean;
+    newest: string | null;
+    recoverableUntil: Date | null;
+    source: string | null;
+    ageSeconds: number;
+    maxAgeMs: number;
+    gap: string | null;
+    extra: [string, string][];
+    reasons: string[];
+  },
+): void {
+  summary.heading(`${gate.ok ? '✅' : '❌'} Recoverability of ${what}`);
+  summary.table(
+    ['', ''],
+    [
+      ['Newest backup', gate.newest ?? 'none'],
+      [
+        'Recoverable until',
+        gate.recoverableUntil === null
+          ? '—'
+          : `${gate.recoverableUntil.toISOString()}${gate.source === null ? '' : ` (from the ${gate.source})`}`,
+      ],
+      ['Data age', Number.isFinite(gate.ageSeconds) ? formatDuration(gate.ageSeconds * 1000) : '—'],
+      ['Allowed (max-age, the RPO)', formatDuration(gate.maxAgeMs)],
+      ['Archive gap', gate.gap === null ? 'none' : `❌ missing ${gate.gap}`],
+      ...gate.extra,
+    ],
+  );
+  if (gate.reasons.length > 0) summary.paragraph(`Failed: ${gate.reasons.join('; ')}`);
 }
