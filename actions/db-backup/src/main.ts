@@ -40,7 +40,7 @@ await runAction(async () => {
   }
   if (settings.physical?.engine === 'mysql') {
     const { runMariaDbPhysical } = await import('./physical-mariadb.ts');
-    return runMariaDbPhysical(settings, settings.physical);
+    return runMariaDbPhysical(settings, settings.physical, summary);
   }
   const context = readRunContext();
   const provenance = { sha: context.sha, runUrl: context.runUrl };

@@ -1,9 +1,238 @@
-import { ConfigurationError } from '@deploy-suite/kit';
+import * as core from '@actions/core';
+import {
+  ConfigurationError,
+  formatDuration,
+  GateClosedError,
+  type JobSummary,
+  quoteUntrusted,
+  setOutput,
+} from '@deploy-suite/kit';
+import {
+  archiveBinlogs,
+  archiveCoverage,
+  backupMariaDb,
+  chainFor,
+  countRestoredRows,
+  listBinlogArchive,
+  listMariaDbBackups,
+  restoreMariaDb,
+  type MariaDbBackupManifest,
+} from '@deploy-suite/physical';
 import type { Settings } from './settings.ts';
 import type { MariaDbPhysicalSettings } from './physical-settings.ts';
+import { physicalDrill, type RestoredData } from './physical-drill.ts';
+import {
+  describeMariaDbBackup,
+  describeMariaDbCatalog,
+  describePhysicalDrill,
+  describePhysicalFreshness,
+  describeRestoredData,
+} from './summary.ts';
 
-export function runMariaDbPhysical(settings: Settings, physical: MariaDbPhysicalSettings): Promise<void> {
-  return Promise.reject(
-    new ConfigurationError(`method physical on MariaDB is not wired yet (${settings.command}, ${physical.type})`),
-  );
+/**
+ * The physical path on MariaDB: mariadb-backup full and incremental backups and the closed binary
+ * logs, in the same store with the same age keys and signed manifests as the logical backups.
+ */
+export async function runMariaDbPhysical(
+  settings: Settings,
+  physical: MariaDbPhysicalSettings,
+  summary: JobSummary,
+): Promise<void> {
+  const started = performance.now();
+  const seconds = (): number => Math.round((performance.now() - started) / 10) / 100;
+  const store = await settings.openStore();
+  const { prefix, server } = physical;
+  const listed = async () => {
+    const result = await listMariaDbBackups(store, prefix, settings.verifier);
+    for (const entry of result.rejected.slice(0, 20))
+      core.warning(`Refused ${quoteUntrusted(`${entry.key}: ${entry.reason}`, 400)}`);
+    return result.backups;
+  };
+  const storeSettings = {
+    store,
+    prefix,
+    encryption: settings.encryption,
+    compression: {
+      algorithm: settings.compression,
+      ...(settings.level === undefined ? {} : { level: settings.level }),
+    },
+  };
+
+  switch (settings.command) {
+    case 'backup': {
+      let base: MariaDbBackupManifest | undefined;
+      if (physical.type === 'incremental') {
+        base = (await listed()).at(-1);
+        if (base === undefined)
+          throw new ConfigurationError(
+            `An incremental backup builds on an earlier physical backup, and ${store.location} holds none under ${prefix}: take type full first.`,
+          );
+      }
+      const { manifest } = await backupMariaDb({
+        ...storeSettings,
+        server,
+        type: physical.type,
+        ...(base === undefined ? {} : { base }),
+        signer: settings.signer!,
+      });
+      // The binary logs closed so far (the backup flushed them): what a replay past this backup needs.
+      const binlogs = await archiveBinlogs({
+        ...storeSettings,
+        server,
+        signer: settings.signer!,
+        verifier: settings.verifier,
+        ...(physical.binlogDir === undefined ? {} : { binlogDir: physical.binlogDir }),
+      });
+      setOutput('backup-id', manifest.id);
+      setOutput('location', store.urlOf(manifest.object));
+      setOutput('size-bytes', manifest.stored.bytes);
+      setOutput('sha256', manifest.stored.sha256);
+      setOutput('duration-seconds', seconds());
+      setOutput('verified', false);
+      setOutput('recoverable-until', binlogs.recoverableUntil ?? manifest.completedAt);
+      core.info(
+        `MariaDB ${manifest.type} backup ${manifest.id}: ${manifest.stored.bytes} bytes; ${binlogs.archived.length} binary log(s) archived`,
+      );
+      describeMariaDbBackup(summary, manifest, store.urlOf(manifest.object), binlogs, seconds());
+      break;
+    }
+    case 'restore':
+    case 'verify': {
+      const backups = await listed();
+      const target = physical.targetTime;
+      const chosen =
+        target === undefined
+          ? backups.at(-1)
+          : backups.filter((b) => Date.parse(b.completedAt) <= target.getTime()).at(-1);
+      if (chosen === undefined)
+        throw new ConfigurationError(
+          target === undefined
+            ? `No verified physical backup under ${prefix} in ${store.location}.`
+            : `No physical backup under ${prefix} finished at or before ${target.toISOString()}: the earliest point a restore reaches is the end of the oldest backup${backups[0] === undefined ? '' : ` (${backups[0].completedAt})`}.`,
+        );
+      const chain = chainFor(backups, chosen.id);
+      const binlogs = target === undefined ? undefined : await listBinlogArchive(store, prefix, settings.verifier);
+      const restored = await restoreMariaDb({
+        store,
+        decryption: settings.decryption,
+        chain,
+        ...(binlogs === undefined ? {} : { binlogs }),
+        ...(target === undefined ? {} : { targetTime: target }),
+      });
+      let data: RestoredData;
+      try {
+        data = verifyDatabase(settings.connection.database, chosen.id, await countRestoredRows(restored));
+      } finally {
+        await restored.stop();
+      }
+      const targetText = target === undefined ? `the end of ${chosen.id}` : target.toISOString();
+      setOutput('backup-id', chosen.id);
+      setOutput('duration-seconds', seconds());
+      setOutput('verified', true);
+      setOutput('row-counts', data.rows);
+      describeRestoredData(
+        summary,
+        settings.command === 'verify'
+          ? 'Drill: restored and verified in a scratch server (removed)'
+          : 'Restored and verified in a scratch server (removed)',
+        chain.map((b) => b.id).join(' → '),
+        targetText,
+        data,
+        restored.durationSeconds,
+        seconds(),
+      );
+      if (settings.command === 'restore') {
+        setOutput('restore-duration-seconds', Math.round(restored.durationSeconds * 10) / 10);
+        break;
+      }
+      const dataTime = target ?? new Date(chosen.completedAt);
+      const drill = physicalDrill({
+        restoreSeconds: seconds(),
+        maxRtoMs: settings.maxRtoMs,
+        dataAgeSeconds: Math.max(0, Math.round((Date.now() - dataTime.getTime()) / 1000)),
+        maxAgeMs: target === undefined ? settings.maxAgeMs : undefined,
+      });
+      setOutput('restore-duration-seconds', drill.restoreSeconds);
+      setOutput('age-seconds', drill.dataAgeSeconds);
+      describePhysicalDrill(summary, drill);
+      if (drill.missed.length > 0)
+        throw new GateClosedError(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+      break;
+    }
+    case 'check': {
+      const backups = await listed();
+      const newest = backups.at(-1);
+      const archive = await listBinlogArchive(store, prefix, settings.verifier);
+      for (const entry of archive.rejected.slice(0, 20))
+        core.warning(`Refused binary log ${quoteUntrusted(`${entry.name}: ${entry.reason}`, 400)}`);
+      const coverage = newest === undefined ? undefined : archiveCoverage(archive.binlogs, newest.binlog);
+      const candidates = [newest?.completedAt, coverage?.recoverableUntil]
+        .filter((t): t is string => t !== undefined)
+        .map((t) => new Date(t));
+      const recoverableUntil = candidates.reduce<Date | null>((a, b) => (a === null || b > a ? b : a), null);
+      const ageSeconds =
+        recoverableUntil === null
+          ? Number.POSITIVE_INFINITY
+          : Math.max(0, Math.round((Date.now() - recoverableUntil.getTime()) / 1000));
+      const reasons: string[] = [];
+      if (recoverableUntil === null) reasons.push(`nothing is recoverable: no physical backup under ${prefix}`);
+      else if (!(ageSeconds * 1000 <= settings.maxAgeMs))
+        reasons.push(
+          `the newest recoverable point (${recoverableUntil.toISOString()}) is ${formatDuration(ageSeconds * 1000)} old, over max-age ${formatDuration(settings.maxAgeMs)}`,
+        );
+      const gaps = coverage?.gaps ?? [];
+      if (gaps.length > 0) reasons.push(`the binary log archive has a gap: ${gaps.join(', ')} missing`);
+      setOutput('age-seconds', Number.isFinite(ageSeconds) ? ageSeconds : '');
+      setOutput('newest-id', newest?.id ?? '');
+      setOutput('recoverable-until', recoverableUntil?.toISOString() ?? '');
+      describePhysicalFreshness(summary, `${settings.connection.database} (MariaDB, ${prefix})`, {
+        ok: reasons.length === 0,
+        newest: newest?.id ?? null,
+        recoverableUntil,
+        source:
+          recoverableUntil === null
+            ? null
+            : coverage?.recoverableUntil !== undefined && new Date(coverage.recoverableUntil) >= recoverableUntil
+              ? 'binary logs'
+              : 'backup',
+        ageSeconds,
+        maxAgeMs: settings.maxAgeMs,
+        gap: gaps[0] ?? null,
+        extra: [['Archived binary logs', String(archive.binlogs.length)]],
+        reasons,
+      });
+      if (reasons.length > 0) throw new GateClosedError(`The freshness gate failed: ${reasons.join('; ')}`);
+      break;
+    }
+    case 'list': {
+      const backups = await listed();
+      setOutput(
+        'backups',
+        [...backups].reverse().map((b) => ({
+          id: b.id,
+          type: b.type,
+          baseId: b.baseId,
+          completedAt: b.completedAt,
+          sizeBytes: b.stored.bytes,
+        })),
+      );
+      describeMariaDbCatalog(summary, `Physical backups under ${prefix} in ${store.location}`, backups, store);
+      break;
+    }
+    case 'prune':
+      throw new ConfigurationError(
+        'prune does not apply to method physical on MariaDB yet: a chain (a full and its increments) and the binary logs it replays must go together, which the logical retention does not know. Expire them by hand for now.',
+      );
+  }
+  core.info(`${settings.command} (physical, MariaDB) done in ${formatDuration(seconds() * 1000)}`);
+}
+
+/** The restored copy must hold the database; its tables' exact counts are what the summary shows. */
+function verifyDatabase(database: string, backup: string, all: Record<string, number>): RestoredData {
+  const rows = Object.fromEntries(Object.entries(all).filter(([name]) => name.startsWith(`${database}.`)));
+  if (Object.keys(rows).length === 0)
+    throw new ConfigurationError(
+      `The restored copy of ${backup} has no table in database ${database}: the backup does not hold it, or it was created after the target. Nothing was verified.`,
+    );
+  return { database, rows };
 }

@@ -63,7 +63,7 @@ export async function runPgPhysical(
             ? `Restored and verified in a scratch cluster (removed)`
             : `Restored into ${physical.targetDataDir} (left stopped)`,
           restored.backup.label,
-          target,
+          targetText(target),
           data,
           restored.restoreSeconds,
           seconds(),
@@ -98,7 +98,7 @@ export async function runPgPhysical(
           summary,
           'Drill: restored and verified in a scratch cluster (removed)',
           restored.backup.label,
-          target,
+          targetText(target),
           data,
           restored.restoreSeconds,
           seconds(),
@@ -188,6 +188,11 @@ export async function runPgPhysical(
   } finally {
     backrest.close();
   }
+}
+
+function targetText(target: RestoreTarget): string {
+  if (target === 'latest') return 'the end of the archived WAL (latest)';
+  return 'time' in target ? target.time.toISOString() : `the end of ${target.backup}`;
 }
 
 function restoreTarget(physical: PgPhysicalSettings): RestoreTarget {

@@ -202,6 +202,12 @@ export function readPgPhysicalSettings(inputs: Inputs, command: Command, connect
 export function readMariaDbPhysical(inputs: Inputs, command: Command, connection: Connection): MariaDbPhysicalSettings {
   const type = readType(inputs, MARIADB_BACKUP_TYPES, 'MariaDB');
   const targetTime = readTargetTime(inputs, command);
+  if (targetTime !== undefined && targetTime.getTime() % 1000 !== 0)
+    throw new InputError(
+      'target-time',
+      'must be a whole second for MariaDB (binary log events carry whole-second times)',
+      `target-time: ${new Date(Math.floor(targetTime.getTime() / 1000) * 1000).toISOString()}`,
+    );
   if (!/^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,99}$/.test(connection.database))
     throw new InputError(
       'database',

@@ -1,7 +1,8 @@
 import { formatDuration, type JobSummary } from '@deploy-suite/kit';
 import type { DrillFigures, Freshness, PruneResult } from '@deploy-suite/backup';
 import type { BackupManifest, RejectedManifest } from '@deploy-suite/storage';
-import type { BackupInfo, PgBackRestSettings, RestoreTarget, StanzaInfo } from '@deploy-suite/physical';
+import type { BackupInfo, MariaDbBackupManifest, PgBackRestSettings, StanzaInfo } from '@deploy-suite/physical';
+import type { BackupStore } from '@deploy-suite/storage';
 import type { RestoredData } from './physical-drill.ts';
 
 /** One backup at a glance. What the manifest seals (tables, row counts) shows only once opened. */
@@ -179,7 +180,7 @@ export function describeRestoredData(
   summary: JobSummary,
   title: string,
   backup: string,
-  target: RestoreTarget,
+  recoveredTo: string,
   data: RestoredData,
   restoreSeconds: number,
   seconds: number,
@@ -190,14 +191,7 @@ export function describeRestoredData(
     ['', ''],
     [
       ['From backup', backup],
-      [
-        'Recovered to',
-        target === 'latest'
-          ? 'the end of the archive (latest)'
-          : 'time' in target
-            ? target.time.toISOString()
-            : `the end of ${target.backup}`,
-      ],
+      ['Recovered to', recoveredTo],
       ['Tables', `${rows.length} (${rows.reduce((a, [, n]) => a + n, 0)} rows, counted exactly)`],
       ['Restore until it accepted connections', formatDuration(restoreSeconds * 1000)],
       ['Duration', formatDuration(seconds * 1000)],
@@ -243,4 +237,52 @@ export function describePhysicalFreshness(
     ],
   );
   if (gate.reasons.length > 0) summary.paragraph(`Failed: ${gate.reasons.join('; ')}`);
+}
+
+export function describeMariaDbBackup(
+  summary: JobSummary,
+  manifest: MariaDbBackupManifest,
+  location: string,
+  binlogs: { archived: { name: string }[]; alreadyArchived: string[]; recoverableUntil: string | undefined },
+  seconds: number,
+): void {
+  summary.heading(`MariaDB ${manifest.type} backup taken: ${manifest.id}`);
+  summary.table(
+    ['', ''],
+    [
+      ['Location', location],
+      ['Builds on', manifest.baseId ?? '— (full)'],
+      ['LSN', `${manifest.fromLsn} … ${manifest.toLsn}`],
+      ['Binary log position', `${manifest.binlog.file}:${manifest.binlog.position}`],
+      ['Size', `${manifest.stored.bytes} bytes stored (${manifest.plain.bytes} before compression)`],
+      [
+        'Encryption',
+        manifest.encryption.method === 'none'
+          ? '⚠️ none'
+          : `${manifest.encryption.method} ${manifest.encryption.recipients.join(', ')}`,
+      ],
+      ['SHA-256 (stored)', manifest.stored.sha256],
+      [
+        'Binary logs archived',
+        `${binlogs.archived.map((b) => b.name).join(', ') || 'none new'}${binlogs.alreadyArchived.length > 0 ? ` (${binlogs.alreadyArchived.length} already there)` : ''}`,
+      ],
+      ['Recoverable until', binlogs.recoverableUntil ?? manifest.completedAt],
+      ['Duration', formatDuration(seconds * 1000)],
+    ],
+  );
+}
+
+export function describeMariaDbCatalog(
+  summary: JobSummary,
+  title: string,
+  backups: MariaDbBackupManifest[],
+  store: BackupStore,
+): void {
+  summary.heading(title);
+  summary.table(
+    ['Backup', 'Type', 'Builds on', 'Completed', 'Size', 'Location'],
+    [...backups]
+      .reverse()
+      .map((b) => [b.id, b.type, b.baseId ?? '—', b.completedAt, b.stored.bytes, store.urlOf(b.object)]),
+  );
 }
