@@ -126,6 +126,24 @@ describe('db-backup method physical on PostgreSQL (pgBackRest)', () => {
     rmSync(named, { recursive: true, force: true });
   }, 120_000);
 
+  it('fails clearly when the restored cluster lacks the database, and removes the scratch copy', async () => {
+    const run = await physical({
+      command: 'restore',
+      'database-url': `postgres://admin@127.0.0.1:${cluster.port}/no_such_db`,
+    });
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/has no database no_such_db/);
+    expect(readdirSync(runnerTemp)).toEqual([]);
+  }, 120_000);
+
+  it('a wrong repository passphrase is named as such', async () => {
+    const wrong = 'not-the-repository-passphrase';
+    const run = await physical({ command: 'list', 'repo-passphrase': wrong });
+    expect(run.exitCode).toBe(1);
+    expect(failureOf(run)).toMatch(/passphrase does not open the repository/);
+    expect(leakedSecrets(run, [wrong])).toEqual([]);
+  }, 60_000);
+
   it("verify runs pgBackRest's verify and a PITR drill, reporting RTO and RPO", async () => {
     const run = await physical({ command: 'verify', 'max-rto': '10m', 'max-age': '1h' });
     expectOk(run);
