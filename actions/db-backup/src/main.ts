@@ -123,11 +123,11 @@ await runAction(async () => {
       // A verify is the DR drill: the restore's time against the RTO, and (for the latest backup)
       // its data's age against the RPO; missing either fails it.
       const drill = drillFigures({
-        manifest,
         restoreMs: seconds() * 1000,
         maxRtoMs: settings.maxRtoMs,
+        dataAgeMs: Math.max(0, Date.now() - Date.parse(manifest.startedAt)),
         maxAgeMs: settings.backupId === 'latest' ? settings.maxAgeMs : undefined,
-        now: new Date(),
+        what: "the newest backup's data",
       });
       setOutput('restore-duration-seconds', drill.restoreSeconds);
       setOutput('age-seconds', drill.dataAgeSeconds);

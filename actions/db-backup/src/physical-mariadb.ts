@@ -18,9 +18,10 @@ import {
   restoreMariaDb,
   type MariaDbBackupManifest,
 } from '@deploy-suite/physical';
+import { drillFigures } from '@deploy-suite/backup';
 import type { Settings } from './settings.ts';
 import type { MariaDbPhysicalSettings } from './physical-settings.ts';
-import { physicalDrill, type RestoredData } from './physical-drill.ts';
+import type { RestoredData } from './summary.ts';
 import {
   describeMariaDbBackup,
   describeMariaDbCatalog,
@@ -146,11 +147,12 @@ export async function runMariaDbPhysical(
         break;
       }
       const dataTime = target ?? new Date(chosen.completedAt);
-      const drill = physicalDrill({
-        restoreSeconds: seconds(),
+      const drill = drillFigures({
+        restoreMs: seconds() * 1000,
         maxRtoMs: settings.maxRtoMs,
-        dataAgeSeconds: Math.max(0, Math.round((Date.now() - dataTime.getTime()) / 1000)),
+        dataAgeMs: Math.max(0, Date.now() - dataTime.getTime()),
         maxAgeMs: target === undefined ? settings.maxAgeMs : undefined,
+        what: 'the newest recoverable point',
       });
       setOutput('restore-duration-seconds', drill.restoreSeconds);
       setOutput('age-seconds', drill.dataAgeSeconds);

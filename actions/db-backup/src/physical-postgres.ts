@@ -5,6 +5,7 @@ import * as core from '@actions/core';
 import { ConfigurationError, formatDuration, GateClosedError, type JobSummary, setOutput } from '@deploy-suite/kit';
 import { openEngine, type Connection } from '@deploy-suite/db';
 import { freshnessVerdict, openPgBackRest, type RestoredCluster, type RestoreTarget } from '@deploy-suite/physical';
+import { drillFigures } from '@deploy-suite/backup';
 import type { Settings } from './settings.ts';
 import type { PgPhysicalSettings } from './physical-settings.ts';
 import {
@@ -14,7 +15,7 @@ import {
   describePhysicalFreshness,
   describeRestoredData,
 } from './summary.ts';
-import { physicalDrill, type RestoredData } from './physical-drill.ts';
+import type { RestoredData } from './summary.ts';
 
 /** The physical path on PostgreSQL: pgBackRest drives the copy; this wires its answers to outputs and the summary. */
 export async function runPgPhysical(
@@ -107,12 +108,13 @@ export async function runPgPhysical(
           physical.targetTime === undefined
             ? fresh.ageSeconds
             : Math.max(0, Math.round((Date.now() - physical.targetTime.getTime()) / 1000));
-        const drill = physicalDrill({
-          restoreSeconds: seconds(),
+        const drill = drillFigures({
+          restoreMs: seconds() * 1000,
           maxRtoMs: settings.maxRtoMs,
-          dataAgeSeconds,
+          dataAgeMs: dataAgeSeconds * 1000,
           // A drill to a chosen past time is not judged against the RPO.
           maxAgeMs: physical.targetTime === undefined ? settings.maxAgeMs : undefined,
+          what: 'the newest recoverable point',
         });
         setOutput('restore-duration-seconds', drill.restoreSeconds);
         setOutput('age-seconds', Number.isFinite(drill.dataAgeSeconds) ? drill.dataAgeSeconds : '');

@@ -3,7 +3,6 @@ import type { DrillFigures, Freshness, PruneResult } from '@deploy-suite/backup'
 import type { BackupManifest, RejectedManifest } from '@deploy-suite/storage';
 import type { BackupInfo, MariaDbBackupManifest, PgBackRestSettings, StanzaInfo } from '@deploy-suite/physical';
 import type { BackupStore } from '@deploy-suite/storage';
-import type { RestoredData } from './physical-drill.ts';
 
 /** One backup at a glance. What the manifest seals (tables, row counts) shows only once opened. */
 export function describeBackup(
@@ -285,4 +284,10 @@ export function describeMariaDbCatalog(
       .reverse()
       .map((b) => [b.id, b.type, b.baseId ?? '—', b.completedAt, b.stored.bytes, store.urlOf(b.object)]),
   );
+}
+
+/** What a physical restore held: the database checked and its exact row counts per table. */
+export interface RestoredData {
+  database: string;
+  rows: Record<string, number>;
 }

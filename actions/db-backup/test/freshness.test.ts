@@ -85,14 +85,13 @@ describe('check: the freshness gate counts only verified backups', () => {
 });
 
 describe('drill figures', () => {
-  const manifest = { startedAt: '2026-11-27T10:00:00.000Z' } as Parameters<typeof drillFigures>[0]['manifest'];
   it('name a restore slower than the RTO, and data older than the RPO', () => {
     const figures = drillFigures({
-      manifest,
       restoreMs: 5 * 3_600_000,
       maxRtoMs: 4 * 3_600_000,
+      dataAgeMs: 2 * 3_600_000,
       maxAgeMs: 3_600_000,
-      now: new Date('2026-11-27T12:00:00.000Z'),
+      what: "the newest backup's data",
     });
     expect(figures.missed).toEqual([
       expect.stringMatching(/^the restore took 5 ?h.*over the RTO of 4 ?h/),
@@ -108,12 +107,23 @@ describe('drill figures', () => {
 
   it('pass a drill inside both objectives', () => {
     const figures = drillFigures({
-      manifest,
       restoreMs: 90_000,
       maxRtoMs: 4 * 3_600_000,
+      dataAgeMs: 30 * 60_000,
       maxAgeMs: 3_600_000,
-      now: new Date('2026-11-27T10:30:00.000Z'),
+      what: "the newest backup's data",
     });
     expect(figures.missed).toEqual([]);
+  });
+
+  it('fail closed on an age that is not known', () => {
+    const figures = drillFigures({
+      restoreMs: 1000,
+      maxRtoMs: 60_000,
+      dataAgeMs: Number.NaN,
+      maxAgeMs: 3_600_000,
+      what: 'the newest recoverable point',
+    });
+    expect(figures.missed).toEqual(['the age of the newest recoverable point is unknown']);
   });
 });

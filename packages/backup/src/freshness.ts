@@ -66,29 +66,36 @@ export interface DrillFigures {
   missed: string[];
 }
 
+/**
+ * A DR drill judged against its two objectives: the restore's time against the RTO, and the
+ * restored data's age (a logical backup's snapshot, a physical restore's newest recoverable
+ * point) against the RPO. An age that is not known fails the RPO: a drill fails closed.
+ */
 export function drillFigures(options: {
-  manifest: BackupManifest;
   restoreMs: number;
   maxRtoMs: number;
-  /** Undefined when the backup was asked for by id: an older backup is not judged against the RPO. */
+  dataAgeMs: number;
+  /** Undefined when a chosen backup or past time was restored: that is not judged against the RPO. */
   maxAgeMs: number | undefined;
-  now: Date;
+  /** What the data is, in the miss's words: "the newest backup's data", "the newest recoverable point". */
+  what: string;
 }): DrillFigures {
-  const dataAgeMs = Math.max(0, options.now.getTime() - Date.parse(options.manifest.startedAt));
   const missed: string[] = [];
-  if (options.restoreMs > options.maxRtoMs) {
+  if (!(options.restoreMs <= options.maxRtoMs)) {
     missed.push(
       `the restore took ${formatDuration(options.restoreMs)}, over the RTO of ${formatDuration(options.maxRtoMs)}`,
     );
   }
-  if (options.maxAgeMs !== undefined && dataAgeMs > options.maxAgeMs) {
+  if (options.maxAgeMs !== undefined && !(options.dataAgeMs <= options.maxAgeMs)) {
     missed.push(
-      `the newest backup's data is ${formatDuration(dataAgeMs)} old, over the RPO of ${formatDuration(options.maxAgeMs)}`,
+      Number.isFinite(options.dataAgeMs)
+        ? `${options.what} is ${formatDuration(options.dataAgeMs)} old, over the RPO of ${formatDuration(options.maxAgeMs)}`
+        : `the age of ${options.what} is unknown`,
     );
   }
   return {
     restoreSeconds: Math.round(options.restoreMs / 100) / 10,
-    dataAgeSeconds: Math.round(dataAgeMs / 1000),
+    dataAgeSeconds: Number.isFinite(options.dataAgeMs) ? Math.round(options.dataAgeMs / 1000) : Number.NaN,
     maxRtoSeconds: Math.round(options.maxRtoMs / 1000),
     maxAgeSeconds: options.maxAgeMs === undefined ? undefined : Math.round(options.maxAgeMs / 1000),
     missed,
