@@ -130,25 +130,98 @@ const moved = (object, from, to) => ({
     create: object.create.split(`${(0,mysql_client.quoteMySqlIdent)(from)}.`).join(`${(0,mysql_client.quoteMySqlIdent)(to)}.`),
 });
 const dropStatement = (database, object) => `DROP ${object.kind.toUpperCase()} IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(database)}.${(0,mysql_client.quoteMySqlIdent)(object.name)}`;
-/** Runs undo steps newest first; true when every one of them worked. */
-async function runUndo(steps) {
-    let ok = true;
+/** Runs undo steps newest first: whether every one worked (else the first failure), and whether any changed something. */
+async function runUndo(steps, session) {
+    let acted = false;
+    let failure;
     for (const step of [...steps].reverse()) {
-        await step().catch(() => {
-            ok = false;
+        try {
+            acted = (await step(session)) || acted;
+        }
+        catch (error) {
+            failure ??= error;
+        }
+    }
+    return failure === undefined ? { acted } : { acted, failure };
+}
+/** Whether `object` exists in `database`. */
+async function objectExists(session, database, object) {
+    const where = {
+        view: ['information_schema.VIEWS WHERE TABLE_SCHEMA = ? AND TABLE_NAME = ?', []],
+        trigger: ['information_schema.TRIGGERS WHERE TRIGGER_SCHEMA = ? AND TRIGGER_NAME = ?', []],
+        procedure: [
+            'information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ? AND ROUTINE_TYPE = ?',
+            ['PROCEDURE'],
+        ],
+        function: [
+            'information_schema.ROUTINES WHERE ROUTINE_SCHEMA = ? AND ROUTINE_NAME = ? AND ROUTINE_TYPE = ?',
+            ['FUNCTION'],
+        ],
+        event: ['information_schema.EVENTS WHERE EVENT_SCHEMA = ? AND EVENT_NAME = ?', []],
+    };
+    const [from, extra] = where[object.kind];
+    const [rows] = await session.query(`SELECT 1 FROM ${from}`, [database, object.name, ...extra]);
+    return rows.length > 0;
+}
+const tableCount = async (session, database) => {
+    const [rows] = await session.query('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [database]);
+    return Number(rows[0]?.n);
+};
+const isRoutine = (object) => object.kind === 'procedure' || object.kind === 'function';
+/**
+ * The grants held on the database's routines (mysql.procs_priv). MariaDB and MySQL revoke them
+ * when a routine is dropped, so the swap gives them again to each routine it recreates.
+ */
+async function readRoutineGrants(db, database) {
+    let rows;
+    try {
+        [rows] = await db.query(`SELECT p.User AS user, p.Host AS host, p.Routine_name AS name, p.Routine_type AS type, p.Proc_priv AS privs,
+              u.is_role AS role
+         FROM mysql.procs_priv p LEFT JOIN mysql.user u ON u.User = p.User AND u.Host = p.Host
+        WHERE p.Db = ?`, [database]);
+    }
+    catch (error) {
+        if (!(0,src_process/* isDatabaseError */.sS)(error))
+            throw error;
+        throw new src/* ConfigurationError */.j1(`Cannot read the grants on the routines of ${database} (mysql.procs_priv: ${(0,src/* errorMessage */.gJ)(error)}); replacing them would lose those grants. Grant this user SELECT on mysql.procs_priv and mysql.user, or restore as a user who has it. ${database} was left as it was.`);
+    }
+    const grants = [];
+    for (const row of rows) {
+        const set = String(row.privs ?? '')
+            .split(',')
+            .filter((p) => p !== '');
+        const privileges = set.filter((p) => p !== 'Grant').map((p) => p.toUpperCase());
+        if (privileges.length === 0)
+            continue;
+        const kind = String(row.type).toLowerCase() === 'function' ? 'function' : 'procedure';
+        const user = String(row.user);
+        const host = String(row.host);
+        // A role is named alone; a user is user@host.
+        const grantee = String(row.role) === 'Y' ? (0,mysql_client.quoteMySqlIdent)(user) : `${db.escape(user)}@${db.escape(host)}`;
+        grants.push({
+            kind,
+            name: String(row.name),
+            statement: `GRANT ${privileges.join(', ')} ON ${kind.toUpperCase()} ${(0,mysql_client.quoteMySqlIdent)(database)}.${(0,mysql_client.quoteMySqlIdent)(String(row.name))} TO ${grantee}${set.includes('Grant') ? ' WITH GRANT OPTION' : ''}`,
         });
     }
-    return ok;
+    return grants;
 }
+/** Routine names compare without case on MySQL and MariaDB. */
+const grantsOf = (grants, object) => grants.filter((g) => g.kind === object.kind && g.name.toLowerCase() === object.name.toLowerCase());
+/** How long the swap waits for a lock, and for its own dead session to be gone from the server. */
+const WAIT_SECONDS = 30;
 /**
  * MySQL cannot rename a database. One RENAME TABLE statement moving every table is atomic, so
  * the data changes places all at once: the old tables go to `kept`, the restored ones take their
  * place. Views and triggers cannot move between databases, and routines and events belong to one,
- * so they are recreated from their definitions on either side; every step before the end has an
- * undo, and a failure puts the target back as it was. GRANTs are by name and stay with the target.
+ * so they are recreated from their definitions on either side, with the grants their routines
+ * held (dropping a routine revokes them). Every step before the end has an undo; a failure puts
+ * the target back as it was, on a new session (the swap's own may be the one that died), and
+ * says what state each database is in. Other GRANTs are by name and stay with the target.
  */
 async function replaceMySqlDatabase(connection, target, replacement, kept, options) {
     const db = await (0,mysql_client.connectMySql)(connection, undefined);
+    let dbGone = false;
     // Definitions run in a session of their own database, with the SQL mode they were made under.
     const createIn = async (database, object) => {
         const session = await (0,mysql_client.connectMySql)(connection, database);
@@ -166,9 +239,15 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
         while (left.length > 0) {
             const failed = [];
             for (const object of left) {
+                // Before the statement: if its session dies, it may have run.
+                undo?.push(async (s) => {
+                    if (!(await objectExists(s, database, object)))
+                        return false;
+                    await s.query(dropStatement(database, object));
+                    return true;
+                });
                 try {
                     await createIn(database, object);
-                    undo?.push(() => db.query(dropStatement(database, object)).then(() => undefined));
                 }
                 catch (error) {
                     failed.push([object, error]);
@@ -184,6 +263,7 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
     try {
         const old = await readObjects(db, target);
         const fresh = (await readObjects(db, replacement)).map((o) => moved(o, replacement, target));
+        const grants = old.some(isRoutine) ? await readRoutineGrants(db, target) : [];
         const tablesOf = async (database) => {
             const [rows] = await db.query(
             // Every kind that is not a view moves: MariaDB also has SYSTEM VERSIONED tables and SEQUENCEs.
@@ -192,19 +272,47 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
         };
         const [oldTables, newTables] = [await tablesOf(target), await tablesOf(replacement)];
         const [charset] = await db.query('SELECT DEFAULT_CHARACTER_SET_NAME AS cs, DEFAULT_COLLATION_NAME AS co FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [target]);
-        await db.query(`CREATE DATABASE ${(0,mysql_client.quoteMySqlIdent)(kept)} CHARACTER SET ${(0,mysql_client.quoteMySqlIdent)(String(charset[0]?.cs ?? 'utf8mb4'))} COLLATE ${(0,mysql_client.quoteMySqlIdent)(String(charset[0]?.co ?? 'utf8mb4_general_ci'))}`);
+        // Never dropped or written to here: it is not this run's.
+        const keptTaken = new src/* ConfigurationError */.j1(`Cannot keep ${target} as ${kept}: a database named ${kept} already exists (another rollback in the same second, or someone else's). ${target} was left as it was; run the restore again.`);
+        const [taken] = await db.query('SELECT 1 FROM information_schema.SCHEMATA WHERE SCHEMA_NAME = ?', [kept]);
+        if (taken.length > 0)
+            throw keptTaken;
         const undo = [];
+        /** Whether `kept` is this run's: absent just before, so made by its CREATE DATABASE (which may have run if its session died). */
+        let keptMade = false;
         try {
-            await db.query('SET SESSION lock_wait_timeout = 30');
+            try {
+                keptMade = true;
+                await db.query(`CREATE DATABASE ${(0,mysql_client.quoteMySqlIdent)(kept)} CHARACTER SET ${(0,mysql_client.quoteMySqlIdent)(String(charset[0]?.cs ?? 'utf8mb4'))} COLLATE ${(0,mysql_client.quoteMySqlIdent)(String(charset[0]?.co ?? 'utf8mb4_general_ci'))}`);
+            }
+            catch (error) {
+                // Refused by the server, it made nothing; only a session that died leaves it unknown.
+                if (error.fatal !== true)
+                    keptMade = false;
+                // ER_DB_CREATE_EXISTS: taken since the check above.
+                if (error.errno === 1007)
+                    throw keptTaken;
+                throw error;
+            }
+            await db.query(`SET SESSION lock_wait_timeout = ${WAIT_SECONDS}`);
             if (options.terminateSessions) {
                 const [sessions] = await db.query('SELECT ID AS id FROM information_schema.PROCESSLIST WHERE DB = ? AND ID <> CONNECTION_ID()', [target]);
                 for (const { id } of sessions)
                     await db.query(`KILL CONNECTION ${Number(id)}`).catch(() => undefined);
             }
+            /** The target's own object set aside, with its grants: made again if it is gone. */
+            const putBack = (object) => async (s) => {
+                if (await objectExists(s, target, object))
+                    return false;
+                await createIn(target, object);
+                for (const grant of grantsOf(grants, object))
+                    await s.query(grant.statement);
+                return true;
+            };
             // Triggers and views cannot move with their tables: set the target's aside (undoable).
             for (const object of old.filter((o) => o.kind === 'trigger' || o.kind === 'view')) {
+                undo.push(putBack(object));
                 await db.query(dropStatement(target, object));
-                undo.push(() => createIn(target, object));
             }
             for (const object of fresh.filter((o) => o.kind === 'trigger' || o.kind === 'view'))
                 await db.query(dropStatement(replacement, object));
@@ -213,37 +321,104 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
                 ...newTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(replacement)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
             ];
             if (moves.length > 0) {
-                await db.query(`RENAME TABLE ${moves.join(', ')}`);
                 const back = [
                     ...newTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(replacement)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
                     ...oldTables.map((t) => `${(0,mysql_client.quoteMySqlIdent)(kept)}.${(0,mysql_client.quoteMySqlIdent)(t)} TO ${(0,mysql_client.quoteMySqlIdent)(target)}.${(0,mysql_client.quoteMySqlIdent)(t)}`),
                 ];
-                undo.push(() => db.query(`RENAME TABLE ${back.join(', ')}`).then(() => undefined));
+                // RENAME TABLE is all or nothing: where the tables are says whether it ran.
+                undo.push(async (s) => {
+                    const ran = oldTables.length > 0
+                        ? (await tableCount(s, kept)) > 0
+                        : (await tableCount(s, replacement)) < newTables.length;
+                    if (!ran)
+                        return false;
+                    await s.query(`RENAME TABLE ${back.join(', ')}`);
+                    return true;
+                });
+                await db.query(`RENAME TABLE ${moves.join(', ')}`);
             }
             // The target's own routines and events make way for the backup's.
             for (const object of old.filter((o) => o.kind !== 'trigger' && o.kind !== 'view')) {
+                undo.push(putBack(object));
                 await db.query(dropStatement(target, object));
-                undo.push(() => createIn(target, object));
             }
             await createAll(target, fresh, undo);
+            // Dropping a routine revoked its grants: each recreated routine gets them again.
+            for (const object of fresh.filter(isRoutine))
+                for (const grant of grantsOf(grants, object))
+                    await db.query(grant.statement);
         }
         catch (error) {
-            const undone = await runUndo(undo);
-            // The kept database may hold the only copy of the old tables: dropped only when every undo
-            // step worked and it is empty again.
-            const [left] = await db
-                .query('SELECT COUNT(*) AS n FROM information_schema.TABLES WHERE TABLE_SCHEMA = ?', [
-                kept,
-            ])
-                .catch(() => [[{ n: -1 }]]);
-            if (undone && Number(left[0]?.n) === 0) {
-                await db.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(kept)}`).catch(() => undefined);
-                // Put back as it was: a bug keeps its class and stack; what the server did is said plainly.
-                if (!(error instanceof src/* ConfigurationError */.j1) && !(0,src_process/* isDatabaseError */.sS)(error))
+            // The swap's session may be the one that died: the rest runs on a new one, once the old
+            // one is gone from the server (so nothing it still runs can race with the undo).
+            const cause = (0,src/* errorMessage */.gJ)(error);
+            const bug = !(error instanceof src/* ConfigurationError */.j1) && !(0,src_process/* isDatabaseError */.sS)(error);
+            if (error === keptTaken)
+                throw error;
+            if (undo.length === 0 && !keptMade) {
+                if (bug)
                     throw error;
-                throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${(0,src/* errorMessage */.gJ)(error)}. ${target} was put back as it was.`);
+                throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${cause}. ${target} was left as it was.`);
             }
-            throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy (${(0,src/* errorMessage */.gJ)(error)}), and putting it back did not finish: the old tables may be in ${kept}. Check ${target} and ${kept} by hand before anything else runs.`);
+            const threadId = db.threadId;
+            db.destroy();
+            dbGone = true;
+            const handBack = (what) => new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy (${cause}), and ${what} Check ${target} and ${kept} by hand before anything else runs.`);
+            let admin;
+            try {
+                admin = await (0,mysql_client.connectMySql)(connection, undefined);
+            }
+            catch (reconnect) {
+                throw handBack(`no new session could be opened to put it back (${(0,src/* errorMessage */.gJ)(reconnect)}): ${target} may be missing tables, triggers, views or routines, and its old tables may be in ${kept}.`);
+            }
+            try {
+                await admin.query(`SET SESSION lock_wait_timeout = ${WAIT_SECONDS}`);
+                await admin.query('KILL CONNECTION ?', [threadId]).catch(() => undefined);
+                const deadline = Date.now() + WAIT_SECONDS * 1000;
+                for (;;) {
+                    const [still] = await admin.query('SELECT 1 FROM information_schema.PROCESSLIST WHERE ID = ?', [threadId]);
+                    if (still.length === 0)
+                        break;
+                    if (Date.now() > deadline)
+                        throw handBack(`its session (${threadId}) was still running on the server after ${WAIT_SECONDS} s, so nothing was put back: ${target}'s old tables may be in ${kept}.`);
+                    await new Promise((resolve) => setTimeout(resolve, 100));
+                }
+                const { acted, failure } = await runUndo(undo, admin);
+                // Where each database stands now, for the message.
+                const state = async () => {
+                    const inTarget = await tableCount(admin, target);
+                    const inKept = keptMade ? await tableCount(admin, kept) : 0;
+                    return `${target} now holds ${inTarget} table(s) (it had ${oldTables.length})${keptMade ? `, ${kept} holds ${inKept}` : ''}.`;
+                };
+                if (failure !== undefined) {
+                    const now = await state().catch((e) => `their state could not be read (${(0,src/* errorMessage */.gJ)(e)}).`);
+                    throw handBack(`putting it back did not finish (${(0,src/* errorMessage */.gJ)(failure)}): ${now}`);
+                }
+                // The kept database may hold the only copy of the old tables: dropped only when every
+                // undo step worked, it is this run's, and it is empty again.
+                let leftBehind = '';
+                if (keptMade) {
+                    const inKept = await tableCount(admin, kept);
+                    if (inKept > 0)
+                        throw handBack(`putting it back left ${inKept} table(s) in ${kept}: ${await state()}`);
+                    await admin.query(`DROP DATABASE IF EXISTS ${(0,mysql_client.quoteMySqlIdent)(kept)}`).catch((e) => {
+                        leftBehind = ` The empty database ${kept} made for the swap could not be dropped (${(0,src/* errorMessage */.gJ)(e)}): drop it by hand.`;
+                    });
+                }
+                // Put back as it was: a bug keeps its class and stack; what the server did is said plainly.
+                if (bug)
+                    throw error;
+                throw new src/* ConfigurationError */.j1(`Could not swap ${target} with the restored copy: ${cause}. ${target} was ${acted ? 'put back' : 'left'} as it was.${leftBehind}`);
+            }
+            catch (failure) {
+                if (failure === error || failure instanceof src/* ConfigurationError */.j1)
+                    throw failure;
+                // The new session failed too, somewhere between the steps above.
+                throw handBack(`putting it back could not finish (${(0,src/* errorMessage */.gJ)(failure)}): the old tables may be in ${kept}.`);
+            }
+            finally {
+                await admin.end().catch(() => undefined);
+            }
         }
         // The kept copy gets the old definitions too, so it is the whole database that was replaced.
         try {
@@ -258,7 +433,8 @@ async function replaceMySqlDatabase(connection, target, replacement, kept, optio
         }
     }
     finally {
-        await db.end().catch(() => undefined);
+        if (!dbGone)
+            await db.end().catch(() => undefined);
     }
 }
 
