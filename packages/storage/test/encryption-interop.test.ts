@@ -69,7 +69,8 @@ describe('age payload sealed natively', () => {
     const data = randomBytes(2 * CHUNK + 10);
     const sealed = await seal(data, 4096, recipients.slice(0, 1));
     const tampered = Buffer.from(sealed);
-    tampered[tampered.length - 100] ^= 1;
+    const at = tampered.length - 100;
+    tampered[at] = tampered[at]! ^ 1;
     expect(() => openWithAgeBinary(tampered, identities[0]!)).toThrow();
     await expect(
       collect(await decryptStream(Readable.from([tampered]), { identities: [identities[0]!] })),
