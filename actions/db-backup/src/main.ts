@@ -28,7 +28,7 @@ import {
   verifyBackup,
 } from '@deploy-suite/backup';
 import { readSettings, type Settings } from './settings.ts';
-import { describeBackup, describeCatalog, describeDrill, describeFreshness, describePrune } from './summary.ts';
+import { describeBackup, describeCatalog, reportDrill, describeFreshness, describePrune } from './summary.ts';
 
 const summary = new JobSummary();
 
@@ -129,11 +129,7 @@ await runAction(async () => {
         maxAgeMs: settings.backupId === 'latest' ? settings.maxAgeMs : undefined,
         what: "the newest backup's data",
       });
-      setOutput('restore-duration-seconds', drill.restoreSeconds);
-      setOutput('age-seconds', drill.dataAgeSeconds);
-      describeDrill(summary, drill);
-      if (drill.missed.length > 0)
-        throw new GateClosedError(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+      reportDrill(summary, drill, 'a backup chosen by id');
       break;
     }
     case 'check': {

@@ -25,7 +25,7 @@ import type { RestoredData } from './summary.ts';
 import {
   describeMariaDbBackup,
   describeMariaDbCatalog,
-  describePhysicalDrill,
+  reportDrill,
   describePhysicalFreshness,
   describeRestoredData,
 } from './summary.ts';
@@ -154,11 +154,7 @@ export async function runMariaDbPhysical(
         maxAgeMs: target === undefined ? settings.maxAgeMs : undefined,
         what: 'the newest recoverable point',
       });
-      setOutput('restore-duration-seconds', drill.restoreSeconds);
-      setOutput('age-seconds', drill.dataAgeSeconds);
-      describePhysicalDrill(summary, drill);
-      if (drill.missed.length > 0)
-        throw new GateClosedError(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+      reportDrill(summary, drill, 'a restore to a chosen past time');
       break;
     }
     case 'check': {

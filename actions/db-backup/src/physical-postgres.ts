@@ -11,7 +11,7 @@ import type { PgPhysicalSettings } from './physical-settings.ts';
 import {
   describePgBackup,
   describePgCatalog,
-  describePhysicalDrill,
+  reportDrill,
   describePhysicalFreshness,
   describeRestoredData,
 } from './summary.ts';
@@ -116,11 +116,7 @@ export async function runPgPhysical(
           maxAgeMs: physical.targetTime === undefined ? settings.maxAgeMs : undefined,
           what: 'the newest recoverable point',
         });
-        setOutput('restore-duration-seconds', drill.restoreSeconds);
-        setOutput('age-seconds', Number.isFinite(drill.dataAgeSeconds) ? drill.dataAgeSeconds : '');
-        describePhysicalDrill(summary, drill);
-        if (drill.missed.length > 0)
-          throw new GateClosedError(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+        reportDrill(summary, drill, 'a restore to a chosen past time');
         break;
       }
       case 'check': {

@@ -1,4 +1,4 @@
-import { formatDuration, type JobSummary } from '@deploy-suite/kit';
+import { formatDuration, GateClosedError, setOutput, type JobSummary } from '@deploy-suite/kit';
 import type { DrillFigures, Freshness, PruneResult } from '@deploy-suite/backup';
 import type { BackupManifest, RejectedManifest } from '@deploy-suite/storage';
 import type { BackupInfo, MariaDbBackupManifest, PgBackRestSettings, StanzaInfo } from '@deploy-suite/physical';
@@ -105,8 +105,14 @@ export function describeFreshness(summary: JobSummary, database: string, freshne
   describeRejected(summary, freshness.rejected);
 }
 
-/** A DR drill's two objectives and how this restore met them. */
-export function describeDrill(summary: JobSummary, drill: DrillFigures): void {
+/**
+ * A DR drill's two objectives and how this restore met them: the outputs, the summary, and the
+ * step failed when it missed either. `notJudged` says why the RPO was not judged, when it was not.
+ */
+export function reportDrill(summary: JobSummary, drill: DrillFigures, notJudged: string): void {
+  const known = Number.isFinite(drill.dataAgeSeconds);
+  setOutput('restore-duration-seconds', drill.restoreSeconds);
+  setOutput('age-seconds', known ? drill.dataAgeSeconds : '');
   summary.heading(`${drill.missed.length === 0 ? '✅' : '❌'} DR drill`, 3);
   summary.table(
     ['Objective', 'Measured', 'Allowed'],
@@ -118,22 +124,12 @@ export function describeDrill(summary: JobSummary, drill: DrillFigures): void {
       ],
       [
         'RPO (age of the data)',
-        formatDuration(drill.dataAgeSeconds * 1000),
-        drill.maxAgeSeconds === undefined
-          ? 'not judged: a backup chosen by id'
-          : formatDuration(drill.maxAgeSeconds * 1000),
+        known ? formatDuration(drill.dataAgeSeconds * 1000) : 'unknown',
+        drill.maxAgeSeconds === undefined ? `not judged: ${notJudged}` : formatDuration(drill.maxAgeSeconds * 1000),
       ],
     ],
   );
-}
-
-/** A physical drill: the same two objectives; the RPO is judged on the newest recoverable point. */
-export function describePhysicalDrill(summary: JobSummary, drill: DrillFigures): void {
-  describeDrill(summary, {
-    ...drill,
-    dataAgeSeconds: Number.isFinite(drill.dataAgeSeconds) ? drill.dataAgeSeconds : Number.NaN,
-  });
-  if (drill.maxAgeSeconds === undefined) summary.paragraph('The RPO is not judged for a drill to a chosen past time.');
+  if (drill.missed.length > 0) throw new GateClosedError(`The drill missed its objectives: ${drill.missed.join('; ')}`);
 }
 
 export function describePgBackup(
