@@ -289,4 +289,30 @@ describe('pgBackRest on PostgreSQL', () => {
     }
     expect(readdirSync(scratch)).toEqual([]);
   }, 90_000);
+
+  it('a second gap after a later backup: a restore to latest from that backup fails naming it, nothing started', async () => {
+    // The first gap (above) lies before this full backup's first WAL segment; the one made here after it.
+    const full = await backrest.backup({ type: 'full' });
+    await insertBatch('h1', 50);
+    await cluster.switchAndWaitArchived();
+    await insertBatch('h2', 50);
+    const missing = await cluster.switchAndWaitArchived();
+    await insertBatch('h3', 50);
+    await cluster.switchAndWaitArchived();
+    const info = await backrest.info();
+    expect(info.backups.at(-1)!.label).toBe(full.label);
+    expect(missing > full.walStop!).toBe(true);
+    const folder = join(cluster.repoPath, 'archive', cluster.stanza, info.archiveId!, missing.slice(0, 16));
+    const file = readdirSync(folder).find((name) => name.startsWith(`${missing}-`));
+    rmSync(join(folder, file!));
+    const fresh = await backrest.freshness();
+    expect(fresh.gap?.missing).not.toBe(missing); // the first gap, counted from the oldest backup, is the earlier one
+    expect(fresh.gap!.missing < full.walStart!).toBe(true);
+
+    const error = await backrest.restore({ target: 'latest', into: newDir('gap2') }).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(ArchiveGapError);
+    expect((error as ArchiveGapError).missingSegment).toBe(missing);
+    expect((error as Error).message).toContain(`segment ${missing} is missing`);
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 90_000);
 });

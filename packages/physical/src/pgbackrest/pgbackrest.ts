@@ -583,31 +583,38 @@ function checkTargetReachable(
   info: StanzaInfo,
   walSegmentSize: number,
 ): void {
-  // The backup's own WAL (start to stop) must be complete whatever the target.
-  if (backup.walStart !== null && backup.walStop !== null) {
-    const start = parseSegment(backup.walStart, walSegmentSize);
-    const names = segments.map((s) => s.name);
-    const gap = findGap(names, start.timeline, backup.walStart, walSegmentSize);
-    if (
-      gap &&
-      parseSegment(gap.missing, walSegmentSize).number <= parseSegment(backup.walStop, walSegmentSize).number
-    ) {
-      throw gapError(gap, `backup ${backup.label} needs it to be consistent`);
+  // Every segment from the chosen backup's first one on must be present up to the target: the
+  // backup's own WAL (start to stop) whatever the target, then all of it for latest, and up to
+  // the target time for a time. The gap counted from this backup (not from the oldest one, whose
+  // first gap may lie before this backup and hide a later one).
+  const gap =
+    backup.walStart === null
+      ? undefined
+      : findGap(
+          segments.map((s) => s.name),
+          parseSegment(backup.walStart, walSegmentSize).timeline,
+          backup.walStart,
+          walSegmentSize,
+        );
+  if (gap === undefined) {
+    // No gap from the backup on: only the time checks below.
+  } else if (
+    backup.walStop === null ||
+    parseSegment(gap.missing, walSegmentSize).number <= parseSegment(backup.walStop, walSegmentSize).number
+  ) {
+    throw gapError(gap, `backup ${backup.label} needs it to be consistent`);
+  } else if (typeof target === 'object' && 'backup' in target) {
+    return;
+  } else if (target === 'latest') {
+    throw gapError(gap, 'a restore to the latest point would stop silently at the gap');
+  } else {
+    const before = segments.find((s) => s.name === gap.after);
+    // Fail closed: a target at or after the time the segment before the gap was stored needs the missing one.
+    if (before === undefined || target.time.getTime() >= before.storedAt.getTime() - 1000) {
+      throw gapError(gap, `a restore to ${target.time.toISOString()} needs WAL past it`);
     }
   }
   if (typeof target === 'object' && 'backup' in target) return;
-  if (fresh.gap !== null && backup.walStart !== null) {
-    const gapNumber = parseSegment(fresh.gap.missing, walSegmentSize).number;
-    if (gapNumber >= parseSegment(backup.walStart, walSegmentSize).number) {
-      if (target === 'latest')
-        throw gapError(fresh.gap, 'a restore to the latest point would stop silently at the gap');
-      const before = segments.find((s) => s.name === fresh.gap!.after);
-      // Fail closed: a target at or after the time the segment before the gap was stored needs the missing one.
-      if (before === undefined || target.time.getTime() >= before.storedAt.getTime() - 1000) {
-        throw gapError(fresh.gap, `a restore to ${target.time.toISOString()} needs WAL past it`);
-      }
-    }
-  }
   if (
     target !== 'latest' &&
     fresh.recoverableUntil !== null &&
