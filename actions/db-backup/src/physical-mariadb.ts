@@ -12,7 +12,9 @@ import {
   archiveCoverage,
   backupMariaDb,
   chainFor,
+  checkChain,
   countRestoredRows,
+  incrementalBase,
   listBinlogArchive,
   listMariaDbBackups,
   restoreMariaDb,
@@ -63,7 +65,7 @@ export async function runMariaDbPhysical(
     case 'backup': {
       let base: MariaDbBackupManifest | undefined;
       if (physical.type === 'incremental') {
-        base = (await listed()).at(-1);
+        base = incrementalBase(await listed());
         if (base === undefined)
           throw new ConfigurationError(
             `An incremental backup builds on an earlier physical backup, and ${store.location} holds none under ${prefix}: take type full first.`,
@@ -160,6 +162,17 @@ export async function runMariaDbPhysical(
     case 'check': {
       const backups = await listed();
       const newest = backups.at(-1);
+      // The newest backup counts only with its whole chain (every base present, signed, in order):
+      // otherwise nothing restores it, and the gate fails closed.
+      let brokenChain: string | undefined;
+      if (newest !== undefined) {
+        try {
+          checkChain(chainFor(backups, newest.id));
+        } catch (error) {
+          if (!(error instanceof ConfigurationError)) throw error;
+          brokenChain = error.message;
+        }
+      }
       const archive = await listBinlogArchive(store, prefix, settings.verifier);
       for (const entry of archive.rejected.slice(0, 20))
         core.warning(`Refused binary log ${quoteUntrusted(`${entry.name}: ${entry.reason}`, 400)}`);
@@ -173,6 +186,7 @@ export async function runMariaDbPhysical(
           ? Number.POSITIVE_INFINITY
           : Math.max(0, Math.round((Date.now() - recoverableUntil.getTime()) / 1000));
       const reasons: string[] = [];
+      if (brokenChain !== undefined) reasons.push(`the newest backup ${newest!.id} cannot be restored: ${brokenChain}`);
       if (recoverableUntil === null) reasons.push(`nothing is recoverable: no physical backup under ${prefix}`);
       else if (!(ageSeconds * 1000 <= settings.maxAgeMs))
         reasons.push(

@@ -125,4 +125,20 @@ describe('db-backup method physical on MariaDB (mariadb-backup and binary logs)'
       expect(failureOf(run)).toMatch(message);
     }
   }, 60_000);
+
+  it('trusts the newest backup only with its whole chain: a missing full fails check and refuses an incremental', async () => {
+    // The full's manifest gone: the increments on it can no longer be restored.
+    rmSync(join(storeDir, 'physical', 'shop', 'mariadb', 'backups', `${fullId}.manifest.json`));
+    const check = await physical({ command: 'check' });
+    expect(check.exitCode).toBe(1);
+    expect(failureOf(check)).toMatch(
+      new RegExp(
+        `The freshness gate failed: the newest backup mariadb-incremental-\\S+ cannot be restored: .*builds on ${fullId}, which is not in the store`,
+      ),
+    );
+    const increment = await physical({ command: 'backup', type: 'incremental' });
+    expect(increment.exitCode).toBe(1);
+    expect(failureOf(increment)).toMatch(new RegExp(`whose chain is broken: .*${fullId}.*Take type full`));
+    expect(increment.outputs['backup-id']).toBeUndefined();
+  }, 60_000);
 });

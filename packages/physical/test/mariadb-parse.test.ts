@@ -10,6 +10,7 @@ import {
   checkChain,
   checkTargetTime,
   headerTime,
+  incrementalBase,
   listMariaDbBackups,
   parseBinlogInfo,
   parseCheckpoints,
@@ -49,6 +50,7 @@ function backup(id: string, type: 'full' | 'incremental', baseId: string | null,
     serverVersion: '10.11.19-MariaDB',
     toolVersion: 'mariadb-backup 10.11.19',
     source: 'backup@/run/mysqld/mysqld.sock',
+    serverIdentity: { hostname: 'db1', port: 3306, serverId: 1, datadir: '/var/lib/mysql/' },
     startedAt: '2026-11-27T02:00:00.000Z',
     completedAt: '2026-11-27T02:00:05.000Z',
     object: `shop/mariadb/backups/${id}.tar.zst`,
@@ -176,6 +178,22 @@ describe('planning a restore before anything starts', () => {
     expect(() => checkChain([])).toThrow(/at least one backup/);
     expect(() => checkChain([backup(INC, 'incremental', FULL, '500', '900')])).toThrow(/starts with a full backup/);
     expect(() => checkChain([full, backup(INC, 'incremental', FULL, '400', '900')])).toThrow(/does not build on/);
+    const elsewhere = {
+      ...backup(INC, 'incremental', FULL, '500', '900'),
+      serverIdentity: { hostname: 'db2', port: 3306, serverId: 2, datadir: '/var/lib/mysql/' },
+    };
+    expect(() => checkChain([full, elsewhere])).toThrow(/of another server \(db1:3306/);
+  });
+
+  it('an increment builds on the newest backup only with its whole chain, and names a missing base', () => {
+    const full = backup(FULL, 'full', null, '0', '500');
+    const inc = backup(INC, 'incremental', FULL, '500', '900');
+    expect(incrementalBase([])).toBeUndefined();
+    expect(incrementalBase([full, inc])).toBe(inc);
+    expect(() => incrementalBase([inc])).toThrow(
+      new RegExp(`newest backup ${INC}, whose chain is broken: .*builds on ${FULL}, which is not in the store`),
+    );
+    expect(() => incrementalBase([full, backup(INC, 'incremental', FULL, '400', '900')])).toThrow(/does not build on/);
   });
 
   it('a target time must be a whole second between the last backup and now', () => {

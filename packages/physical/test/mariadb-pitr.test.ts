@@ -305,4 +305,26 @@ describe('MariaDB physical backups and point-in-time recovery', () => {
     ).rejects.toThrow(/mariadb-backup was not found at .*apt-get install mariadb-backup/);
     expect(leftovers()).toEqual([]);
   });
+
+  it('records the server identity, and refuses an increment on a base of another server', async () => {
+    expect(full.serverIdentity).toMatchObject({ hostname: expect.any(String), serverId: expect.any(Number) });
+    expect(full.serverIdentity.datadir).toMatch(/^\//);
+    expect(increment.serverIdentity).toEqual(full.serverIdentity);
+    const elsewhere = {
+      ...full,
+      serverIdentity: { ...full.serverIdentity, serverId: full.serverIdentity.serverId + 1 },
+    };
+    await expect(
+      backupMariaDb({
+        ...settings(),
+        store: store(join(work, 'other-store')),
+        server: server(),
+        type: 'incremental',
+        base: elsewhere,
+      }),
+    ).rejects.toThrow(
+      new RegExp(`Backup ${full.id} is of another server .*server_id ${elsewhere.serverIdentity.serverId}`),
+    );
+    expect(leftovers()).toEqual([]);
+  });
 });

@@ -10,12 +10,17 @@ import {
   backupManifestKey,
   backupsFolder,
   checkPrefix,
+  describeIdentity,
   mariaDbBackupManifestSchema,
+  sameIdentity,
+  serverIdentitySchema,
   objectSuffix,
   readSignedManifest,
   writeSignedManifest,
   type MariaDbBackupManifest,
+  type ServerIdentity,
 } from './manifest.ts';
+import { checkChain } from './restore.ts';
 import { uploadObject, type PhysicalStoreSettings } from './objects.ts';
 import {
   querySql,
@@ -133,6 +138,12 @@ export async function backupMariaDb(options: MariaDbBackupOptions): Promise<Mari
       timeoutMs: QUERY_TIMEOUT_MS,
     })
   )[0]?.[0];
+  const identity = await readServerIdentity(tools.mariadb, options.server);
+  if (options.base !== undefined && !sameIdentity(options.base.serverIdentity, identity)) {
+    throw new ConfigurationError(
+      `Backup ${options.base.id} is of another server (${describeIdentity(options.base.serverIdentity)}), not of ${describeIdentity(identity)}: an increment applies only on a base of the same server. Take type full, or give this server its own prefix.`,
+    );
+  }
   const toolVersion = (
     await runTool(tools['mariadb-backup'], ['--version'], {
       what: 'mariadb-backup --version',
@@ -190,6 +201,7 @@ export async function backupMariaDb(options: MariaDbBackupOptions): Promise<Mari
       serverVersion: (serverVersion ?? '').slice(0, 200),
       toolVersion: toolVersion.slice(0, 300),
       source: describeAccess(options.server),
+      serverIdentity: identity,
       startedAt: started.toISOString(),
       completedAt: completed.toISOString(),
       ...stored,
@@ -201,6 +213,46 @@ export async function backupMariaDb(options: MariaDbBackupOptions): Promise<Mari
     options_.remove();
     work.remove();
   }
+}
+
+/** @@hostname, @@port, @@server_id and @@datadir, read from the server and validated. */
+export async function readServerIdentity(mariadb: string, server: MariaDbAccess): Promise<ServerIdentity> {
+  const row = (
+    await querySql(mariadb, server, 'SELECT @@hostname, @@port, @@server_id, @@datadir', {
+      what: 'mariadb (reading the server identity)',
+      timeoutMs: QUERY_TIMEOUT_MS,
+    })
+  )[0];
+  const parsed = serverIdentitySchema.safeParse({
+    hostname: row?.[0],
+    port: Number(row?.[1]),
+    serverId: Number(row?.[2]),
+    datadir: row?.[3],
+  });
+  if (!parsed.success)
+    throw new ConfigurationError(
+      `The server reported an unexpected identity (@@hostname, @@port, @@server_id, @@datadir): ${quoteUntrusted((row ?? []).join(' '), 400)}.`,
+    );
+  return parsed.data;
+}
+
+/**
+ * The base an incremental backup builds on: the newest backup, trusted only with its whole chain
+ * (every base present, signed and in order). A broken chain refuses the increment, naming what is
+ * missing: an increment on it could never be restored.
+ */
+export function incrementalBase(backups: MariaDbBackupManifest[]): MariaDbBackupManifest | undefined {
+  const newest = backups.at(-1);
+  if (newest === undefined) return undefined;
+  try {
+    checkChain(chainFor(backups, newest.id));
+  } catch (error) {
+    if (!(error instanceof ConfigurationError)) throw error;
+    throw new ConfigurationError(
+      `An incremental backup would build on the newest backup ${newest.id}, whose chain is broken: ${error.message} Take type full.`,
+    );
+  }
+  return newest;
 }
 
 /** For manifests and logs: where the server was reached, never the credentials. */

@@ -4,7 +4,9 @@ export {
   backupMariaDb,
   chainFor,
   DEFAULT_BACKUP_TIMEOUT_MS,
+  incrementalBase,
   listMariaDbBackups,
+  readServerIdentity,
   parseBinlogInfo,
   parseCheckpoints,
   type MariaDbBackupOptions,
@@ -27,6 +29,7 @@ export {
   PhysicalManifestError,
   type BinlogManifest,
   type MariaDbBackupManifest,
+  type ServerIdentity,
 } from './manifest.ts';
 export type { PhysicalStoreSettings } from './objects.ts';
 export {

@@ -45,6 +45,25 @@ export type StoredObjectFields = {
   stored: { bytes: number; sha256: string };
 };
 
+/** @@hostname, @@port, @@server_id and @@datadir as the server reports them, validated. */
+export const serverIdentitySchema = z
+  .object({
+    hostname: z.string().regex(/^[A-Za-z0-9_.-]{1,255}$/),
+    port: z.number().int().min(0).max(65535),
+    serverId: z.number().int().min(0).max(4294967295),
+    datadir: z.string().regex(/^\/[^\0\n\t]{0,500}$/),
+  })
+  .strict();
+export type ServerIdentity = z.infer<typeof serverIdentitySchema>;
+
+/** For messages: one line naming a server identity. */
+export function describeIdentity(identity: ServerIdentity): string {
+  return `${identity.hostname}:${identity.port} (server_id ${identity.serverId}, datadir ${identity.datadir})`;
+}
+
+export const sameIdentity = (a: ServerIdentity, b: ServerIdentity): boolean =>
+  a.hostname === b.hostname && a.port === b.port && a.serverId === b.serverId && a.datadir === b.datadir;
+
 export const BACKUP_ID = /^mariadb-(full|incremental)-\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}Z-[0-9a-f]{6}$/;
 
 /** One mariadb-backup run (a full backup or an increment on a base), packed as a tar. */
@@ -63,6 +82,11 @@ export const mariaDbBackupManifestSchema = z
     serverVersion: z.string().max(200),
     toolVersion: z.string().max(300),
     source: z.string().max(600),
+    /**
+     * Which server the backup is of, read from the server itself: an increment applies only on a
+     * base of the same server (LSNs of another server's datadir make a garbage increment).
+     */
+    serverIdentity: serverIdentitySchema,
     startedAt: isoTime,
     completedAt: isoTime,
     ...storedObject,

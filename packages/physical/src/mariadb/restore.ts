@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ConfigurationError, escapeUntrusted, makeTempDir, quoteUntrusted, registerSecret } from '@deploy-suite/kit';
 import type { BackupStore, DecryptionSettings } from '@deploy-suite/storage';
 import { planReplay } from './binlog.ts';
-import type { BinlogManifest, MariaDbBackupManifest } from './manifest.ts';
+import { describeIdentity, sameIdentity, type BinlogManifest, type MariaDbBackupManifest } from './manifest.ts';
 import { fetchObject } from './objects.ts';
 import {
   MariaDbToolError,
@@ -73,6 +73,11 @@ export function checkChain(chain: MariaDbBackupManifest[]): void {
     if (current.type !== 'incremental' || current.baseId !== previous.id || current.fromLsn !== previous.toLsn) {
       throw new ConfigurationError(
         `Backup ${current.id} does not build on ${previous.id} (base ${current.baseId ?? 'none'}, from LSN ${current.fromLsn}, the base ends at ${previous.toLsn}).`,
+      );
+    }
+    if (!sameIdentity(current.serverIdentity, previous.serverIdentity)) {
+      throw new ConfigurationError(
+        `Backup ${current.id} is of ${describeIdentity(current.serverIdentity)}, its base ${previous.id} of another server (${describeIdentity(previous.serverIdentity)}).`,
       );
     }
   }
