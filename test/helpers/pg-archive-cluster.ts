@@ -98,6 +98,9 @@ export async function startArchiveCluster(
         "listen_addresses = '127.0.0.1'",
         'fsync = off',
         'max_wal_senders = 3',
+        // Background workers a restored copy must not start (it turns both off).
+        "shared_preload_libraries = 'pg_stat_statements'",
+        'max_logical_replication_workers = 4',
         "log_line_prefix = '%m '",
         '',
       ].join('\n'),

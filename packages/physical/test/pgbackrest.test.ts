@@ -51,6 +51,28 @@ async function restoredRows(restored: RestoredCluster): Promise<{ batch: string;
   }
 }
 
+async function restoredSettings(restored: RestoredCluster): Promise<Record<string, string>> {
+  const client = new pg.Client({ host: '127.0.0.1', port: restored.port, user: 'admin', database: 'postgres' });
+  await client.connect();
+  try {
+    const names = [
+      'max_logical_replication_workers',
+      'shared_preload_libraries',
+      'primary_conninfo',
+      'archive_mode',
+      'listen_addresses',
+    ];
+    const settings: Record<string, string> = {};
+    for (const name of names) {
+      const { rows } = await client.query<{ setting: string }>('SELECT current_setting($1) AS setting', [name]);
+      settings[name] = rows[0]!.setting;
+    }
+    return settings;
+  } finally {
+    await client.end();
+  }
+}
+
 const newDir = (name: string) => join(scratch, name);
 
 beforeAll(async () => {
@@ -116,6 +138,18 @@ describe('pgBackRest on PostgreSQL', () => {
       expect(rows).toEqual(live);
       expect(rows.every((row) => row.at.getTime() <= timeT.getTime())).toBe(true);
       expect(new Set(rows.map((r) => r.batch))).toEqual(new Set(['a', 'b', 'c']));
+      // The copy runs no subscription workers, preloaded libraries or replication connection.
+      expect(await restoredSettings(restored)).toEqual({
+        max_logical_replication_workers: '0',
+        shared_preload_libraries: '',
+        primary_conninfo: '',
+        archive_mode: 'off',
+        listen_addresses: '127.0.0.1',
+      });
+      const { rows: source } = await cluster.query<{ s: string }>(
+        "SELECT current_setting('shared_preload_libraries') AS s",
+      );
+      expect(source[0]!.s).toBe('pg_stat_statements');
     } finally {
       await restored.discard();
     }

@@ -666,7 +666,8 @@ interface StartOptions {
 
 /**
  * Starts `postgres` on a restored data folder (not through pg_ctl, whose -o goes through a shell),
- * archiving off so the copy never writes into the repository, hot_standby off so it accepts
+ * archiving off so the copy never writes into the repository, without logical replication workers,
+ * preloaded libraries or a primary to connect to, hot_standby off so it accepts
  * connections only once recovery has finished and it is promoted. Waits, bounded, for
  * pg_isready; a server that exits first (a recovery that could not reach its target) is reported
  * with the end of its log.
@@ -696,6 +697,19 @@ async function startCluster(options: StartOptions): Promise<{ stop: () => Promis
     'archive_mode=off',
     '-c',
     'hot_standby=off',
+    // The copy must not act on the outside world: no subscription apply workers (they would
+    // consume the live publisher's slot), no preloaded libraries (pg_cron and other background
+    // workers), no replication connection to a primary, no wait for synchronous standbys.
+    '-c',
+    'max_logical_replication_workers=0',
+    '-c',
+    'shared_preload_libraries=',
+    '-c',
+    'primary_conninfo=',
+    '-c',
+    'primary_slot_name=',
+    '-c',
+    'synchronous_standby_names=',
   ];
   const runuser = options.runAs === undefined ? undefined : findExecutable('runuser', options.env.PATH, true);
   if (options.runAs !== undefined && runuser === undefined) throw new Error('runuser (util-linux) was not found');
