@@ -92,7 +92,7 @@ export async function runMariaDbPhysical(
       setOutput('sha256', manifest.stored.sha256);
       setOutput('duration-seconds', seconds());
       setOutput('verified', false);
-      setOutput('recoverable-until', binlogs.recoverableUntil ?? manifest.completedAt);
+      setOutput('recoverable-until', binlogs.recoverableUntil ?? manifest.consistentAt);
       core.info(
         `MariaDB ${manifest.type} backup ${manifest.id}: ${manifest.stored.bytes} bytes; ${binlogs.archived.length} binary log(s) archived`,
       );
@@ -106,12 +106,12 @@ export async function runMariaDbPhysical(
       const chosen =
         target === undefined
           ? backups.at(-1)
-          : backups.filter((b) => Date.parse(b.completedAt) <= target.getTime()).at(-1);
+          : backups.filter((b) => Date.parse(b.consistentAt) <= target.getTime()).at(-1);
       if (chosen === undefined)
         throw new ConfigurationError(
           target === undefined
             ? `No verified physical backup under ${prefix} in ${store.location}.`
-            : `No physical backup under ${prefix} finished at or before ${target.toISOString()}: the earliest point a restore reaches is the end of the oldest backup${backups[0] === undefined ? '' : ` (${backups[0].completedAt})`}.`,
+            : `No physical backup under ${prefix} whose data is at or before ${target.toISOString()}: the earliest point a restore reaches is the oldest backup's consistent point${backups[0] === undefined ? '' : ` (${backups[0].consistentAt})`}.`,
         );
       const chain = chainFor(backups, chosen.id);
       const binlogs = target === undefined ? undefined : await listBinlogArchive(store, prefix, settings.verifier);
@@ -148,7 +148,8 @@ export async function runMariaDbPhysical(
         setOutput('restore-duration-seconds', Math.round(restored.durationSeconds * 10) / 10);
         break;
       }
-      const dataTime = target ?? new Date(chosen.completedAt);
+      // The data is as of mariadb-backup's end, not of the upload's (completedAt).
+      const dataTime = target ?? new Date(chosen.consistentAt);
       const drill = drillFigures({
         restoreMs: seconds() * 1000,
         maxRtoMs: settings.maxRtoMs,
@@ -177,7 +178,7 @@ export async function runMariaDbPhysical(
       for (const entry of archive.rejected.slice(0, 20))
         core.warning(`Refused binary log ${quoteUntrusted(`${entry.name}: ${entry.reason}`, 400)}`);
       const coverage = newest === undefined ? undefined : archiveCoverage(archive.binlogs, newest.binlog);
-      const candidates = [newest?.completedAt, coverage?.recoverableUntil]
+      const candidates = [newest?.consistentAt, coverage?.recoverableUntil]
         .filter((t): t is string => t !== undefined)
         .map((t) => new Date(t));
       const recoverableUntil = candidates.reduce<Date | null>((a, b) => (a === null || b > a ? b : a), null);

@@ -52,6 +52,7 @@ function backup(id: string, type: 'full' | 'incremental', baseId: string | null,
     source: 'backup@/run/mysqld/mysqld.sock',
     serverIdentity: { hostname: 'db1', port: 3306, serverId: 1, datadir: '/var/lib/mysql/' },
     startedAt: '2026-11-27T02:00:00.000Z',
+    consistentAt: '2026-11-27T02:00:03.000Z',
     completedAt: '2026-11-27T02:00:05.000Z',
     object: `shop/mariadb/backups/${id}.tar.zst`,
     ...stored,
@@ -201,7 +202,9 @@ describe('planning a restore before anything starts', () => {
     const now = new Date('2026-11-27T12:00:00Z');
     expect(checkTargetTime(new Date('2026-11-27T10:00:00Z'), chain, now)).toBe('2026-11-27 10:00:00');
     expect(() => checkTargetTime(new Date('2026-11-27T12:00:01Z'), chain, now)).toThrow(/in the future/);
-    expect(() => checkTargetTime(new Date('2026-11-27T02:00:04Z'), chain, now)).toThrow(/before backup .* finished/);
+    // The data is as of mariadb-backup's end (consistentAt, 02:00:03), not of the upload (02:00:05).
+    expect(checkTargetTime(new Date('2026-11-27T02:00:04Z'), chain, now)).toBe('2026-11-27 02:00:04');
+    expect(() => checkTargetTime(new Date('2026-11-27T02:00:02Z'), chain, now)).toThrow(/before the data of backup/);
     expect(() => checkTargetTime(new Date('2026-11-27T10:00:00.250Z'), chain, now)).toThrow(/fraction of a second/);
     expect(() => checkTargetTime(new Date('nonsense'), chain, now)).toThrow(/not a valid time/);
   });

@@ -273,8 +273,8 @@ describe('MariaDB physical backups and point-in-time recovery', () => {
         targetTime,
       });
     await expect(restore(new Date(Math.ceil(Date.now() / 1000) * 1000 + 3_600_000))).rejects.toThrow(/in the future/);
-    const beforeIncrement = new Date(Math.floor(new Date(increment.completedAt).getTime() / 1000) * 1000 - 1000);
-    await expect(restore(beforeIncrement)).rejects.toThrow(/is before backup mariadb-incremental-.* finished/);
+    const beforeIncrement = new Date(Math.floor(new Date(increment.consistentAt).getTime() / 1000) * 1000 - 1000);
+    await expect(restore(beforeIncrement)).rejects.toThrow(/is before the data of backup mariadb-incremental-/);
     await expect(restore(new Date(target.getTime() + 500))).rejects.toThrow(/fraction of a second/);
     // binlog.000004 (archived by the first test) ends the archive; a second past it is not covered.
     const ended = binlogs.binlogs.at(-1)!.lastEventAt;
@@ -327,4 +327,20 @@ describe('MariaDB physical backups and point-in-time recovery', () => {
     );
     expect(leftovers()).toEqual([]);
   });
+
+  it("records the data's moment (mariadb-backup's end), not the upload's end, as the recovery point", async () => {
+    const delayMs = 1500;
+    class SlowStore extends LocalStore {
+      override async upload(key: string, body: Parameters<LocalStore['upload']>[1]): Promise<void> {
+        await new Promise((resolve) => setTimeout(resolve, delayMs));
+        return super.upload(key, body);
+      }
+    }
+    const slow = new SlowStore(join(work, 'slow-store'));
+    const { manifest } = await backupMariaDb({ ...settings(), store: slow, server: server(), type: 'full' });
+    const consistent = Date.parse(manifest.consistentAt);
+    expect(consistent).toBeGreaterThanOrEqual(Date.parse(manifest.startedAt));
+    expect(Date.parse(manifest.completedAt) - consistent).toBeGreaterThanOrEqual(delayMs);
+    expect(leftovers()).toEqual([]);
+  }, 60_000);
 });

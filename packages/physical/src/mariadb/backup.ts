@@ -158,6 +158,8 @@ export async function backupMariaDb(options: MariaDbBackupOptions): Promise<Mari
     const args = [`--defaults-extra-file=${options_.path}`, '--backup', `--target-dir=${target}`];
     if (options.base !== undefined) args.push(`--incremental-lsn=${options.base.toLsn}`);
     await startTool(tools['mariadb-backup'], args, { what: 'mariadb-backup --backup', timeoutMs }).done;
+    // The data is as of mariadb-backup's end (its consistent point), not of the upload's.
+    const consistent = now();
     options_.remove();
 
     const checkpoints = parseCheckpoints(readBackupFile(target, ['xtrabackup_checkpoints']) ?? '');
@@ -203,6 +205,7 @@ export async function backupMariaDb(options: MariaDbBackupOptions): Promise<Mari
       source: describeAccess(options.server),
       serverIdentity: identity,
       startedAt: started.toISOString(),
+      consistentAt: consistent.toISOString(),
       completedAt: completed.toISOString(),
       ...stored,
     } satisfies MariaDbBackupManifest);

@@ -88,6 +88,9 @@ export const mariaDbBackupManifestSchema = z
      */
     serverIdentity: serverIdentitySchema,
     startedAt: isoTime,
+    /** When `mariadb-backup --backup` finished: the moment the data is of (its recovery point). */
+    consistentAt: isoTime,
+    /** When the object was uploaded and read back (after tar, compression and upload). */
     completedAt: isoTime,
     ...storedObject,
   })

@@ -99,9 +99,9 @@ export function checkTargetTime(target: Date, chain: MariaDbBackupManifest[], no
     );
   }
   const last = chain.at(-1)!;
-  if (time < new Date(last.completedAt).getTime()) {
+  if (time < new Date(last.consistentAt).getTime()) {
     throw new ConfigurationError(
-      `The target time ${target.toISOString()} is before backup ${last.id} finished (${last.completedAt}): choose a later time, or an earlier backup to replay from.`,
+      `The target time ${target.toISOString()} is before the data of backup ${last.id} (${last.consistentAt}): choose a later time, or an earlier backup to replay from.`,
     );
   }
   return target
