@@ -1,7 +1,8 @@
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from '@jest/globals';
+import { InputError } from '@deploy-suite/kit';
 import {
   PgBackRestError,
   archiveCommand,
@@ -312,6 +313,71 @@ describe('running pgbackrest', () => {
         'pgbackrest stanza-create failed (exit 55, pgBackRest error 055): ERROR: [055]: unable to find stanza\\n::error::forged annotation',
       );
       expect((error as Error).message).not.toContain('\n');
+    } finally {
+      backrest.close();
+    }
+  });
+
+  // info and repo-ls answered from the fixtures above; restore recorded, then failed (nothing to start).
+  const fakeRepository = (restoreBody = 'exit 1') => {
+    const listing: Record<string, unknown> = { '.': { type: 'path' } };
+    for (let n = 1; n <= 6; n++) {
+      listing[`0000000100000000/${segmentName(1, BigInt(n))}-${'a'.repeat(40)}.gz`] = {
+        type: 'file',
+        size: 10,
+        time: 1795795300,
+      };
+    }
+    writeFileSync(join(work, 'info.json'), infoJson([FULL, INCR]));
+    writeFileSync(join(work, 'ls.json'), JSON.stringify(listing));
+    rmSync(fakeBin, { recursive: true, force: true });
+    mkdirSync(fakeBin, { recursive: true });
+    writeFileSync(
+      join(fakeBin, 'pgbackrest'),
+      [
+        '#!/bin/sh',
+        'case "$*" in',
+        `  *" info") cat ${join(work, 'info.json')} ;;`,
+        `  *" repo-ls "*) cat ${join(work, 'ls.json')} ;;`,
+        `  *" restore") echo "ARGS $*" > ${seen}; ${restoreBody} ;;`,
+        '  *) exit 99 ;;',
+        'esac',
+        '',
+      ].join('\n'),
+    );
+    chmodSync(join(fakeBin, 'pgbackrest'), 0o755);
+  };
+
+  it('restores every tablespace into a folder of its own next to the data folder, removed with it', async () => {
+    fakeRepository();
+    const backrest = openPgBackRest({ ...settings, env: { PATH: `${fakeBin}:/usr/bin:/bin` } });
+    const into = join(work, 'restore-ts');
+    try {
+      const error = await backrest.restore({ target: { backup: INCR.label }, into }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(PgBackRestError);
+      const args = readFileSync(seen, 'utf8').trim().split(' ');
+      expect(args).toContain(`--tablespace-map-all=${into}.tablespaces`);
+      expect(args).toContain(`--pg1-path=${into}`);
+      expect(existsSync(into)).toBe(false);
+      expect(existsSync(`${into}.tablespaces`)).toBe(false);
+    } finally {
+      backrest.close();
+    }
+  });
+
+  it('refuses a folder inside (or holding) the repository, or whose tablespace folder exists', async () => {
+    fakeRepository();
+    const backrest = openPgBackRest({ ...settings, env: { PATH: `${fakeBin}:/usr/bin:/bin` } });
+    try {
+      for (const into of ['/var/lib/pgbackrest/restore', '/var/lib/pgbackrest']) {
+        const error = await backrest.restore({ target: 'latest', into }).catch((e: unknown) => e);
+        expect(error).toBeInstanceOf(InputError);
+        expect((error as Error).message).toMatch(/overlaps the pgBackRest repository/);
+      }
+      mkdirSync(join(work, 'taken.tablespaces'));
+      const taken = await backrest.restore({ target: 'latest', into: join(work, 'taken') }).catch((e: unknown) => e);
+      expect((taken as Error).message).toMatch(/taken.tablespaces" exists/);
+      expect(existsSync(join(work, 'taken'))).toBe(false);
     } finally {
       backrest.close();
     }

@@ -63,6 +63,11 @@ export interface RestoredCluster {
   /** The backup restored from. */
   backup: BackupInfo;
   dataDir: string;
+  /**
+   * The folder holding the restored tablespaces (`<into>.tablespaces`, made by this run, removed by
+   * discard()); null when the backup has none.
+   */
+  tablespaceDir: string | null;
   /** The restored cluster listens on 127.0.0.1:port and on a socket in socketDir. */
   port: number;
   socketDir: string;
@@ -302,6 +307,7 @@ export class PgBackRest {
     const backup = chooseBackup(info, options.target, now);
     checkTargetReachable(options.target, backup, fresh, segments, info, this.walSegmentSize);
     const into = this.makeDataDir(checked);
+    const tablespaces = this.makeTablespaceDir(checked.tablespaces, into);
 
     const startedAt = performance.now();
     // The restored cluster's socket and log: under RUNNER_TEMP (removed on cancellation too).
@@ -311,16 +317,26 @@ export class PgBackRest {
     const discardData = () => {
       if (into.created) rmSync(into.path, { recursive: true, force: true });
       else for (const entry of readdirSync(into.path)) rmSync(join(into.path, entry), { recursive: true, force: true });
+      rmSync(tablespaces, { recursive: true, force: true });
     };
     try {
       if (owner) chownSync(work, owner.uid, owner.gid);
-      const restoreArgs = [`--pg1-path=${into.path}`, `--set=${backup.label}`, '--archive-mode=off'];
+      // Every tablespace goes under a folder this run made next to the data folder, never to its
+      // live location (--pg1-path remaps only the base folder).
+      const restoreArgs = [
+        `--pg1-path=${into.path}`,
+        `--tablespace-map-all=${tablespaces}`,
+        `--set=${backup.label}`,
+        '--archive-mode=off',
+      ];
       const target = options.target;
       if (target === 'latest') restoreArgs.push('--type=default');
       else if ('time' in target)
         restoreArgs.push('--type=time', `--target=${formatTarget(target.time)}`, '--target-action=promote');
       else restoreArgs.push('--type=immediate', '--target-action=promote');
       await this.run('restore', restoreArgs, this.timeouts.long);
+      const hasTablespaces = readdirSync(tablespaces).length > 0;
+      if (!hasTablespaces) rmSync(tablespaces, { recursive: true, force: true });
       const port = options.port ?? (await freeLoopbackPort());
       const binDir = this.settings.pgBinDir ?? `/usr/lib/postgresql/${info.pgVersion ?? ''}/bin`;
       const server = await startCluster({
@@ -341,6 +357,7 @@ export class PgBackRest {
       return {
         backup,
         dataDir: into.path,
+        tablespaceDir: hasTablespaces ? tablespaces : null,
         port,
         socketDir: work,
         logFile: join(work, 'postgres.log'),
@@ -359,7 +376,7 @@ export class PgBackRest {
   }
 
   /** A new (or existing, empty) data folder for a restore, refused when it is or touches the live one. */
-  private checkDataDir(path: string): { path: string; exists: boolean } {
+  private checkDataDir(path: string): { path: string; exists: boolean; tablespaces: string } {
     if (!isAbsolute(path)) throw new InputError('into', 'must be an absolute path', '/var/tmp/restore-drill/data');
     const target = resolve(path);
     const live = existsSync(this.settings.pgPath) ? realpathSync(this.settings.pgPath) : resolve(this.settings.pgPath);
@@ -377,6 +394,29 @@ export class PgBackRest {
         '/var/tmp/restore-drill/data',
       );
     }
+    const repo = existsSync(this.settings.repoPath)
+      ? realpathSync(this.settings.repoPath)
+      : resolve(this.settings.repoPath);
+    const tablespaces = `${real}.tablespaces`;
+    for (const folder of [real, tablespaces]) {
+      if (inside(folder, repo) || inside(repo, folder)) {
+        throw new InputError(
+          'into',
+          `${jsonForLog(path)} is or overlaps the pgBackRest repository ${jsonForLog(this.settings.repoPath)}; restore into a new folder`,
+          '/var/tmp/restore-drill/data',
+        );
+      }
+      if (inside(tablespaces, live) || inside(live, tablespaces)) {
+        throw new InputError('into', `${jsonForLog(path)}: its tablespace folder overlaps the live data folder`);
+      }
+    }
+    if (existsSync(tablespaces)) {
+      throw new InputError(
+        'into',
+        `${jsonForLog(tablespaces)} exists; the restored tablespaces go into a new folder next to ${jsonForLog(path)} (remove it or choose another folder)`,
+        '/var/tmp/restore-drill/data',
+      );
+    }
     if (existsSync(target)) {
       if (!statSync(target).isDirectory())
         throw new InputError('into', `${jsonForLog(path)} exists and is not a folder`);
@@ -387,9 +427,24 @@ export class PgBackRest {
           '/var/tmp/restore-drill/data',
         );
       }
-      return { path: target, exists: true };
+      return { path: target, exists: true, tablespaces };
     }
-    return { path: target, exists: false };
+    return { path: target, exists: false, tablespaces };
+  }
+
+  /** Makes the (new) folder the restored tablespaces go into, 0700, handed to runAs. */
+  private makeTablespaceDir(path: string, into: { path: string; created: boolean }): string {
+    try {
+      mkdirSync(path, { mode: 0o700 });
+      if (this.settings.runAs !== undefined) {
+        const owner = osUserIds(this.settings.runAs);
+        chownSync(path, owner.uid, owner.gid);
+      }
+    } catch (error) {
+      if (into.created) rmSync(into.path, { recursive: true, force: true });
+      throw error;
+    }
+    return path;
   }
 
   /** Makes the checked folder (or re-checks the existing one is still empty) and hands it to runAs. */
