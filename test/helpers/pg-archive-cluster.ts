@@ -22,6 +22,8 @@ export interface ArchiveCluster {
   repoPath: string;
   stanza: string;
   cipherPass: string;
+  /** The password of the cluster's superuser, admin. */
+  password: string;
   /** Settings for openPgBackRest pointing at this cluster and repository, run as postgres. */
   settings: PgBackRestSettings;
   /** The config archive_command uses. */
@@ -49,10 +51,11 @@ export async function startArchiveCluster(
   const dir = mkdtempSync(join(tmpdir(), 'pgarc-'));
   const owner = OWNER();
   let dataDir = join(dir, 'data');
+  const password = `pw-${randomBytes(8).toString('hex')}`;
   const stopServer = () =>
     asPostgres([postgresBin('pg_ctl'), '-D', dataDir, '-m', 'immediate', '-t', '20', 'stop'], 30_000);
   try {
-    dataDir = initPostgresCluster(dir, `pw-${randomBytes(8).toString('hex')}`);
+    dataDir = initPostgresCluster(dir, password);
     writeFileSync(
       join(dataDir, 'pg_hba.conf'),
       [
@@ -157,6 +160,7 @@ export async function startArchiveCluster(
       repoPath,
       stanza,
       cipherPass,
+      password,
       settings,
       archiveConfigPath: archiveConfig.path,
       query,

@@ -1,4 +1,14 @@
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync, chmodSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -194,6 +204,54 @@ describe('pgBackRest on PostgreSQL', () => {
     expect(report.problems).toEqual([]);
     expect(report.ok).toBe(true);
   });
+
+  it('starts a copy whose data folder has no postgresql.conf or pg_hba.conf (the Debian layout)', async () => {
+    const etc = join(cluster.dir, 'etc');
+    mkdirSync(etc);
+    const files = ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf'];
+    for (const file of files) renameSync(join(cluster.dataDir, file), join(etc, file));
+    let full;
+    try {
+      full = await backrest.backup({ type: 'full' });
+    } finally {
+      for (const file of files) renameSync(join(etc, file), join(cluster.dataDir, file));
+    }
+    const restored = await backrest.restore({ target: { backup: full.label }, into: newDir('debian') });
+    try {
+      for (const file of files) expect(existsSync(join(restored.dataDir, file))).toBe(false);
+      const connect = async (password?: string) => {
+        const client = new pg.Client({
+          host: '127.0.0.1',
+          port: restored.port,
+          user: 'admin',
+          database: 'postgres',
+          ...(password === undefined ? {} : { password }),
+        });
+        await client.connect();
+        return client;
+      };
+      const client = await connect(cluster.password);
+      try {
+        const { rows } = await client.query<{ rows: string; config: string; hba: string; listen: string }>(
+          `SELECT (SELECT count(*) FROM events)::text AS rows, current_setting('config_file') AS config,
+                  current_setting('hba_file') AS hba, current_setting('listen_addresses') AS listen`,
+        );
+        const { rows: live } = await cluster.query<{ n: string }>('SELECT count(*)::text AS n FROM events');
+        expect(rows[0]).toEqual({
+          rows: live[0]!.n,
+          config: join(restored.socketDir, 'postgresql.conf'),
+          hba: join(restored.socketDir, 'pg_hba.conf'),
+          listen: '127.0.0.1',
+        });
+      } finally {
+        await client.end();
+      }
+      // Not the source's trust rules: a password is needed on loopback.
+      await expect(connect('wrong-password')).rejects.toThrow(/password authentication failed/);
+    } finally {
+      await restored.discard();
+    }
+  }, 90_000);
 
   it('refuses a target in the future, before the oldest backup or past the archived WAL, before anything is written', async () => {
     const future = backrest.restore({ target: { time: new Date(Date.now() + 3_600_000) }, into: newDir('future') });

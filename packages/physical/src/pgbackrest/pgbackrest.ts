@@ -10,7 +10,9 @@ import {
   realpathSync,
   rmSync,
   statSync,
+  writeFileSync,
 } from 'node:fs';
+import { userInfo } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { InputError, jsonForLog, makeTempDir } from '@deploy-suite/kit';
@@ -337,6 +339,7 @@ export class PgBackRest {
       await this.run('restore', restoreArgs, this.timeouts.long);
       const hasTablespaces = readdirSync(tablespaces).length > 0;
       if (!hasTablespaces) rmSync(tablespaces, { recursive: true, force: true });
+      const configArgs = ownConfigWhenMissing(into.path, work, this.settings.runAs, owner);
       const port = options.port ?? (await freeLoopbackPort());
       const binDir = this.settings.pgBinDir ?? `/usr/lib/postgresql/${info.pgVersion ?? ''}/bin`;
       const server = await startCluster({
@@ -348,6 +351,7 @@ export class PgBackRest {
         runAs: this.settings.runAs,
         env: this.childEnv,
         timeoutSeconds: this.timeouts.recovery,
+        extraArgs: configArgs,
       });
       const restoreSeconds = (performance.now() - startedAt) / 1000;
       const stop = async () => {
@@ -717,6 +721,51 @@ interface StartOptions {
   runAs: string | undefined;
   env: NodeJS.ProcessEnv;
   timeoutSeconds: number;
+  /** More server options (`-c config_file=…` for a data folder without its config). */
+  extraArgs: string[];
+}
+
+/**
+ * The Debian layout keeps postgresql.conf, pg_hba.conf and pg_ident.conf in /etc/postgresql, outside
+ * the data folder pgBackRest restores. When any of them is missing from the restored folder, a
+ * minimal set written by this run (into `work`, 0600, owned by runAs) is used instead: no setting
+ * of the source's (the restored postgresql.auto.conf still applies, with pgBackRest's
+ * restore_command), local connections trusted for the OS user only (the socket folder is private
+ * to it), password logins on 127.0.0.1 only. Returns the server options naming them, or none.
+ */
+export function ownConfigWhenMissing(
+  dataDir: string,
+  work: string,
+  runAs: string | undefined,
+  owner: { uid: number; gid: number } | undefined,
+): string[] {
+  const names = ['postgresql.conf', 'pg_hba.conf', 'pg_ident.conf'];
+  if (names.every((name) => existsSync(join(dataDir, name)))) return [];
+  const osUser = runAs ?? userInfo().username;
+  const files: Record<string, string> = {
+    'postgresql.conf': [
+      '# Written for a restored copy: the source keeps its configuration outside the data folder.',
+      "listen_addresses = '127.0.0.1'",
+      '',
+    ].join('\n'),
+    'pg_hba.conf': [
+      ...(/^[a-z_][a-z0-9_-]{0,31}$/.test(osUser) ? [`local all ${osUser} trust`] : []),
+      'host all all 127.0.0.1/32 md5',
+      '',
+    ].join('\n'),
+    'pg_ident.conf': '',
+  };
+  const args: string[] = [];
+  for (const [name, text] of Object.entries(files)) {
+    const path = join(work, name);
+    writeFileSync(path, text, { mode: 0o600 });
+    if (owner) chownSync(path, owner.uid, owner.gid);
+    const setting = { 'postgresql.conf': 'config_file', 'pg_hba.conf': 'hba_file', 'pg_ident.conf': 'ident_file' }[
+      name
+    ]!;
+    args.push('-c', `${setting}=${path}`);
+  }
+  return args;
 }
 
 /**
@@ -765,6 +814,7 @@ async function startCluster(options: StartOptions): Promise<{ stop: () => Promis
     'primary_slot_name=',
     '-c',
     'synchronous_standby_names=',
+    ...options.extraArgs,
   ];
   const runuser = options.runAs === undefined ? undefined : findExecutable('runuser', options.env.PATH, true);
   if (options.runAs !== undefined && runuser === undefined) throw new Error('runuser (util-linux) was not found');
