@@ -1,9 +1,42 @@
-import { readdirSync, rmSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
-import { failureOf, leakedSecrets, type ActionRun } from '../../../test/helpers/run-action.ts';
+import { failureOf, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { startMariaDbInstance, type MariaDbInstance } from '../../../test/helpers/mariadb-instance.ts';
-import { ageKeyPair, backupAction, tempDir } from './helpers.ts';
+import { ageKeyPair, backupAction, tempDir, TEST_KEYS } from './helpers.ts';
+
+/** The pids of the mariadbd processes serving a restored copy under `runnerTemp`. */
+function copies(runnerTemp: string): number[] {
+  const pids: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    const args = cmdline.split('\0');
+    if (args[0]?.endsWith('mariadbd') && args.some((arg) => arg.startsWith(`--datadir=${runnerTemp}/`)))
+      pids.push(Number(entry));
+  }
+  return pids;
+}
+
+/** A copy under `runnerTemp` that accepts connections: its socket exists. */
+function serving(runnerTemp: string): boolean {
+  for (const pid of copies(runnerTemp)) {
+    try {
+      const socket = readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .find((arg) => arg.startsWith('--socket='));
+      if (socket !== undefined && existsSync(socket.slice('--socket='.length))) return true;
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return false;
+}
 
 // db-backup's physical path on MariaDB, run the runner's way against one throwaway server writing
 // ROW binary logs: a full backup, an incremental, the binary logs archived with each, a restore to
@@ -125,6 +158,57 @@ describe('db-backup method physical on MariaDB (mariadb-backup and binary logs)'
       expect(failureOf(run)).toMatch(message);
     }
   }, 60_000);
+
+  it.each(['SIGTERM', 'SIGINT'] as const)(
+    'a drill cancelled with %s once the copy serves leaves no mariadbd serving it',
+    async (signal) => {
+      const runnerTemp = tempDir('runner-temp-');
+      let signalled = false;
+      const run = await runBuiltAction(
+        'db-backup',
+        {
+          'signing-key': TEST_KEYS.signing,
+          method: 'physical',
+          engine: 'mysql',
+          host: '127.0.0.1',
+          port: String(db.port),
+          user: db.user,
+          password: db.password,
+          database: 'shop',
+          store: storeDir,
+          recipients: keys.recipient,
+          identity: keys.identity,
+          command: 'verify',
+        },
+        {
+          env: { RUNNER_TEMP: runnerTemp },
+          timeoutMs: 120_000,
+          onStart: (child) => {
+            const poll = setInterval(() => {
+              if (serving(runnerTemp)) {
+                signalled = true;
+                clearInterval(poll);
+                child.kill(signal);
+              }
+            }, 20);
+            child.on('close', () => clearInterval(poll));
+          },
+        },
+      );
+      try {
+        expect(signalled).toBe(true);
+        expect(run.exitCode).not.toBe(0);
+        const deadline = Date.now() + 5_000;
+        while (copies(runnerTemp).length > 0 && Date.now() < deadline)
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        expect(copies(runnerTemp)).toEqual([]);
+      } finally {
+        for (const pid of copies(runnerTemp)) process.kill(pid, 'SIGKILL');
+        rmSync(runnerTemp, { recursive: true, force: true });
+      }
+    },
+    150_000,
+  );
 
   it('trusts the newest backup only with its whole chain: a missing full fails check and refuses an incremental', async () => {
     // The full's manifest gone: the increments on it can no longer be restored.

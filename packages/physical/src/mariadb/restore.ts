@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
@@ -12,6 +12,7 @@ import {
   MariaDbToolError,
   querySql,
   resolveTools,
+  spawnTracked,
   startTool,
   writeOptionFile,
   type MariaDbAccess,
@@ -242,7 +243,8 @@ export async function restoreMariaDb(options: RestoreMariaDbOptions): Promise<Re
     ];
     // mariadbd refuses to run as root unless told to; as any other user it runs as that user.
     if (process.getuid?.() === 0) args.push('--user=root');
-    const server = spawn(tools.mariadbd, args, { stdio: 'ignore', env: { PATH: process.env.PATH, TZ: 'UTC' } });
+    // Its own process group, killed if the job is cancelled: the copy must not outlive the run.
+    const server = spawnTracked(tools.mariadbd, args, { stdio: 'ignore', env: { PATH: process.env.PATH, TZ: 'UTC' } });
     const exited = new Promise<void>((resolve) => server.once('close', () => resolve()));
     server.on('error', () => undefined);
     stopServer = async () => {
@@ -312,7 +314,7 @@ const isPipeError = (error: unknown): boolean => /EPIPE|write after end|prematur
 async function waitUntilReady(
   mariadb: string,
   access: MariaDbAccess,
-  server: ReturnType<typeof spawn>,
+  server: ChildProcess,
   errorLog: string,
 ): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;

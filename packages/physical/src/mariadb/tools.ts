@@ -1,8 +1,8 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { accessSync, constants } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
 import type { Readable, Writable } from 'node:stream';
-import { ConfigurationError, escapeUntrusted, makeTempDir, redact } from '@deploy-suite/kit';
+import { ConfigurationError, escapeUntrusted, makeTempDir, onCleanup, redact } from '@deploy-suite/kit';
 
 /** The MariaDB programs the physical path runs, each found on PATH unless given a path. */
 export type MariaDbToolName = 'mariadb-backup' | 'mariadb-binlog' | 'mariadb' | 'mariadbd' | 'tar';
@@ -82,6 +82,34 @@ export interface RunningTool {
   done: Promise<void>;
 }
 
+function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
+  if (child.pid === undefined) return;
+  try {
+    process.kill(-child.pid, signal);
+  } catch {
+    try {
+      child.kill(signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/**
+ * Spawns a program as the leader of its own process group (detached) and registers the group with
+ * the kit's cleanup (`onCleanup`): a cancelled job (SIGINT/SIGTERM) or an exit kills it before the
+ * temporary folders go, so no throwaway mariadbd keeps serving a copy of production data on
+ * loopback and no mariadb-backup keeps running after the run.
+ */
+export function spawnTracked(path: string, args: string[], options: Omit<SpawnOptions, 'detached'>): ChildProcess {
+  const child = spawn(path, args, { ...options, detached: true });
+  if (child.pid !== undefined) {
+    const unregister = onCleanup(() => killGroup(child, 'SIGKILL'));
+    child.once('exit', unregister);
+  }
+  return child;
+}
+
 /**
  * Starts a tool with an argument array (never a shell) and an explicit environment, bounded by
  * `timeoutMs`: past it the tool is stopped (SIGTERM, then SIGKILL) and `done` rejects.
@@ -91,7 +119,7 @@ export function startTool(
   args: string[],
   options: { what: string; timeoutMs: number; stdin?: 'pipe' | 'ignore'; env?: NodeJS.ProcessEnv },
 ): RunningTool {
-  const child = spawn(path, args, {
+  const child = spawnTracked(path, args, {
     env: options.env ?? { PATH: process.env.PATH, LANG: 'C.UTF-8', TZ: 'UTC' },
     stdio: [options.stdin ?? 'ignore', 'pipe', 'pipe'],
   });
@@ -101,8 +129,8 @@ export function startTool(
   let killer: NodeJS.Timeout | undefined;
   const timer = setTimeout(() => {
     timedOut = true;
-    child.kill('SIGTERM');
-    killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+    killGroup(child, 'SIGTERM');
+    killer = setTimeout(() => killGroup(child, 'SIGKILL'), 10_000);
   }, options.timeoutMs);
   const done = new Promise<void>((resolve, reject) => {
     let spawnError: Error | undefined;
