@@ -17,6 +17,7 @@ export interface TempDir {
 }
 
 const live = new Set<string>();
+const cleanups = new Set<() => void>();
 let handlersInstalled = false;
 
 function tempRoot(): string {
@@ -25,6 +26,15 @@ function tempRoot(): string {
 }
 
 function cleanUpEverything(): void {
+  // Processes first (a server still running from a folder about to go), then the folders.
+  for (const cleanup of [...cleanups]) {
+    try {
+      cleanup();
+    } catch {
+      // best effort: the folders must still go
+    }
+  }
+  cleanups.clear();
   for (const path of live) rmSync(path, { recursive: true, force: true });
   live.clear();
 }
@@ -42,6 +52,20 @@ function installHandlers(): void {
     });
   }
   process.once('exit', cleanUpEverything);
+}
+
+/**
+ * Runs `cleanup` (synchronously) when the run is cancelled (SIGINT/SIGTERM) or the process exits,
+ * before the temporary folders are removed: for stopping child processes (a restored server, a
+ * backup tool) that would otherwise outlive a cancelled job. Returns a function that unregisters it
+ * (call it once the child is gone).
+ */
+export function onCleanup(cleanup: () => void): () => void {
+  installHandlers();
+  cleanups.add(cleanup);
+  return () => {
+    cleanups.delete(cleanup);
+  };
 }
 
 /** A new private (0700) folder under RUNNER_TEMP, removed on cancellation if not before. */

@@ -383,6 +383,24 @@ describe('running pgbackrest', () => {
     }
   });
 
+  it("caps every time bound by the caller's deadline, and starts nothing once it has passed", async () => {
+    fake('sleep 30');
+    const env = { PATH: `${fakeBin}:/usr/bin:/bin` };
+    const soon = openPgBackRest({ ...settings, env }, { deadline: new Date(Date.now() + 2500) });
+    const late = openPgBackRest({ ...settings, env }, { deadline: new Date(Date.now() - 1000) });
+    try {
+      const started = Date.now();
+      await expect(soon.info()).rejects.toThrow(/did not finish within [12] s/);
+      expect(Date.now() - started).toBeLessThan(10_000);
+      rmSync(seen, { force: true });
+      await expect(late.info()).rejects.toThrow(/deadline \(.*\) has passed; pgbackrest info was not started/);
+      expect(existsSync(seen)).toBe(false);
+    } finally {
+      soon.close();
+      late.close();
+    }
+  });
+
   it('stops a tool that overruns its time bound', async () => {
     const result = await runBounded('/bin/sleep', ['30'], { timeoutSeconds: 1, env: { PATH: '/usr/bin:/bin' } });
     expect(result.timedOut).toBe(true);

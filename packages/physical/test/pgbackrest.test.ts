@@ -4,11 +4,13 @@ import {
   mkdirSync,
   mkdtempSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -250,6 +252,76 @@ describe('pgBackRest on PostgreSQL', () => {
       await expect(connect('wrong-password')).rejects.toThrow(/password authentication failed/);
     } finally {
       await restored.discard();
+    }
+  }, 90_000);
+
+  it('a cancelled run (SIGTERM) stops the restored copy: the port stops answering, no server is left', async () => {
+    const label = (await backrest.info()).backups.at(-1)!.label;
+    const into = join(cluster.dir, 'cancelled');
+    const script = join(cluster.dir, 'restore-then-wait.mjs');
+    writeFileSync(
+      script,
+      [
+        'const { openPgBackRest } = await import(process.env.MODULE);',
+        'const backrest = openPgBackRest(JSON.parse(process.env.SETTINGS));',
+        'const restored = await backrest.restore({ target: { backup: process.env.LABEL }, into: process.env.INTO });',
+        'process.stdout.write("READY " + JSON.stringify({ port: restored.port, socketDir: restored.socketDir }) + "\\n");',
+        'setInterval(() => {}, 1 << 30);',
+        '',
+      ].join('\n'),
+    );
+    const child = spawn(process.execPath, [script], {
+      env: {
+        PATH: process.env.PATH,
+        MODULE: join(import.meta.dirname, '../src/index.ts'),
+        SETTINGS: JSON.stringify(cluster.settings),
+        LABEL: label,
+        INTO: into,
+      },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    const exited = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    try {
+      const line = await new Promise<string>((done, fail) => {
+        let out = '';
+        child.stdout.on('data', (chunk: Buffer) => {
+          out += chunk.toString();
+          const ready = out.split('\n').find((l) => l.startsWith('READY ') && out.includes(`${l}\n`));
+          if (ready !== undefined) done(ready.slice('READY '.length));
+        });
+        void exited.then((code) => fail(new Error(`the restore script exited ${code}: ${out}`)));
+      });
+      const { port, socketDir } = JSON.parse(line) as { port: number; socketDir: string };
+      const connect = async () => {
+        const client = new pg.Client({
+          host: '127.0.0.1',
+          port,
+          user: 'admin',
+          password: cluster.password,
+          database: 'postgres',
+        });
+        await client.connect();
+        await client.end();
+      };
+      await connect();
+      child.kill('SIGTERM');
+      expect(await exited).toBe(143);
+      await expect(connect()).rejects.toThrow(/ECONNREFUSED/);
+      expect(existsSync(socketDir)).toBe(false);
+      const servers = readdirSync('/proc')
+        .filter((pid) => /^\d+$/.test(pid))
+        .filter((pid) => {
+          try {
+            return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(into);
+          } catch {
+            return false;
+          }
+        });
+      expect(servers).toEqual([]);
+    } finally {
+      child.kill('SIGKILL');
+      rmSync(into, { recursive: true, force: true });
+      rmSync(`${into}.tablespaces`, { recursive: true, force: true });
     }
   }, 90_000);
 

@@ -15,7 +15,7 @@ import {
 import { userInfo } from 'node:os';
 import { createServer, type AddressInfo } from 'node:net';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
-import { InputError, jsonForLog, makeTempDir } from '@deploy-suite/kit';
+import { InputError, jsonForLog, makeTempDir, onCleanup } from '@deploy-suite/kit';
 import { archiveCommand, osUserIds, writeConfig, type PgBackRestSettings, type WrittenConfig } from './config.ts';
 import { ArchiveGapError, PgBackRestError, RestoreTargetError, WrongPassphraseError } from './errors.ts';
 import {
@@ -27,7 +27,7 @@ import {
   type BackupType,
   type StanzaInfo,
 } from './info.ts';
-import { findExecutable, findPgBackRest, runBounded, toolMessage, type RunResult } from './run.ts';
+import { findExecutable, findPgBackRest, killTree, runBounded, toolMessage, waitGone, type RunResult } from './run.ts';
 import { DEFAULT_WAL_SEGMENT_SIZE, findGap, parseSegment, type ArchiveGap } from './wal.ts';
 
 export const BACKUP_TYPES: readonly BackupType[] = ['full', 'diff', 'incr'];
@@ -47,6 +47,16 @@ export interface Timeouts {
 }
 
 const DEFAULT_TIMEOUTS: Timeouts = { short: 120, check: 120, long: 4 * 3600, verify: 3600, recovery: 3600 };
+
+export interface PgBackRestOptions {
+  timeouts?: Partial<Timeouts>;
+  walSegmentSize?: number;
+  /**
+   * The caller's own deadline (the job step's timeout): every time bound above is capped so that
+   * no tool and no recovery wait outlasts it, and nothing new starts once it has passed.
+   */
+  deadline?: Date;
+}
 
 export type RestoreTarget = 'latest' | { time: Date } | { backup: string };
 
@@ -125,13 +135,28 @@ export class PgBackRest {
   readonly binary: string;
   private readonly timeouts: Timeouts;
   private readonly walSegmentSize: number;
+  private readonly deadline: number | undefined;
 
-  constructor(settings: PgBackRestSettings, options: { timeouts?: Partial<Timeouts>; walSegmentSize?: number } = {}) {
+  constructor(settings: PgBackRestSettings, options: PgBackRestOptions = {}) {
     this.settings = settings;
     this.binary = findPgBackRest((settings.env ?? process.env).PATH);
     this.config = writeConfig(settings);
     this.timeouts = { ...DEFAULT_TIMEOUTS, ...options.timeouts };
     this.walSegmentSize = options.walSegmentSize ?? DEFAULT_WAL_SEGMENT_SIZE;
+    this.deadline = options.deadline?.getTime();
+  }
+
+  /** A time bound capped by the caller's deadline; throws when the deadline has passed. */
+  private bounded(command: string, seconds: number): number {
+    if (this.deadline === undefined) return seconds;
+    const left = Math.floor((this.deadline - Date.now()) / 1000);
+    if (left < 1) {
+      throw new PgBackRestError(
+        command,
+        `the step's deadline (${new Date(this.deadline).toISOString()}) has passed; pgbackrest ${command} was not started`,
+      );
+    }
+    return Math.min(seconds, left);
   }
 
   /** The archive_command the live cluster needs (with a config of its own naming the same repository). */
@@ -153,6 +178,7 @@ export class PgBackRest {
     timeoutSeconds = this.timeouts.short,
     positional: string[] = [],
   ): Promise<string> {
+    timeoutSeconds = this.bounded(command, timeoutSeconds);
     const args = [
       `--config=${this.config.path}`,
       `--stanza=${this.settings.stanza}`,
@@ -350,7 +376,7 @@ export class PgBackRest {
         logFile: join(work, 'postgres.log'),
         runAs: this.settings.runAs,
         env: this.childEnv,
-        timeoutSeconds: this.timeouts.recovery,
+        timeoutSeconds: this.bounded('restore', this.timeouts.recovery),
         extraArgs: configArgs,
       });
       const restoreSeconds = (performance.now() - startedAt) / 1000;
@@ -491,10 +517,7 @@ export class PgBackRest {
 }
 
 /** Opens a stanza: checks pgbackrest is installed, writes the private config. */
-export function openPgBackRest(
-  settings: PgBackRestSettings,
-  options: { timeouts?: Partial<Timeouts>; walSegmentSize?: number } = {},
-): PgBackRest {
+export function openPgBackRest(settings: PgBackRestSettings, options: PgBackRestOptions = {}): PgBackRest {
   return new PgBackRest(settings, options);
 }
 
@@ -829,7 +852,24 @@ async function startCluster(options: StartOptions): Promise<{ stop: () => Promis
     child.on('exit', (code, signal) => done(code ?? (signal ? 128 : -1)));
   });
   let alive = true;
-  void exited.then(() => (alive = false));
+  // A cancelled job (SIGINT/SIGTERM) must not leave a copy of production data serving on loopback:
+  // immediate shutdown of the postmaster (it stops its children), then SIGKILL to what is left.
+  const forget = onCleanup(() => {
+    const pid = postmasterPid();
+    if (pid !== undefined) {
+      try {
+        process.kill(pid, 'SIGQUIT');
+      } catch {
+        // gone
+      }
+      waitGone(pid, 5000);
+    }
+    killTree(child.pid, 'SIGKILL');
+  });
+  void exited.then(() => {
+    alive = false;
+    forget();
+  });
   const logTail = () => {
     try {
       return toolMessage(readFileSync(options.logFile, 'utf8').slice(-3000), 3000);

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { accessSync, constants } from 'node:fs';
+import { accessSync, constants, readdirSync, readFileSync } from 'node:fs';
 import { delimiter, isAbsolute, join } from 'node:path';
-import { escapeUntrusted, redact } from '@deploy-suite/kit';
+import { escapeUntrusted, onCleanup, redact } from '@deploy-suite/kit';
 import { PgBackRestMissingError } from './errors.ts';
 
 /** Where a binary is looked for after PATH (runuser lives in sbin, which a runner's PATH may lack). */
@@ -81,6 +81,8 @@ export async function runBounded(command: string, args: string[], options: RunOp
   const [file, ...rest] = argv as [string, ...string[]];
   const startedAt = performance.now();
   const child = spawn(file, rest, { env: options.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  // A cancelled job (SIGINT/SIGTERM) stops the tool too: TERM (pgBackRest releases its locks), then KILL.
+  const forget = onCleanup(() => stopTree(child.pid, 2000));
   const maxStdout = options.maxStdoutBytes ?? 64 * 1024 * 1024;
   const out: Buffer[] = [];
   let outBytes = 0;
@@ -90,7 +92,7 @@ export async function runBounded(command: string, args: string[], options: RunOp
     outBytes += chunk.length;
     if (outBytes > maxStdout) {
       overflow = true;
-      killGroup(child.pid, 'SIGKILL');
+      killTree(child.pid, 'SIGKILL');
     } else out.push(chunk);
   });
   child.stderr.on('data', (chunk: Buffer) => (err = (err + chunk.toString()).slice(-STDERR_TAIL)));
@@ -98,7 +100,7 @@ export async function runBounded(command: string, args: string[], options: RunOp
   const backstop = setTimeout(
     () => {
       killedByUs = true;
-      killGroup(child.pid, 'SIGKILL');
+      killTree(child.pid, 'SIGKILL');
     },
     (options.timeoutSeconds + 20) * 1000,
   );
@@ -110,6 +112,7 @@ export async function runBounded(command: string, args: string[], options: RunOp
     child.on('close', (exitCode, signal) => resolve(exitCode ?? (signal ? 128 : -1)));
   });
   clearTimeout(backstop);
+  forget();
   if (overflow) err += `\nstdout exceeded ${maxStdout} bytes and was cut off`;
   // 124: timeout stopped it; 137: timeout's KILL after the grace period (only counted as the
   // time bound when the bound has in fact passed: an out-of-memory kill also exits 137).
@@ -126,12 +129,92 @@ export async function runBounded(command: string, args: string[], options: RunOp
   };
 }
 
-function killGroup(pid: number | undefined, signal: NodeJS.Signals): void {
-  if (pid === undefined) return;
+/**
+ * The process groups of `pid` and of every process descending from it (read from /proc).
+ * coreutils `timeout` and PostgreSQL's children may sit in groups of their own under runuser, so
+ * killing the first group alone would miss them.
+ */
+export function treeGroups(pid: number): number[] {
+  const parents = new Map<number, { ppid: number; pgid: number }>();
+  let entries: string[];
   try {
-    process.kill(-pid, signal);
+    entries = readdirSync('/proc').filter((name) => /^\d+$/.test(name));
   } catch {
-    // already gone
+    return [pid];
+  }
+  for (const entry of entries) {
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // pid (comm) state ppid pgrp …; comm may hold spaces and parentheses
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      parents.set(Number(entry), { ppid: Number(fields[1]), pgid: Number(fields[2]) });
+    } catch {
+      // gone meanwhile
+    }
+  }
+  const groups = new Set<number>([pid]);
+  const tree = new Set<number>([pid]);
+  for (let grew = true; grew;) {
+    grew = false;
+    for (const [candidate, { ppid, pgid }] of parents) {
+      if (!tree.has(candidate) && tree.has(ppid)) {
+        tree.add(candidate);
+        if (pgid > 1 && pgid !== process.pid) groups.add(pgid);
+        grew = true;
+      }
+    }
+  }
+  return [...groups];
+}
+
+/** Sends `signal` to the process group of `pid` and to those of all its descendants. */
+export function killTree(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  for (const group of treeGroups(pid)) {
+    try {
+      process.kill(-group, signal);
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Waits (blocking: for exit and signal handlers) up to `ms` for `pid` to be gone; true when it is. */
+export function waitGone(pid: number, ms: number): boolean {
+  const until = Date.now() + ms;
+  const cell = new Int32Array(new SharedArrayBuffer(4));
+  for (;;) {
+    try {
+      process.kill(pid, 0);
+      // A child of ours that exited stays a zombie until the event loop reaps it: gone all the same.
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      if (stat.slice(stat.lastIndexOf(')') + 2).startsWith('Z')) return true;
+    } catch {
+      return true;
+    }
+    if (Date.now() >= until) return false;
+    Atomics.wait(cell, 0, 0, 50);
+  }
+}
+
+/** For a cancelled run: SIGTERM to the whole tree, a bounded wait, then SIGKILL to what is left. */
+export function stopTree(pid: number | undefined, graceMs: number): void {
+  if (pid === undefined) return;
+  const groups = treeGroups(pid);
+  for (const group of groups) {
+    try {
+      process.kill(-group, 'SIGTERM');
+    } catch {
+      // gone
+    }
+  }
+  waitGone(pid, graceMs);
+  for (const group of groups) {
+    try {
+      process.kill(-group, 'SIGKILL');
+    } catch {
+      // gone
+    }
   }
 }
 
