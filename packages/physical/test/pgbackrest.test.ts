@@ -1,5 +1,6 @@
 import {
   chmodSync,
+  chownSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -10,7 +11,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from '@jest/globals';
@@ -477,6 +478,45 @@ describe('pgBackRest on PostgreSQL', () => {
     expect(error).toBeInstanceOf(ArchiveGapError);
     expect((error as ArchiveGapError).missingSegment).toBe(missing);
     expect((error as Error).message).toContain(`segment ${missing} is missing`);
+    expect(readdirSync(scratch)).toEqual([]);
+  }, 90_000);
+
+  it('a tablespace is restored into the folder next to the copy, never to its live location', async () => {
+    const live = join(cluster.dir, 'tblspc');
+    mkdirSync(live, { mode: 0o700 });
+    chownSync(live, statSync(cluster.dataDir).uid, statSync(cluster.dataDir).gid);
+    await cluster.query(`CREATE TABLESPACE elsewhere LOCATION '${live}'`);
+    await cluster.query('CREATE TABLE placed (n int) TABLESPACE elsewhere');
+    await cluster.query('INSERT INTO placed SELECT generate_series(1, 100)');
+    const full = await backrest.backup({ type: 'full' });
+    const snapshot = () =>
+      execFileSync('find', [live, '-printf', '%p %s %T@\\n'], { encoding: 'utf8' }).split('\n').sort().join('\n');
+    const before = snapshot();
+    const restored = await backrest.restore({ target: { backup: full.label }, into: newDir('tblspc') });
+    try {
+      expect(restored.tablespaceDir).toBe(`${restored.dataDir}.tablespaces`);
+      expect(readdirSync(restored.tablespaceDir!).length).toBeGreaterThan(0);
+      const client = new pg.Client({
+        host: '127.0.0.1',
+        port: restored.port,
+        user: 'admin',
+        password: cluster.password,
+        database: 'postgres',
+      });
+      await client.connect();
+      try {
+        const { rows } = await client.query<{ n: string; location: string }>(
+          "SELECT (SELECT count(*) FROM placed)::text AS n, pg_tablespace_location(oid) AS location FROM pg_tablespace WHERE spcname = 'elsewhere'",
+        );
+        expect(rows[0]!.n).toBe('100');
+        expect(rows[0]!.location.startsWith(`${restored.tablespaceDir!}/`)).toBe(true);
+      } finally {
+        await client.end();
+      }
+    } finally {
+      await restored.discard();
+    }
+    expect(snapshot()).toBe(before);
     expect(readdirSync(scratch)).toEqual([]);
   }, 90_000);
 });
