@@ -46,7 +46,7 @@ async function runMariaDbPhysical(settings, physical, summary) {
         case 'backup': {
             let base;
             if (physical.type === 'incremental') {
-                base = (await listed()).at(-1);
+                base = (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .incrementalBase */ .WN)(await listed());
                 if (base === undefined)
                     throw new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(`An incremental backup builds on an earlier physical backup, and ${store.location} holds none under ${prefix}: take type full first.`);
             }
@@ -71,7 +71,7 @@ async function runMariaDbPhysical(settings, physical, summary) {
             (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('sha256', manifest.stored.sha256);
             (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('duration-seconds', seconds());
             (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('verified', false);
-            (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('recoverable-until', binlogs.recoverableUntil ?? manifest.completedAt);
+            (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('recoverable-until', binlogs.recoverableUntil ?? manifest.consistentAt);
             _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .info */ .pq(`MariaDB ${manifest.type} backup ${manifest.id}: ${manifest.stored.bytes} bytes; ${binlogs.archived.length} binary log(s) archived`);
             (0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .describeMariaDbBackup */ .mh)(summary, manifest, store.urlOf(manifest.object), binlogs, seconds());
             break;
@@ -82,11 +82,11 @@ async function runMariaDbPhysical(settings, physical, summary) {
             const target = physical.targetTime;
             const chosen = target === undefined
                 ? backups.at(-1)
-                : backups.filter((b) => Date.parse(b.completedAt) <= target.getTime()).at(-1);
+                : backups.filter((b) => Date.parse(b.consistentAt) <= target.getTime()).at(-1);
             if (chosen === undefined)
                 throw new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1(target === undefined
                     ? `No verified physical backup under ${prefix} in ${store.location}.`
-                    : `No physical backup under ${prefix} finished at or before ${target.toISOString()}: the earliest point a restore reaches is the end of the oldest backup${backups[0] === undefined ? '' : ` (${backups[0].completedAt})`}.`);
+                    : `No physical backup under ${prefix} whose data is at or before ${target.toISOString()}: the earliest point a restore reaches is the oldest backup's consistent point${backups[0] === undefined ? '' : ` (${backups[0].consistentAt})`}.`);
             const chain = (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .chainFor */ .NG)(backups, chosen.id);
             const binlogs = target === undefined ? undefined : await (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .listBinlogArchive */ .iJ)(store, prefix, settings.verifier);
             const restored = await (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .restoreMariaDb */ .Bp)({
@@ -115,7 +115,8 @@ async function runMariaDbPhysical(settings, physical, summary) {
                 (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('restore-duration-seconds', Math.round(restored.durationSeconds * 10) / 10);
                 break;
             }
-            const dataTime = target ?? new Date(chosen.completedAt);
+            // The data is as of mariadb-backup's end, not of the upload's (completedAt).
+            const dataTime = target ?? new Date(chosen.consistentAt);
             const drill = (0,_deploy_suite_backup__WEBPACK_IMPORTED_MODULE_3__/* .drillFigures */ .vY)({
                 restoreMs: seconds() * 1000,
                 maxRtoMs: settings.maxRtoMs,
@@ -123,21 +124,30 @@ async function runMariaDbPhysical(settings, physical, summary) {
                 maxAgeMs: target === undefined ? settings.maxAgeMs : undefined,
                 what: 'the newest recoverable point',
             });
-            (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('restore-duration-seconds', drill.restoreSeconds);
-            (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .setOutput */ .uH)('age-seconds', drill.dataAgeSeconds);
-            (0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .describePhysicalDrill */ .qR)(summary, drill);
-            if (drill.missed.length > 0)
-                throw new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .GateClosedError */ .Ux(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+            (0,_summary_js__WEBPACK_IMPORTED_MODULE_4__/* .reportDrill */ .O2)(summary, drill, 'a restore to a chosen past time');
             break;
         }
         case 'check': {
             const backups = await listed();
             const newest = backups.at(-1);
+            // The newest backup counts only with its whole chain (every base present, signed, in order):
+            // otherwise nothing restores it, and the gate fails closed.
+            let brokenChain;
+            if (newest !== undefined) {
+                try {
+                    (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .checkChain */ .uy)((0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .chainFor */ .NG)(backups, newest.id));
+                }
+                catch (error) {
+                    if (!(error instanceof _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .ConfigurationError */ .j1))
+                        throw error;
+                    brokenChain = error.message;
+                }
+            }
             const archive = await (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .listBinlogArchive */ .iJ)(store, prefix, settings.verifier);
             for (const entry of archive.rejected.slice(0, 20))
                 _actions_core__WEBPACK_IMPORTED_MODULE_0__/* .warning */ .$e(`Refused binary log ${(0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_1__/* .quoteUntrusted */ .X0)(`${entry.name}: ${entry.reason}`, 400)}`);
             const coverage = newest === undefined ? undefined : (0,_deploy_suite_physical__WEBPACK_IMPORTED_MODULE_2__/* .archiveCoverage */ .P8)(archive.binlogs, newest.binlog);
-            const candidates = [newest?.completedAt, coverage?.recoverableUntil]
+            const candidates = [newest?.consistentAt, coverage?.recoverableUntil]
                 .filter((t) => t !== undefined)
                 .map((t) => new Date(t));
             const recoverableUntil = candidates.reduce((a, b) => (a === null || b > a ? b : a), null);
@@ -145,6 +155,8 @@ async function runMariaDbPhysical(settings, physical, summary) {
                 ? Number.POSITIVE_INFINITY
                 : Math.max(0, Math.round((Date.now() - recoverableUntil.getTime()) / 1000));
             const reasons = [];
+            if (brokenChain !== undefined)
+                reasons.push(`the newest backup ${newest.id} cannot be restored: ${brokenChain}`);
             if (recoverableUntil === null)
                 reasons.push(`nothing is recoverable: no physical backup under ${prefix}`);
             else if (!(ageSeconds * 1000 <= settings.maxAgeMs))

@@ -107,11 +107,7 @@ async function runPgPhysical(settings, physical, summary) {
                     maxAgeMs: physical.targetTime === undefined ? settings.maxAgeMs : undefined,
                     what: 'the newest recoverable point',
                 });
-                (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_4__/* .setOutput */ .uH)('restore-duration-seconds', drill.restoreSeconds);
-                (0,_deploy_suite_kit__WEBPACK_IMPORTED_MODULE_4__/* .setOutput */ .uH)('age-seconds', Number.isFinite(drill.dataAgeSeconds) ? drill.dataAgeSeconds : '');
-                (0,_summary_js__WEBPACK_IMPORTED_MODULE_8__/* .describePhysicalDrill */ .qR)(summary, drill);
-                if (drill.missed.length > 0)
-                    throw new _deploy_suite_kit__WEBPACK_IMPORTED_MODULE_4__/* .GateClosedError */ .Ux(`The drill missed its objectives: ${drill.missed.join('; ')}`);
+                (0,_summary_js__WEBPACK_IMPORTED_MODULE_8__/* .reportDrill */ .O2)(summary, drill, 'a restore to a chosen past time');
                 break;
             }
             case 'check': {
