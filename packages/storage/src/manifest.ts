@@ -8,6 +8,24 @@ export const MANIFEST_MAX_BYTES = 1024 * 1024;
 export const CLOCK_SKEW_MS = 5 * 60_000;
 
 const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
+
+/** How a stored object was compressed, as a manifest records it. */
+export const compressionSchema = z
+  .object({ algorithm: z.enum(['zstd', 'gzip', 'none']), level: z.number().int().min(1).max(22).nullable() })
+  .strict();
+/** How it was encrypted: the method and the fingerprints of its recipients. */
+export const encryptionSchema = z
+  .object({
+    method: z.enum(['age-x25519', 'age-passphrase', 'none']),
+    recipients: z.array(z.string().regex(/^sha256:[0-9a-f]{16}$/)).max(100),
+  })
+  .strict();
+/** A byte count and its SHA-256: the plain dump's, or the stored object's. */
+export const sizedDigestSchema = z
+  .object({ bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), sha256: sha256Hex })
+  .strict();
+/** How the stored object was checked after upload. */
+export const uploadCheckSchema = z.enum(['sha256-read-back', 'size-read-back']);
 const isoTime = z.iso.datetime();
 const DUMP_FORMATS = ['pg_dump custom', 'pg_dump directory (tar)', 'SQL'] as const;
 
@@ -37,20 +55,11 @@ export const backupManifestSchema = z
     database: z.string().min(1).max(200),
     dumpFormat: z.enum(DUMP_FORMATS),
     object: z.string().max(1024),
-    compression: z
-      .object({ algorithm: z.enum(['zstd', 'gzip', 'none']), level: z.number().int().min(1).max(22).nullable() })
-      .strict(),
-    encryption: z
-      .object({
-        method: z.enum(['age-x25519', 'age-passphrase', 'none']),
-        recipients: z.array(z.string().regex(/^sha256:[0-9a-f]{16}$/)).max(100),
-      })
-      .strict(),
-    stored: z
-      .object({ bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), sha256: sha256Hex })
-      .strict(),
+    compression: compressionSchema,
+    encryption: encryptionSchema,
+    stored: sizedDigestSchema,
     /** How the stored object was checked after upload. */
-    uploadCheck: z.enum(['sha256-read-back', 'size-read-back']),
+    uploadCheck: uploadCheckSchema,
     labels: z.array(z.string().min(1).max(100)).max(50),
     startedAt: isoTime,
     completedAt: isoTime,

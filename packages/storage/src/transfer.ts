@@ -119,23 +119,14 @@ export async function openBackup(
         `Backup ${manifest.id}: its object ${manifest.object} cannot be read from ${store.location}: ${errorMessage(error)}`,
       );
     }
-    // Stop at the recorded size + 1: a planted object larger than recorded is never read whole.
-    let seen = 0;
-    const bound = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        const keep = chunk.subarray(0, Math.max(0, limit + 1 - seen));
-        seen += chunk.length;
-        callback(null, keep);
-        if (seen > limit) source.destroy();
-      },
-    });
+    const bound = boundedRead(source, limit);
     await pipelineAsync(source, bound, tap, createWriteStream(path, { mode: 0o600 })).catch((error: unknown) => {
-      if (seen <= limit)
+      if (bound.seen <= limit)
         throw new IntegrityError(
           `Backup ${manifest.id}: reading its object from ${store.location} failed: ${errorMessage(error)}. Nothing was restored.`,
         );
     });
-    if (seen > limit) {
+    if (bound.seen > limit) {
       throw new IntegrityError(
         `Backup ${manifest.id} is damaged: the stored object is larger than the ${limit} bytes recorded. Nothing was restored.`,
       );
@@ -191,4 +182,22 @@ export async function openBackup(
     await cleanup();
     throw error;
   }
+}
+
+/**
+ * Passes on at most `limit + 1` bytes of a download and then stops it: a planted object larger
+ * than its manifest records is never read whole. `seen` counts what came, so the caller can tell
+ * "larger than recorded" (seen > limit) from a read that failed.
+ */
+export function boundedRead(source: Readable, limit: number): Transform & { readonly seen: number } {
+  let seen = 0;
+  const bound = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      const keep = chunk.subarray(0, Math.max(0, limit + 1 - seen));
+      seen += chunk.length;
+      callback(null, keep);
+      if (seen > limit) source.destroy();
+    },
+  });
+  return Object.defineProperty(bound, 'seen', { get: () => seen }) as Transform & { readonly seen: number };
 }

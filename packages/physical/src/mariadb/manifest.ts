@@ -1,6 +1,14 @@
 import { z } from 'zod';
 import { ConfigurationError, quoteUntrusted } from '@deploy-suite/kit';
-import type { BackupStore, ManifestSigner, ManifestVerifier } from '@deploy-suite/storage';
+import {
+  compressionSchema,
+  encryptionSchema,
+  sizedDigestSchema,
+  uploadCheckSchema,
+  type BackupStore,
+  type ManifestSigner,
+  type ManifestVerifier,
+} from '@deploy-suite/storage';
 
 /**
  * Signed manifests for MariaDB physical backups and archived binary logs. The logical backup
@@ -15,27 +23,20 @@ export const BINLOG_FORMAT = 'deploy-suite-mariadb-binlog/1';
 const CONTEXT = 'deploy-suite mariadb physical manifest v1\n';
 export const PHYSICAL_MANIFEST_MAX_BYTES = 64 * 1024;
 
-const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/);
 const isoTime = z.iso.datetime();
 const lsn = z.string().regex(/^\d{1,20}$/);
 /** A binary log file's name: `<basename>.<sequence>` as the server names them. */
 export const BINLOG_NAME = /^[A-Za-z0-9_-][A-Za-z0-9_.-]{0,199}\.(\d{6,10})$/;
 export const binlogName = z.string().regex(BINLOG_NAME);
 
+// The stored object's fields, as the logical manifests record them.
 const storedObject = {
   object: z.string().max(1024),
-  compression: z
-    .object({ algorithm: z.enum(['zstd', 'gzip', 'none']), level: z.number().int().min(1).max(22).nullable() })
-    .strict(),
-  encryption: z
-    .object({
-      method: z.enum(['age-x25519', 'age-passphrase', 'none']),
-      recipients: z.array(z.string().regex(/^sha256:[0-9a-f]{16}$/)).max(100),
-    })
-    .strict(),
-  plain: z.object({ bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), sha256: sha256Hex }).strict(),
-  stored: z.object({ bytes: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER), sha256: sha256Hex }).strict(),
-  uploadCheck: z.enum(['sha256-read-back', 'size-read-back']),
+  compression: compressionSchema,
+  encryption: encryptionSchema,
+  plain: sizedDigestSchema,
+  stored: sizedDigestSchema,
+  uploadCheck: uploadCheckSchema,
 };
 export type StoredObjectFields = {
   object: string;

@@ -1,9 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { join } from 'node:path';
-import { Transform, type Readable, type Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { errorMessage, makeTempDir } from '@deploy-suite/kit';
 import {
+  boundedRead,
   decompressor,
   decryptStream,
   HashTap,
@@ -104,7 +105,6 @@ export async function fetchObject(
     const path = join(dir.path, 'object');
     const limit = entry.stored.bytes;
     const tap = new HashTap();
-    let seen = 0;
     let source: Readable;
     try {
       source = await Promise.race([
@@ -117,20 +117,13 @@ export async function fetchObject(
       if (signal.aborted) throw late();
       throw new IntegrityError(`${what}: its object cannot be read from ${store.location}: ${errorMessage(error)}`);
     }
-    const bound = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        const keep = chunk.subarray(0, Math.max(0, limit + 1 - seen));
-        seen += chunk.length;
-        callback(null, keep);
-        if (seen > limit) source.destroy();
-      },
-    });
+    const bound = boundedRead(source, limit);
     await pipeline(source, bound, tap, createWriteStream(path, { mode: 0o600 }), { signal }).catch((error: unknown) => {
       if (signal.aborted) throw late();
-      if (seen <= limit)
+      if (bound.seen <= limit)
         throw new IntegrityError(`${what}: reading it from ${store.location} failed: ${errorMessage(error)}`);
     });
-    if (seen > limit || tap.bytes !== limit || tap.sha256 !== entry.stored.sha256) {
+    if (bound.seen > limit || tap.bytes !== limit || tap.sha256 !== entry.stored.sha256) {
       throw new IntegrityError(
         `${what} is damaged: the stored object does not have the size and SHA-256 its signed manifest records.`,
       );
