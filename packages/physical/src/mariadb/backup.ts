@@ -30,6 +30,7 @@ import {
   writeOptionFile,
   type MariaDbAccess,
   type MariaDbTools,
+  describeAccess,
 } from './tools.ts';
 
 export const DEFAULT_BACKUP_TIMEOUT_MS = 60 * 60_000;
@@ -256,12 +257,6 @@ export function incrementalBase(backups: MariaDbBackupManifest[]): MariaDbBackup
     );
   }
   return newest;
-}
-
-/** For manifests and logs: where the server was reached, never the credentials. */
-export function describeAccess(access: MariaDbAccess): string {
-  const where = access.socket ?? `${access.host ?? 'localhost'}:${access.port ?? 3306}`;
-  return `${access.user}@${where}`.slice(0, 600);
 }
 
 /**

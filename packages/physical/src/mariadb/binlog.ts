@@ -3,7 +3,6 @@ import { open } from 'node:fs/promises';
 import { basename, dirname, isAbsolute, join } from 'node:path';
 import { ConfigurationError, quoteUntrusted } from '@deploy-suite/kit';
 import type { BackupStore, ManifestSigner, ManifestVerifier } from '@deploy-suite/storage';
-import { describeAccess } from './backup.ts';
 import {
   BINLOG_FORMAT,
   BINLOG_NAME,
@@ -17,7 +16,15 @@ import {
   type BinlogManifest,
 } from './manifest.ts';
 import { uploadObject, type PhysicalStoreSettings } from './objects.ts';
-import { MariaDbToolError, querySql, resolveTools, startTool, type MariaDbAccess, type MariaDbTools } from './tools.ts';
+import {
+  describeAccess,
+  MariaDbToolError,
+  querySql,
+  resolveTools,
+  startTool,
+  type MariaDbAccess,
+  type MariaDbTools,
+} from './tools.ts';
 
 const QUERY_TIMEOUT_MS = 60_000;
 export const DEFAULT_ARCHIVE_TIMEOUT_MS = 30 * 60_000;

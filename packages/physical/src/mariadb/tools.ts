@@ -239,3 +239,9 @@ export async function querySql(
     file.remove();
   }
 }
+
+/** For manifests and logs: where the server was reached, never the credentials. */
+export function describeAccess(access: MariaDbAccess): string {
+  const where = access.socket ?? `${access.host ?? 'localhost'}:${access.port ?? 3306}`;
+  return `${access.user}@${where}`.slice(0, 600);
+}
