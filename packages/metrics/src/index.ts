@@ -1,0 +1,3 @@
+export * from './read.ts';
+export * from './dora.ts';
+export * from './render.ts';
