@@ -61,10 +61,13 @@ export class DeliveryError extends Error {
    * not): kept in the thread, so the next try edits that message instead of posting another.
    */
   readonly state: SendResult['state'] | undefined;
-  constructor(message: string, attempts = 1, state?: SendResult['state']) {
+  /** The HTTP status the service last answered with, when it answered. */
+  readonly status: number | undefined;
+  constructor(message: string, attempts = 1, state?: SendResult['state'], status?: number) {
     super(message);
     this.attempts = attempts;
     this.state = state;
+    this.status = status;
   }
 }
 
@@ -129,7 +132,12 @@ export async function deliver(options: PostOptions): Promise<{ response: HttpRes
             parseRetryAfter(response.headers['retry-after'], context.clock.now()),
           );
         }
-        throw new DeliveryError(`${options.service} answered HTTP ${response.status}${describeBody(response.body)}`);
+        throw new DeliveryError(
+          `${options.service} answered HTTP ${response.status}${describeBody(response.body)}`,
+          1,
+          undefined,
+          response.status,
+        );
       },
       {
         attempts: options.attempts ?? 4,
@@ -160,9 +168,12 @@ export async function deliver(options: PostOptions): Promise<{ response: HttpRes
             : options.creates === true
               ? '; not tried again: it may have been made, and a second try would make it twice'
               : '';
+      const status = last instanceof RetryableStatus || last instanceof DeliveryError ? last.status : undefined;
       throw new DeliveryError(
         last instanceof DeliveryError ? last.message : `${options.service} failed: ${why}${how}`,
         error.attempts,
+        undefined,
+        status,
       );
     }
     throw error;

@@ -86,7 +86,7 @@ export function teamsChannel(config: TeamsConfig): Channel {
           state: { sent: [...(previous?.sent ?? []), message.status], digest: digestOf(payload) },
         };
       } catch (error) {
-        if (error instanceof DeliveryError && /HTTP (401|403|404)/.test(error.message)) {
+        if (error instanceof DeliveryError && (error.status === 401 || error.status === 403 || error.status === 404)) {
           throw new DeliveryError(
             `${error.message}: the Workflows webhook was turned off, deleted or its URL changed; create it again in Teams and update the URL`,
             error.attempts,
