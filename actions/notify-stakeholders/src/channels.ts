@@ -106,8 +106,8 @@ function commentTarget(settings: Settings, payload: Record<string, unknown>): Gi
       }
       return { kind: 'issue', number: settings.changeRequest };
     case 'commit':
-      if (settings.sha === undefined)
+      if (settings.message.sha === undefined)
         throw new InputError('sha', 'is required for github-comment: commit', 'sha: ${{ github.sha }}');
-      return { kind: 'commit', sha: settings.sha };
+      return { kind: 'commit', sha: settings.message.sha };
   }
 }

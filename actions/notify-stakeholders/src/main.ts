@@ -97,26 +97,13 @@ await runAction(async () => {
 }, summary);
 
 function messageOf(settings: Settings, payload: Record<string, unknown>, now: string): DeploymentMessage {
-  const smokeVerdict = settings.smokeVerdict;
+  const given = settings.message;
   return {
-    service: settings.service,
-    environment: settings.environment,
-    version: settings.version,
-    sha: settings.sha,
-    status: settings.status,
-    severity: settings.severity ?? severityOf(settings.status, settings.environment, smokeVerdict),
-    changeType: settings.changeType,
-    title: settings.title ?? titleFromEvent(payload),
-    impact: settings.impact,
-    details: settings.details,
-    approvers: settings.approvers,
-    backupId: settings.backupId,
-    planHash: settings.planHash,
-    smokeVerdict,
-    links: settings.links,
+    ...given,
+    severity: given.severity ?? severityOf(given.status, given.environment, given.smokeVerdict),
+    title: given.title ?? titleFromEvent(payload),
     at: now,
     startedAt: now,
-    window: settings.window,
     repository: settings.repo === undefined ? undefined : `${settings.repo.owner}/${settings.repo.repo}`,
     runUrl: settings.runUrl,
   };
@@ -132,14 +119,15 @@ function titleFromEvent(payload: Record<string, unknown>): string | undefined {
 }
 
 function threadStore(settings: Settings, octokit: GitHubClient | undefined): ThreadStore | undefined {
-  if (!settings.keepThread || octokit === undefined || settings.repo === undefined || settings.sha === undefined) {
+  const { sha, environment } = settings.message;
+  if (!settings.keepThread || octokit === undefined || settings.repo === undefined || sha === undefined) {
     return undefined;
   }
   return new CheckRunThreadStore({
     octokit,
     repo: settings.repo,
-    sha: settings.sha,
-    environment: settings.environment,
+    sha,
+    environment,
     app: 'github-actions',
     warn,
   });

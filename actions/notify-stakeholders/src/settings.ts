@@ -20,6 +20,7 @@ import {
   SEVERITIES,
   STATUSES,
   Template,
+  type DeploymentMessage,
   type Link,
   type Routing,
   type Severity,
@@ -48,25 +49,22 @@ export interface EmailSettings {
 
 export type CommentTarget = { kind: 'issue'; number: number } | { kind: 'commit'; sha: string } | undefined;
 
+/**
+ * The message's fields as the inputs give them; the run adds its times, its repository and run
+ * link, the event's title when none is given, and the status's severity when none is given.
+ */
+export type MessageInputs = Omit<
+  DeploymentMessage,
+  'severity' | 'title' | 'at' | 'startedAt' | 'repository' | 'runUrl'
+> & {
+  severity: Severity | undefined;
+  title: string | undefined;
+};
+
 /** Every input, read and checked once. */
 export interface Settings {
   repo: Repo | undefined;
-  status: Status;
-  environment: string;
-  service: string;
-  version: string | undefined;
-  sha: string | undefined;
-  changeType: string | undefined;
-  title: string | undefined;
-  impact: string | undefined;
-  details: string | undefined;
-  approvers: string[];
-  backupId: string | undefined;
-  planHash: string | undefined;
-  smokeVerdict: 'pass' | 'warn' | 'fail' | undefined;
-  severity: Severity | undefined;
-  links: Link[];
-  window: { start: string; end: string } | undefined;
+  message: MessageInputs;
   template: Template | undefined;
   routing: Routing;
   routingGiven: boolean;
@@ -149,22 +147,24 @@ export function readSettings(inputs: Inputs, workspace = process.env.GITHUB_WORK
   }
   return {
     repo,
-    status,
-    environment,
-    service: inputs.optional('service') ?? name ?? basename(workspace),
-    version: inputs.optional('version'),
-    sha,
-    changeType: changeTypeText === undefined ? undefined : parseChangeType(changeTypeText),
-    title: inputs.optional('title'),
-    impact: inputs.optional('impact'),
-    details: inputs.optional('details'),
-    approvers: inputs.list('approvers'),
-    backupId: inputs.optional('backup-id'),
-    planHash: inputs.optional('plan-hash'),
-    smokeVerdict: smokeVerdict === undefined ? undefined : inputs.oneOf('smoke-verdict', verdicts, 'pass'),
-    severity: severityText === undefined ? undefined : inputs.oneOf('severity', SEVERITIES, 'info'),
-    links: readLinks(inputs),
-    window,
+    message: {
+      status,
+      environment,
+      service: inputs.optional('service') ?? name ?? basename(workspace),
+      version: inputs.optional('version'),
+      sha,
+      changeType: changeTypeText === undefined ? undefined : parseChangeType(changeTypeText),
+      title: inputs.optional('title'),
+      impact: inputs.optional('impact'),
+      details: inputs.optional('details'),
+      approvers: inputs.list('approvers'),
+      backupId: inputs.optional('backup-id'),
+      planHash: inputs.optional('plan-hash'),
+      smokeVerdict: smokeVerdict === undefined ? undefined : inputs.oneOf('smoke-verdict', verdicts, 'pass'),
+      severity: severityText === undefined ? undefined : inputs.oneOf('severity', SEVERITIES, 'info'),
+      links: readLinks(inputs),
+      window,
+    },
     template: templateText === undefined ? undefined : new Template(templateText),
     routing: routingText === undefined ? DEFAULT_ROUTING : parseRouting(routingText.text, routingText.input),
     routingGiven: routingText !== undefined,
