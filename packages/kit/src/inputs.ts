@@ -89,13 +89,14 @@ export class Inputs {
     if (ms === undefined) {
       throw new InputError(name, `must be a duration such as 90s, 5m or 2h, got "${text}"`, example);
     }
+    // The input's own limit first: where it is tighter than a timer's, it is the one to name.
+    if (bounds.maxMs !== undefined && ms > bounds.maxMs) {
+      throw new InputError(name, `must be at most ${bounds.maxMs / 1000}s, got "${text}"`, example);
+    }
     const tooLong = durationTooLong(ms);
     if (tooLong !== undefined) throw new InputError(name, `${tooLong}, got "${text}"`, example);
     if (bounds.minMs !== undefined && ms < bounds.minMs) {
       throw new InputError(name, `must be at least ${bounds.minMs / 1000}s, got "${text}"`, example);
-    }
-    if (bounds.maxMs !== undefined && ms > bounds.maxMs) {
-      throw new InputError(name, `must be at most ${bounds.maxMs / 1000}s, got "${text}"`, example);
     }
     return ms;
   }

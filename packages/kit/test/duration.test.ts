@@ -18,6 +18,18 @@ describe('durations a timer cannot hold', () => {
     );
   });
 
+  it("names the input's own limit when it is tighter than a timer's", () => {
+    let caught: unknown;
+    try {
+      inputsOf({ timeout: '30d' }).duration('timeout', '2m', { maxMs: 30 * 60_000 });
+    } catch (error) {
+      caught = error;
+    }
+    expect((caught as InputError).message).toBe(
+      `Input 'timeout' must be at most 1800s, got "30d". Example: timeout: 2m`,
+    );
+  });
+
   it('accepts the longest wait a timer holds', () => {
     expect(inputsOf({ timeout: '24d' }).duration('timeout', '10s')).toBe(24 * 86_400_000);
   });
