@@ -33,63 +33,73 @@ function check(result: SpawnSyncReturns<string>, what: string): string {
   return result.stdout;
 }
 
-export async function startMariaDbInstance(): Promise<MariaDbInstance> {
-  const dir = mkdtempSync(join(tmpdir(), 'mariadb-instance-'));
+/** A mariadbd of its own on a free loopback port: what each throwaway-server helper starts from. */
+export interface LaunchedMariaDb {
+  datadir: string;
+  socket: string;
+  port: number;
+  /** Runs SQL as root over the socket (tab-separated rows, no column names). */
+  client: (statements: string) => SpawnSyncReturns<string>;
+  stop: () => Promise<void>;
+}
+
+/**
+ * Makes a datadir in `dir` (mariadb-install-db, root by socket), starts mariadbd on it with
+ * `serverArgs` on top of the common ones, and waits until it answers on its socket, bounded. On a
+ * failure to start it stops what it started; the caller removes `dir`.
+ */
+export async function launchMariaDb(dir: string, serverArgs: string[]): Promise<LaunchedMariaDb> {
   const datadir = join(dir, 'data');
   const socket = join(dir, 'sock');
-  let stopServer: () => Promise<void> = () => Promise.resolve();
-  try {
-    check(
-      spawnSync(
-        'mariadb-install-db',
-        [
-          '--no-defaults',
-          '--user=root',
-          `--datadir=${datadir}`,
-          '--auth-root-authentication-method=socket',
-          '--skip-test-db',
-        ],
-        { encoding: 'utf8', timeout: START_TIMEOUT_MS },
-      ),
+  check(
+    spawnSync(
       'mariadb-install-db',
-    );
-    const port = await freePort();
-    const server = spawn(
-      '/usr/sbin/mariadbd',
       [
         '--no-defaults',
         '--user=root',
         `--datadir=${datadir}`,
-        `--socket=${socket}`,
-        `--port=${port}`,
-        '--bind-address=127.0.0.1',
-        `--pid-file=${join(dir, 'pid')}`,
-        `--log-error=${join(dir, 'log')}`,
-        '--skip-name-resolve',
-        `--log-bin=${join(datadir, 'binlog')}`,
-        '--binlog-format=ROW',
-        '--server-id=1',
-        '--innodb-buffer-pool-size=16M',
-        '--innodb-log-file-size=8M',
-        '--performance-schema=OFF',
+        '--auth-root-authentication-method=socket',
+        '--skip-test-db',
       ],
-      { stdio: 'ignore' },
+      { encoding: 'utf8', timeout: START_TIMEOUT_MS },
+    ),
+    'mariadb-install-db',
+  );
+  const port = await freePort();
+  const server = spawn(
+    '/usr/sbin/mariadbd',
+    [
+      '--no-defaults',
+      '--user=root',
+      `--datadir=${datadir}`,
+      `--socket=${socket}`,
+      `--port=${port}`,
+      `--pid-file=${join(dir, 'pid')}`,
+      `--log-error=${join(dir, 'log')}`,
+      '--skip-name-resolve',
+      '--innodb-buffer-pool-size=16M',
+      '--innodb-log-file-size=8M',
+      '--performance-schema=OFF',
+      ...serverArgs,
+    ],
+    { stdio: 'ignore' },
+  );
+  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
+  const stop = async (): Promise<void> => {
+    if (server.exitCode === null && server.signalCode === null) {
+      server.kill('SIGTERM');
+      const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
+      await exited;
+      clearTimeout(timer);
+    }
+  };
+  const client = (statements: string) =>
+    spawnSync(
+      'mariadb',
+      ['--no-defaults', `--socket=${socket}`, '-u', 'root', '--batch', '--skip-column-names', '-e', statements],
+      { encoding: 'utf8', timeout: 20_000 },
     );
-    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-    stopServer = async () => {
-      if (server.exitCode === null && server.signalCode === null) {
-        server.kill('SIGTERM');
-        const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    };
-    const client = (statements: string) =>
-      spawnSync(
-        'mariadb',
-        ['--no-defaults', `--socket=${socket}`, '-u', 'root', '--batch', '--skip-column-names', '-e', statements],
-        { encoding: 'utf8', timeout: 20_000 },
-      );
+  try {
     const deadline = Date.now() + START_TIMEOUT_MS;
     for (;;) {
       if (client('SELECT 1').status === 0) break;
@@ -98,6 +108,24 @@ export async function startMariaDbInstance(): Promise<MariaDbInstance> {
       }
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { datadir, socket, port, client, stop };
+}
+
+export async function startMariaDbInstance(): Promise<MariaDbInstance> {
+  const dir = mkdtempSync(join(tmpdir(), 'mariadb-instance-'));
+  let stopServer: () => Promise<void> = () => Promise.resolve();
+  try {
+    const { datadir, socket, port, client, stop } = await launchMariaDb(dir, [
+      '--bind-address=127.0.0.1',
+      `--log-bin=${join(dir, 'data', 'binlog')}`,
+      '--binlog-format=ROW',
+      '--server-id=1',
+    ]);
+    stopServer = stop;
     const sql = (statements: string): string[][] =>
       check(client(statements), 'mariadb')
         .split('\n')

@@ -1,10 +1,11 @@
-import { execFileSync, spawn, spawnSync, type SpawnSyncReturns } from 'node:child_process';
+import { execFileSync, spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { chownSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { asPostgres, initPostgresCluster, postgresBin } from './databases.ts';
 import { freePort } from './ports.ts';
+import { launchMariaDb } from './mariadb-instance.ts';
 
 /**
  * Throwaway PostgreSQL and MariaDB servers that speak TLS, with certificates from a test CA made
@@ -221,71 +222,18 @@ export async function startTlsPostgres(): Promise<TlsServer> {
  */
 export async function startTlsMariaDb(): Promise<TlsServer> {
   const dir = mkdtempSync(join(tmpdir(), 'mariatls-'));
-  const socket = join(dir, 'sock');
   let stopServer: () => Promise<void> = () => Promise.resolve();
   try {
     const certs = makeCertificates(dir);
-    check(
-      spawnSync(
-        'mariadb-install-db',
-        [
-          '--no-defaults',
-          '--user=root',
-          `--datadir=${join(dir, 'data')}`,
-          '--auth-root-authentication-method=socket',
-          '--skip-test-db',
-        ],
-        { encoding: 'utf8', timeout: START_TIMEOUT_MS },
-      ),
-      'mariadb-install-db',
-    );
-    const port = await freePort();
-    const server = spawn(
-      '/usr/sbin/mariadbd',
-      [
-        '--no-defaults',
-        '--user=root',
-        `--datadir=${join(dir, 'data')}`,
-        `--socket=${socket}`,
-        `--port=${port}`,
-        '--bind-address=127.0.0.1,127.0.0.2',
-        `--pid-file=${join(dir, 'pid')}`,
-        `--log-error=${join(dir, 'log')}`,
-        '--skip-name-resolve',
-        '--skip-log-bin',
-        '--innodb-buffer-pool-size=16M',
-        '--innodb-log-file-size=8M',
-        '--performance-schema=OFF',
-        `--ssl-cert=${certs.serverCertPath}`,
-        `--ssl-key=${certs.serverKeyPath}`,
-        `--ssl-ca=${certs.caPath}`,
-        '--require-secure-transport=ON',
-      ],
-      { stdio: 'ignore' },
-    );
-    const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-    stopServer = async () => {
-      if (server.exitCode === null && server.signalCode === null) {
-        server.kill('SIGTERM');
-        const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
-        await exited;
-        clearTimeout(timer);
-      }
-    };
-    const client = (sql: string) =>
-      spawnSync('mariadb', ['--no-defaults', `--socket=${socket}`, '-u', 'root', '-e', sql], {
-        encoding: 'utf8',
-        timeout: 10_000,
-      });
-    // Poll until the server answers on its socket, bounded.
-    const deadline = Date.now() + START_TIMEOUT_MS;
-    for (;;) {
-      if (client('SELECT 1').status === 0) break;
-      if (server.exitCode !== null || Date.now() > deadline) {
-        throw new Error(`mariadbd did not start: ${readFileSync(join(dir, 'log'), 'utf8').slice(-2000)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 50));
-    }
+    const { port, client, stop } = await launchMariaDb(dir, [
+      '--bind-address=127.0.0.1,127.0.0.2',
+      '--skip-log-bin',
+      `--ssl-cert=${certs.serverCertPath}`,
+      `--ssl-key=${certs.serverKeyPath}`,
+      `--ssl-ca=${certs.caPath}`,
+      '--require-secure-transport=ON',
+    ]);
+    stopServer = stop;
     const password = `my"tls\\${randomBytes(6).toString('hex')}`;
     const quoted = `'${password.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`;
     const statements: string[] = [];
