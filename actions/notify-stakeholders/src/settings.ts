@@ -204,9 +204,14 @@ function serviceUrl(inputs: Inputs, name: string, example: string, secret: boole
   if (url.protocol !== 'https:' && !isLoopbackHost(url.hostname)) {
     throw new InputError(name, 'must be an https:// URL (what it carries would cross the network in clear)', example);
   }
+  maskQueryCredentials(url);
+  return url;
+}
+
+/** A signature or key in a URL's query (a Teams `sig`) is masked on its own too, wherever it shows. */
+function maskQueryCredentials(url: URL): void {
   for (const [key, part] of url.searchParams)
     if (/sig|token|key|secret/i.test(key) && part !== '') registerSecret(part);
-  return url;
 }
 
 function readLinks(inputs: Inputs): Link[] {
@@ -272,8 +277,7 @@ function readTeams(inputs: Inputs): URL | undefined {
   const value = inputs.secret('teams-webhook-url');
   if (value === undefined) return undefined;
   const url = teamsWebhookUrl('teams-webhook-url', value);
-  for (const [key, part] of url.searchParams)
-    if (/sig|token|key|secret/i.test(key) && part !== '') registerSecret(part);
+  maskQueryCredentials(url);
   return url;
 }
 
