@@ -737,6 +737,38 @@ export class FakeGitHub {
     return { headers, body };
   }
 
+  /**
+   * The records that outlive a process (deployments with their statuses, issues with their
+   * comments), as JSON: the local demo keeps them between runs, as GitHub would.
+   */
+  snapshot(): string {
+    return JSON.stringify({
+      url: this.url,
+      nextId: this.nextId,
+      deployments: this.deployments,
+      statuses: [...this.statuses],
+      issues: [...this.issues],
+      comments: [...this.comments],
+    });
+  }
+
+  /** Takes back what `snapshot` saved, its links moved to this server's address. */
+  restore(saved: string): void {
+    const { url } = JSON.parse(saved) as { url: string };
+    const state = JSON.parse(saved.split(url).join(this.url)) as {
+      nextId: number;
+      deployments: Deployment[];
+      statuses: [number, DeploymentStatus[]][];
+      issues: [string, FakeIssue[]][];
+      comments: [number, FakeComment[]][];
+    };
+    this.nextId = Math.max(this.nextId, state.nextId);
+    this.deployments.push(...state.deployments);
+    for (const [key, value] of state.statuses) this.statuses.set(key, value);
+    for (const [key, value] of state.issues) this.issues.set(key, value);
+    for (const [key, value] of state.comments) this.comments.set(key, value);
+  }
+
   private createDeployment(owner: string, name: string, request: RecordedRequest): Deployment {
     const input = JSON.parse(request.body || '{}') as {
       ref: string;
