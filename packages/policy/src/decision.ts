@@ -137,7 +137,9 @@ function decidePlanned(
   approvals: ApprovalRequirement,
 ): Decision {
   const noticeMs = policy.noticeMs[type];
-  const noticeMissing = (window: WindowOccurrence) => window.start.getTime() - request.openedAt.getTime() < noticeMs;
+  // A notice of zero asks for none: a request opened inside the window may use it.
+  const noticeMissing = (window: WindowOccurrence) =>
+    noticeMs > 0 && window.start.getTime() - request.openedAt.getTime() < noticeMs;
   const notice = `${formatSpan(noticeMs)} notice`;
 
   const current = windowAt(policy, now, type);
@@ -155,7 +157,7 @@ function decidePlanned(
     if (freeze === undefined && !lacksNotice) {
       reasons.unshift(
         `${type} change inside window ${describeWindow(policy, current)}`,
-        `${notice} met: ${openedBefore(request, current)}`,
+        noticeMs === 0 ? 'the policy asks no notice' : `${notice} met: ${openedBefore(request, current)}`,
       );
       return { outcome: 'allowed', reasons, bypassed: [], approvals, window: current };
     }

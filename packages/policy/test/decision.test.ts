@@ -62,6 +62,16 @@ describe('planned changes and windows', () => {
     expect(text(late)).toContain('lacks 7d notice: request opened 6d 23h 59m before the window');
   });
 
+  it('asks no notice when the policy gives none: a request opened inside the window may use it', () => {
+    const none = parsePolicy('time-zone: Europe/Berlin\nnotice: 0s\n');
+    const now = at('2026-12-06T01:30:00Z');
+    const opened = at('2026-12-06T01:20:00Z');
+    const allowed = decideChange(none, request({ openedAt: opened }), now);
+    expect(allowed.outcome).toBe('allowed');
+    expect(allowed.reasons).toContain('the policy asks no notice');
+    expect(decideChange(policy, request({ openedAt: opened }), now).outcome).toBe('wait');
+  });
+
   it('makes a normal change opened too late wait for the next window that has the notice', () => {
     // Opened 3 days before December's window; January's window is frozen (year end), so March
     // is next: February's (7 Feb) falls in the trade fair.
