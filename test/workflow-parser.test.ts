@@ -35,7 +35,7 @@ async function parseAndConvert(name: string, content: string): Promise<{ errors:
 describe("GitHub's workflow parser", () => {
   it('finds the workflows and templates to check', () => {
     expect(workflowFiles).toEqual(
-      expect.arrayContaining(['.github/workflows/ci.yml', join('workflows-templates', 'blue-green-rollback.yml')]),
+      expect.arrayContaining(['.github/workflows/ci.yml', join('workflows-templates', 'deploy.yml')]),
     );
   });
 
