@@ -58,7 +58,10 @@ export class FakeGitHub {
   readonly roles = new Map<string, RoleName>();
   readonly dispatches: WorkflowDispatch[] = [];
   /** Commits by "owner/repo/sha": who wrote and committed them, and the authors of their pull requests. */
-  readonly commits = new Map<string, { author: string | null; committer: string | null; pulls: string[] }>();
+  readonly commits = new Map<
+    string,
+    { author: string | null; committer: string | null; pulls: string[]; date?: string | undefined }
+  >();
   /** Changed files by "owner/repo/base...head", as the compare API lists them. */
   readonly comparisons = new Map<string, { filename: string; additions: number; deletions: number }[]>();
   private readonly injected: Injected[] = [];
@@ -266,17 +269,21 @@ export class FakeGitHub {
     return this;
   }
 
-  /** A commit's author and committer (GitHub accounts, or null when the e-mail matches none) and its pull requests' authors. */
+  /**
+   * A commit's author and committer (GitHub accounts, or null when the e-mail matches none) and its
+   * pull requests' authors; with `date`, the commit's committer date (ISO), as GitHub gives it.
+   */
   setCommit(
     owner: string,
     name: string,
     sha: string,
-    input: { author: string | null; committer?: string | null; pulls?: string[] },
+    input: { author: string | null; committer?: string | null; pulls?: string[]; date?: string },
   ): this {
     this.commits.set(`${owner}/${name}/${sha}`, {
       author: input.author,
       committer: input.committer ?? 'web-flow',
       pulls: input.pulls ?? [],
+      ...(input.date === undefined ? {} : { date: input.date }),
     });
     return this;
   }
@@ -666,7 +673,12 @@ export class FakeGitHub {
         html_url: `https://github.test/${owner}/${name}/commit/${sha}`,
         author: commit.author === null ? null : this.user(commit.author),
         committer: commit.committer === null ? null : this.user(commit.committer),
-        commit: { message: 'change', author: { name: 'x', email: 'x@example.com' } },
+        commit: {
+          message: 'change',
+          author: { name: 'x', email: 'x@example.com' },
+          // Only for a commit given a date: the shape the other callers have always seen stays.
+          ...(commit.date === undefined ? {} : { committer: { name: 'x', email: 'x@example.com', date: commit.date } }),
+        },
       },
     };
   }

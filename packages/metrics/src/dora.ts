@@ -20,6 +20,11 @@ export interface DoraOptions {
    * without it, lead time is null. Called once per SHA.
    */
   commits?: (sha: string) => Promise<Date | undefined>;
+  /**
+   * Environments to report even when no record of them was read (their figures are zeros and
+   * nulls), besides every environment among the records: the ones a caller asked for by name.
+   */
+  environments?: string[];
 }
 
 /**
@@ -75,7 +80,8 @@ export interface DoraReport {
   environments: EnvironmentFigures[];
 }
 
-interface Classified {
+/** One record of an environment, classified as the figures read it (see EnvironmentFigures). */
+export interface Classified {
   record: DeploymentRecord;
   created: number;
   succeeded: number | undefined;
@@ -84,7 +90,10 @@ interface Classified {
   successes: number[];
 }
 
-/** The four DORA figures per environment (every environment among the records), over the window. */
+/**
+ * The four DORA figures per environment (every environment among the records, and every one
+ * named in `options.environments`), over the window.
+ */
 export async function doraFigures(records: DeploymentRecord[], options: DoraOptions): Promise<DoraReport> {
   const from = options.window.from.getTime();
   const to = options.window.to.getTime();
@@ -101,38 +110,11 @@ export async function doraFigures(records: DeploymentRecord[], options: DoraOpti
     return time;
   };
 
-  const byEnvironment = new Map<string, DeploymentRecord[]>();
-  for (const record of records) {
-    const list = byEnvironment.get(record.environment) ?? [];
-    list.push(record);
-    byEnvironment.set(record.environment, list);
-  }
+  const byEnvironment = groupByEnvironment(records, options.environments);
 
   const environments: EnvironmentFigures[] = [];
-  for (const [environment, list] of [...byEnvironment].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
-    const rollbacks = new Map<number, number>();
-    for (const record of list) {
-      const undone = record.payload.rolledBack;
-      if (undone === null) continue;
-      const created = Date.parse(record.createdAt);
-      rollbacks.set(undone, Math.min(rollbacks.get(undone) ?? Infinity, created));
-    }
-    const all: Classified[] = list.map((record) => {
-      const oldestFirst = [...transitions(record)].reverse();
-      const successes = oldestFirst.filter((s) => s.state === 'success').map((s) => Date.parse(s.createdAt));
-      const failure = oldestFirst.find((s) => s.state === 'failure');
-      const failedAt = Math.min(
-        failure ? Date.parse(failure.createdAt) : Infinity,
-        record.payload.rolledBack === null ? (rollbacks.get(record.id) ?? Infinity) : Infinity,
-      );
-      return {
-        record,
-        created: Date.parse(record.createdAt),
-        succeeded: successes[0],
-        failed: record.payload.rolledBack === null && Number.isFinite(failedAt) ? failedAt : undefined,
-        successes,
-      };
-    });
+  for (const [environment, list] of byEnvironment) {
+    const all = classify(list);
     const changes = all.filter((c) => c.record.payload.rolledBack === null);
 
     const successful = changes.filter((c) => inWindow(c.succeeded)).length;
@@ -189,6 +171,50 @@ export async function doraFigures(records: DeploymentRecord[], options: DoraOpti
     window: { from: options.window.from.toISOString(), to: options.window.to.toISOString(), days: (to - from) / DAY },
     environments,
   };
+}
+
+/**
+ * Records by environment, sorted by name; `named` environments are present even without records.
+ */
+export function groupByEnvironment(records: DeploymentRecord[], named: string[] = []): Map<string, DeploymentRecord[]> {
+  const byEnvironment = new Map<string, DeploymentRecord[]>(named.map((name) => [name, []]));
+  for (const record of records) {
+    const list = byEnvironment.get(record.environment) ?? [];
+    list.push(record);
+    byEnvironment.set(record.environment, list);
+  }
+  return new Map([...byEnvironment].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+/**
+ * The records of one environment classified: when each succeeded (first success status) and,
+ * for a change (not itself a rollback), when it failed (the earlier of its first failure status
+ * and the creation of a rollback record that undid it).
+ */
+export function classify(list: DeploymentRecord[]): Classified[] {
+  const rollbacks = new Map<number, number>();
+  for (const record of list) {
+    const undone = record.payload.rolledBack;
+    if (undone === null) continue;
+    const created = Date.parse(record.createdAt);
+    rollbacks.set(undone, Math.min(rollbacks.get(undone) ?? Infinity, created));
+  }
+  return list.map((record) => {
+    const oldestFirst = [...transitions(record)].reverse();
+    const successes = oldestFirst.filter((s) => s.state === 'success').map((s) => Date.parse(s.createdAt));
+    const failure = oldestFirst.find((s) => s.state === 'failure');
+    const failedAt = Math.min(
+      failure ? Date.parse(failure.createdAt) : Infinity,
+      record.payload.rolledBack === null ? (rollbacks.get(record.id) ?? Infinity) : Infinity,
+    );
+    return {
+      record,
+      created: Date.parse(record.createdAt),
+      succeeded: successes[0],
+      failed: record.payload.rolledBack === null && Number.isFinite(failedAt) ? failedAt : undefined,
+      successes,
+    };
+  });
 }
 
 /** The median, or null for no values (never NaN). */

@@ -58,19 +58,39 @@ export function escapeLabelValue(value: string): string {
   return value.replace(/\\/g, '\\\\').replace(/"/g, '\\"').replace(/\n/g, '\\n');
 }
 
+export interface PrometheusOptions {
+  /**
+   * Labels every sample carries before its environment, e.g. { repository: 'acme/shop' }, so
+   * that several repositories' figures can sit side by side (one textfile directory, one
+   * Pushgateway) without clashing.
+   */
+  labels?: Record<string, string>;
+}
+
+/** A label name as the exposition format allows it. */
+export const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+
 /**
  * Prometheus text exposition (version 0.0.4), for a pushgateway or a node-exporter textfile: one
  * gauge family per figure, one sample per environment. A figure that is null (nothing to measure)
  * has no sample: the exposition format has no null, and NaN would read as a value.
  */
-export function renderPrometheus(report: DoraReport): string {
+export function renderPrometheus(report: DoraReport, options: PrometheusOptions = {}): string {
+  const fixed = Object.entries(options.labels ?? {}).map(([name, value]) => {
+    if (!LABEL_NAME.test(name) || name.startsWith('__') || name === 'environment') {
+      throw new RangeError(`not a label name the exposition can carry here: ${JSON.stringify(name)}`);
+    }
+    return `${name}="${escapeLabelValue(value)}",`;
+  });
   const lines: string[] = [];
   for (const metric of METRICS) {
     lines.push(`# HELP ${metric.name} ${metric.help}`, `# TYPE ${metric.name} gauge`);
     for (const figures of report.environments) {
       const value = metric.value(figures);
       if (value === null || !Number.isFinite(value)) continue;
-      lines.push(`${metric.name}{environment="${escapeLabelValue(figures.environment)}"} ${formatNumber(value)}`);
+      lines.push(
+        `${metric.name}{${fixed.join('')}environment="${escapeLabelValue(figures.environment)}"} ${formatNumber(value)}`,
+      );
     }
   }
   return `${lines.join('\n')}\n`;
@@ -138,7 +158,7 @@ function markdownText(text: string): string {
 }
 
 /** Control characters (C0 and DEL) replaced, so a name cannot break a line or a table row. */
-function withoutControls(text: string, replacement: string): string {
+export function withoutControls(text: string, replacement: string): string {
   let out = '';
   for (let i = 0; i < text.length; i++) {
     const code = text.charCodeAt(i);
