@@ -4,6 +4,13 @@
 // input it requires without a default, and every `steps.<id>.outputs.<name>` the job reads names
 // an output that step's action declares. A typo in a template would otherwise reach a service
 // repository as a warning in a log ("Unexpected input") or an empty string where a value was meant.
+//
+// The same for our reusable workflows: every job that calls one (`ORG/REPO/.github/workflows/<file>@…`
+// in a template or a reusable workflow, `./.github/workflows/<file>` here) passes only inputs and
+// secrets its workflow_call declares and every required one, and every `needs.<job>.outputs.<name>`
+// names an output the called workflow (or the job) declares; each workflow_call output's
+// `jobs.<job>.outputs.<name>` names an output of that job. GitHub would fail such a run at its
+// start ("Invalid input"), or hand on an empty string.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
@@ -24,14 +31,48 @@ interface Step {
   [key: string]: unknown;
 }
 
+interface Job {
+  steps?: Step[];
+  uses?: string;
+  with?: Record<string, unknown>;
+  secrets?: Record<string, unknown> | 'inherit';
+  outputs?: Record<string, unknown>;
+  [key: string]: unknown;
+}
+
 interface Workflow {
-  jobs?: Record<string, { steps?: Step[]; [key: string]: unknown }>;
+  on?: unknown;
+  jobs?: Record<string, Job>;
+}
+
+/** What a reusable workflow's `on.workflow_call` declares. */
+export interface WorkflowCall {
+  inputs: Record<string, { required?: boolean; default?: unknown }>;
+  secrets: Record<string, { required?: boolean }>;
+  outputs: Record<string, { value?: string }>;
 }
 
 /** The name of our action a `uses:` refers to, or undefined for anyone else's. */
 function ourAction(uses: string | undefined): string | undefined {
   if (uses === undefined) return undefined;
   return /^(?:ORG\/REPO\/actions\/([\w.-]+)@.+|\.\/actions\/([\w.-]+)\/?)$/.exec(uses)?.slice(1).find(Boolean);
+}
+
+/** The file name of our reusable workflow a job's `uses:` calls, or undefined for anyone else's. */
+function ourWorkflow(uses: string | undefined): string | undefined {
+  if (uses === undefined) return undefined;
+  return /^(?:ORG\/REPO\/\.github\/workflows\/([\w.-]+\.ya?ml)@.+|\.\/\.github\/workflows\/([\w.-]+\.ya?ml))$/
+    .exec(uses)
+    ?.slice(1)
+    .find(Boolean);
+}
+
+/** A workflow's `on.workflow_call`, or undefined when it cannot be called. */
+function workflowCallOf(content: string): WorkflowCall | undefined {
+  const on = (parse(content) as Workflow).on;
+  if (on === null || typeof on !== 'object' || !Object.hasOwn(on, 'workflow_call')) return undefined;
+  const call = ((on as Record<string, unknown>).workflow_call ?? {}) as Partial<WorkflowCall>;
+  return { inputs: call.inputs ?? {}, secrets: call.secrets ?? {}, outputs: call.outputs ?? {} };
 }
 
 /** Every string in a YAML value (keys are not read: expressions live in values). */
@@ -49,18 +90,97 @@ function outputReferences(text: string): { id: string; output: string }[] {
   return [...text.matchAll(pattern)].map((m) => ({ id: (m[1] ?? m[2])!, output: (m[3] ?? m[4])! }));
 }
 
+/** `<context>.<job>.outputs.<name>` references (needs or jobs), in dotted or `['…']` form. */
+function jobOutputReferences(text: string, context: 'needs' | 'jobs'): { job: string; output: string }[] {
+  const name = String.raw`(?:\.([\w-]+)|\[\s*'([^']+)'\s*\])`;
+  const pattern = new RegExp(String.raw`\b${context}${name}\s*\.outputs${name}`, 'g');
+  return [...text.matchAll(pattern)].map((m) => ({ job: (m[1] ?? m[2])!, output: (m[3] ?? m[4])! }));
+}
+
 /**
  * What breaks the contract in one workflow's text, one line per problem. `metadataOf` gives an
- * action's metadata by name (undefined when there is no such action).
+ * action's metadata by name (undefined when there is no such action), `workflowOf` a reusable
+ * workflow's workflow_call by file name (undefined when there is no such callable workflow).
  */
 function contractProblems(
   file: string,
   content: string,
   metadataOf: (name: string) => ActionMetadata | undefined,
+  workflowOf: (file: string) => WorkflowCall | undefined = ourWorkflowCall,
 ): string[] {
   const workflow = parse(content) as Workflow;
   const problems: string[] = [];
-  for (const [jobId, job] of Object.entries(workflow.jobs ?? {})) {
+  const jobs = workflow.jobs ?? {};
+
+  // The outputs each job offers: a called workflow's declared outputs, or the job's own outputs.
+  const jobOutputs = new Map<string, Set<string> | undefined>();
+  for (const [jobId, job] of Object.entries(jobs)) {
+    const called = ourWorkflow(job.uses);
+    if (called !== undefined) jobOutputs.set(jobId, new Set(Object.keys(workflowOf(called)?.outputs ?? {})));
+    else if (job.uses !== undefined)
+      jobOutputs.set(jobId, undefined); // someone else's workflow
+    else jobOutputs.set(jobId, new Set(Object.keys(job.outputs ?? {})));
+  }
+
+  for (const [jobId, job] of Object.entries(jobs)) {
+    const called = ourWorkflow(job.uses);
+    if (called !== undefined) {
+      const where = `${file}: job ${jobId} (${called})`;
+      const call = workflowOf(called);
+      if (call === undefined) {
+        problems.push(`${where}: no reusable workflow ${called} (.github/workflows/${called} with on.workflow_call)`);
+      } else {
+        const givenInputs = Object.keys(job.with ?? {});
+        for (const input of givenInputs) {
+          if (!Object.hasOwn(call.inputs, input)) problems.push(`${where}: input ${input} is not declared`);
+        }
+        for (const [input, spec] of Object.entries(call.inputs)) {
+          if (spec.required === true && spec.default === undefined && !givenInputs.includes(input)) {
+            problems.push(`${where}: required input ${input} is not supplied`);
+          }
+        }
+        if (job.secrets !== 'inherit') {
+          const givenSecrets = Object.keys(job.secrets ?? {});
+          for (const secret of givenSecrets) {
+            if (!Object.hasOwn(call.secrets, secret)) problems.push(`${where}: secret ${secret} is not declared`);
+          }
+          for (const [secret, spec] of Object.entries(call.secrets)) {
+            if (spec.required === true && !givenSecrets.includes(secret)) {
+              problems.push(`${where}: required secret ${secret} is not supplied`);
+            }
+          }
+        }
+      }
+    }
+    for (const { job: needed, output } of jobOutputReferences(strings(job).join('\n'), 'needs')) {
+      if (!jobOutputs.has(needed)) {
+        problems.push(`${file}: job ${jobId} reads needs.${needed}.outputs.${output}, but there is no job ${needed}`);
+        continue;
+      }
+      const offered = jobOutputs.get(needed);
+      if (offered !== undefined && !offered.has(output)) {
+        problems.push(
+          `${file}: job ${jobId} reads needs.${needed}.outputs.${output}, which job ${needed} does not offer`,
+        );
+      }
+    }
+  }
+
+  // A reusable workflow's own outputs name outputs of its jobs.
+  for (const [name, spec] of Object.entries(workflowCallOf(content)?.outputs ?? {})) {
+    for (const { job: source, output } of jobOutputReferences(spec.value ?? '', 'jobs')) {
+      const offered = jobOutputs.get(source);
+      if (!jobOutputs.has(source))
+        problems.push(`${file}: output ${name} reads jobs.${source}, but there is no job ${source}`);
+      else if (offered !== undefined && !offered.has(output)) {
+        problems.push(
+          `${file}: output ${name} reads jobs.${source}.outputs.${output}, which job ${source} does not offer`,
+        );
+      }
+    }
+  }
+
+  for (const [jobId, job] of Object.entries(jobs)) {
     const steps = job.steps ?? [];
     const stepActions = new Map<string, string | undefined>();
     for (const step of steps) if (step.id !== undefined) stepActions.set(step.id, ourAction(step.uses));
@@ -110,6 +230,15 @@ function ourMetadata(name: string): ActionMetadata | undefined {
     metadataCache.set(name, existsSync(join(dir, 'action.yml')) ? readActionMetadata(dir) : undefined);
   }
   return metadataCache.get(name);
+}
+
+const workflowCallCache = new Map<string, WorkflowCall | undefined>();
+function ourWorkflowCall(file: string): WorkflowCall | undefined {
+  if (!workflowCallCache.has(file)) {
+    const path = join(repoRoot, '.github', 'workflows', file);
+    workflowCallCache.set(file, existsSync(path) ? workflowCallOf(readFileSync(path, 'utf8')) : undefined);
+  }
+  return workflowCallCache.get(file);
 }
 
 describe('workflow ↔ action contracts', () => {
@@ -172,6 +301,104 @@ describe('workflow ↔ action contracts', () => {
       'example.yml: job deploy reads steps.switch.outputs.colour, which blue-green-switch does not declare',
       'example.yml: job deploy reads steps.smoke.outputs.verdikt, which smoke-test does not declare',
       'example.yml: job deploy reads steps.build.outputs.tag, but no step has id build',
+    ]);
+  });
+  it('recognises our reusable workflows in both spellings and nobody else’s', () => {
+    expect(ourWorkflow('ORG/REPO/.github/workflows/pipeline.yml@v1')).toBe('pipeline.yml');
+    expect(ourWorkflow('./.github/workflows/deploy-environment.yml')).toBe('deploy-environment.yml');
+    expect(ourWorkflow('octo/other/.github/workflows/pipeline.yml@v1')).toBeUndefined();
+    expect(ourWorkflow('ORG/REPO/actions/smoke-test@v1')).toBeUndefined();
+    expect(ourWorkflow(undefined)).toBeUndefined();
+  });
+
+  it('finds the calls of our reusable workflows in the workflows and templates', () => {
+    const called = workflowFiles.flatMap((file) =>
+      Object.values((parse(readFileSync(join(repoRoot, file), 'utf8')) as Workflow).jobs ?? {})
+        .map((job) => ourWorkflow(job.uses))
+        .filter((name) => name !== undefined),
+    );
+    const callable = readdirSync(join(repoRoot, '.github', 'workflows')).filter(
+      (file) => file.endsWith('.yml') && ourWorkflowCall(file) !== undefined,
+    );
+    // Every reusable workflow is called by a template or by another reusable workflow.
+    expect(new Set(called)).toEqual(new Set(callable));
+  });
+
+  it('reports undeclared and missing inputs and secrets of a reusable workflow, and outputs it does not offer', () => {
+    const called: WorkflowCall = {
+      inputs: {
+        environment: { required: true },
+        region: { required: false, default: '' },
+        sha: { required: true, default: '' },
+      },
+      secrets: { 'database-url': { required: true }, 'slack-token': { required: false } },
+      outputs: { 'live-colour': { value: '${{ jobs.deploy.outputs.live }}' } },
+    };
+    const workflowOf = (file: string) => (file === 'deploy-environment.yml' ? called : undefined);
+    const workflow = [
+      'on:',
+      '  workflow_call:',
+      '    outputs:',
+      '      colour:',
+      '        value: ${{ jobs.deploy.outputs.live-colour }}',
+      '      typo:',
+      '        value: ${{ jobs.deploy.outputs.colour }}',
+      '      gone:',
+      '        value: ${{ jobs.nowhere.outputs.x }}',
+      'permissions: {}',
+      'jobs:',
+      '  check:',
+      '    runs-on: ubuntu-latest',
+      '    permissions: {}',
+      '    outputs:',
+      '      digest: ${{ steps.d.outputs.digest }}',
+      '    steps:',
+      '      - id: d',
+      '        run: echo "digest=sha256:00" >> "$GITHUB_OUTPUT"',
+      '  deploy:',
+      '    needs: check',
+      '    permissions: {}',
+      '    uses: ORG/REPO/.github/workflows/deploy-environment.yml@v1',
+      '    with:',
+      '      region: eu',
+      '      regions: eu',
+      '      sha: ${{ needs.check.outputs.digest }}',
+      '    secrets:',
+      '      slack-token: x',
+      '      slack-tokens: y',
+      '  inherit:',
+      '    permissions: {}',
+      '    uses: ./.github/workflows/deploy-environment.yml',
+      '    with:',
+      '      environment: staging',
+      '    secrets: inherit',
+      '  missing:',
+      '    permissions: {}',
+      '    uses: ORG/REPO/.github/workflows/no-such.yml@v1',
+      '  after:',
+      '    needs: [check, deploy]',
+      '    runs-on: ubuntu-latest',
+      '    permissions: {}',
+      '    steps:',
+      '      - env:',
+      '          A: ${{ needs.deploy.outputs.live-colour }}',
+      '          B: ${{ needs.deploy.outputs.colour }}',
+      "          C: ${{ needs['check'].outputs['checksum'] }}",
+      '          D: ${{ needs.build.outputs.digest }}',
+      '        run: echo "$A $B $C $D"',
+      '',
+    ].join('\n');
+    expect(contractProblems('example.yml', workflow, ourMetadata, workflowOf)).toEqual([
+      'example.yml: job deploy (deploy-environment.yml): input regions is not declared',
+      'example.yml: job deploy (deploy-environment.yml): required input environment is not supplied',
+      'example.yml: job deploy (deploy-environment.yml): secret slack-tokens is not declared',
+      'example.yml: job deploy (deploy-environment.yml): required secret database-url is not supplied',
+      'example.yml: job missing (no-such.yml): no reusable workflow no-such.yml (.github/workflows/no-such.yml with on.workflow_call)',
+      'example.yml: job after reads needs.deploy.outputs.colour, which job deploy does not offer',
+      'example.yml: job after reads needs.check.outputs.checksum, which job check does not offer',
+      'example.yml: job after reads needs.build.outputs.digest, but there is no job build',
+      'example.yml: output typo reads jobs.deploy.outputs.colour, which job deploy does not offer',
+      'example.yml: output gone reads jobs.nowhere, but there is no job nowhere',
     ]);
   });
 });
