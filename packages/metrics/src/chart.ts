@@ -76,7 +76,7 @@ const HEIGHT = 4;
  * backticks, so a name can neither break a line nor close the block.
  */
 export function renderChart(series: DeploymentSeries): string {
-  const per = series.bucketDays === 1 ? 'day' : `${series.bucketDays} days`;
+  const per = series.bucketDays === 1 ? 'day' : `${series.bucketDays}-day period`;
   const lines: string[] = [];
   for (const env of series.environments) {
     const most = Math.max(0, ...env.successes);
