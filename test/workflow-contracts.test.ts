@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { actionDirs, type ActionMetadata, readActionMetadata } from '../scripts/actions.ts';
+import { httpChecksSchema, metricChecksSchema } from '../packages/checks/src/spec.ts';
 import { repoRoot } from './helpers/run-action.ts';
 
 const workflowFiles = ['.github/workflows', 'workflows-templates'].flatMap((dir) =>
@@ -399,6 +400,64 @@ describe('workflow ↔ action contracts', () => {
       'example.yml: job after reads needs.build.outputs.digest, but there is no job build',
       'example.yml: output typo reads jobs.deploy.outputs.colour, which job deploy does not offer',
       'example.yml: output gone reads jobs.nowhere, but there is no job nowhere',
+    ]);
+  });
+});
+
+/**
+ * The check lists a workflow writes inline for smoke-test (`checks`, `metrics`), read as the action
+ * reads them, with each `${{ … }}` expression standing for a string: a wrong key (such as a nested
+ * `thresholds:`) would otherwise fail only when the workflow runs.
+ */
+function inlineCheckProblems(file: string, content: string): string[] {
+  const workflow = parse(content) as Workflow;
+  const problems: string[] = [];
+  for (const [jobName, job] of Object.entries(workflow.jobs ?? {})) {
+    for (const step of job.steps ?? []) {
+      if (ourAction(step.uses) !== 'smoke-test') continue;
+      for (const [input, schema] of [
+        ['checks', httpChecksSchema],
+        ['metrics', metricChecksSchema],
+      ] as const) {
+        const text = step.with?.[input];
+        if (typeof text !== 'string' || text.trim() === '') continue;
+        const parsed = schema.safeParse(parse(text.replace(/\$\{\{[^}]*\}\}/g, 'expression')));
+        if (!parsed.success) {
+          const first = parsed.error.issues[0]!;
+          problems.push(
+            `${file}: job ${jobName} step ${step.id ?? step.uses}: ${input} at ${first.path.join('.')}: ${first.message}`,
+          );
+        }
+      }
+    }
+  }
+  return problems;
+}
+
+describe("smoke-test's inline checks in our workflows", () => {
+  it('parse as the action reads them', () => {
+    expect(
+      workflowFiles.flatMap((file) => inlineCheckProblems(file, readFileSync(join(repoRoot, file), 'utf8'))),
+    ).toEqual([]);
+  });
+
+  it('reports a metric check with a key the action does not know', () => {
+    const workflow = [
+      'jobs:',
+      '  bake:',
+      '    steps:',
+      '      - id: bake',
+      '        uses: ./actions/smoke-test',
+      '        with:',
+      '          metrics: |',
+      '            - name: error rate',
+      '              query: ${{ toJSON(inputs.query) }}',
+      '              thresholds:',
+      '                fail-above: 0.05',
+      '',
+    ].join('\n');
+    expect(inlineCheckProblems('example.yml', workflow)).toEqual([
+      expect.stringMatching(/^example\.yml: job bake step bake: metrics at 0: Unrecognized key: "thresholds"/),
     ]);
   });
 });
