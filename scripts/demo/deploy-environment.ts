@@ -108,17 +108,27 @@ export async function deployEnvironment(
         'policy-file': '.github/change-policy.yml',
         'github-token': world.token,
       },
-      { note: (run) => `verdict ${run.outputs.verdict}, evidence ${(run.outputs['evidence-hash'] ?? '').slice(0, 19)}…` },
+      {
+        note: (run) => `verdict ${run.outputs.verdict}, evidence ${(run.outputs['evidence-hash'] ?? '').slice(0, 19)}…`,
+      },
     );
     await prepare.uses(
       'plan',
       'migrate',
       { command: 'plan', folder: 'db/migrations', ...database },
-      { note: (run) => `pending ${run.outputs.pending || 'none'}; plan ${(run.outputs['plan-hash'] ?? '').slice(0, 19)}…` },
+      {
+        note: (run) =>
+          `pending: ${migrations(run.outputs.pending)}; plan ${(run.outputs['plan-hash'] ?? '').slice(0, 19)}…`,
+      },
     );
-    await prepare.uses('status', 'blue-green-switch', { command: 'status', ...router }, {
-      note: (run) => `live colour: ${run.outputs.live || 'none'}`,
-    });
+    await prepare.uses(
+      'status',
+      'blue-green-switch',
+      { command: 'status', ...router },
+      {
+        note: (run) => `live colour: ${run.outputs.live || 'none'}`,
+      },
+    );
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error;
   }
@@ -129,7 +139,8 @@ export async function deployEnvironment(
   const approve = new Job(environment, 'approve', context, records);
   let gate: ActionRun | undefined;
   try {
-    const approver = options.approvers.length > 0 ? world.scriptApprovers(environment, release.sha, options.approvers) : undefined;
+    const approver =
+      options.approvers.length > 0 ? world.scriptApprovers(environment, release.sha, options.approvers) : undefined;
     gate = await approve.uses(
       'gate',
       'approval-gate',
@@ -148,7 +159,8 @@ export async function deployEnvironment(
         'migration-lint': prepare.out('plan', 'lint-findings'),
         'previous-colour': prepare.out('status', 'live'),
         'previous-colour-running': String(prepare.out('status', 'live') !== ''),
-        'rollback-plan': 'Blue-green switch back to the previous colour (still running); a pre-deploy backup is taken before any migration.',
+        'rollback-plan':
+          'Blue-green switch back to the previous colour (still running); a pre-deploy backup is taken before any migration.',
         'policy-file': '.github/change-policy.yml',
         approvers: 'alice, bob',
         timeout: '2m',
@@ -223,7 +235,7 @@ export async function deployEnvironment(
         ...database,
         'expected-plan-hash': prepare.out('plan', 'plan-hash'),
       },
-      { note: (run) => `applied ${run.outputs.applied || 'nothing'}; schema at V${run.outputs['current-version']}` },
+      { note: (run) => `applied: ${migrations(run.outputs.applied)}; schema at V${run.outputs['current-version']}` },
     );
     await notifyStage('notify-migrated', 'migrated', {
       'plan-hash': prepare.out('plan', 'plan-hash'),
@@ -244,11 +256,16 @@ export async function deployEnvironment(
       };
       return {};
     });
-    await deploy.uses('smoke-idle', 'smoke-test', {
-      'base-url': idle['base-url']!,
-      'checks-file': '.github/smoke-checks.yml',
-      'ready-timeout': '30s',
-    }, { note: (run) => `${run.outputs.verdict} on ${idle.colour}, bypassing the router` });
+    await deploy.uses(
+      'smoke-idle',
+      'smoke-test',
+      {
+        'base-url': idle['base-url']!,
+        'checks-file': '.github/smoke-checks.yml',
+        'ready-timeout': '30s',
+      },
+      { note: (run) => `${run.outputs.verdict} on ${idle.colour}, bypassing the router` },
+    );
     await deploy.uses(
       'switch',
       'blue-green-switch',
@@ -308,7 +325,7 @@ export async function deployEnvironment(
         'deployment-id': result.deploymentId,
         'github-token': world.token,
       },
-      { note: (run) => `applied ${run.outputs.applied || 'nothing'}; the record now says contract migrations ran` },
+      { note: (run) => `applied: ${migrations(run.outputs.applied)}; the record now says contract migrations ran` },
     );
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error;
@@ -327,7 +344,10 @@ export async function deployEnvironment(
         'verify-header': 'x-colour',
         'verify-timeout': '10s',
       },
-      { allowFailure: true, note: (run) => `live ${run.outputs.live} again; rollback record ${run.outputs['deployment-id']}` },
+      {
+        allowFailure: true,
+        note: (run) => `live ${run.outputs.live} again; rollback record ${run.outputs['deployment-id']}`,
+      },
     );
     if (rollback.exitCode === 0) {
       outcome = 'rolled-back';
@@ -416,8 +436,21 @@ function bakeFigure(run: ActionRun): string {
   try {
     const report = JSON.parse(run.outputs.report ?? '{}') as { metrics?: { name: string; value?: number | null }[] };
     const rate = report.metrics?.find((m) => m.name === 'error rate')?.value;
-    return typeof rate === 'number' ? `error rate ${(rate * 100).toFixed(2)}% (warn above 1%, fail above 5%)` : 'no error rate';
+    return typeof rate === 'number'
+      ? `error rate ${(rate * 100).toFixed(2)}% (warn above 1%, fail above 5%)`
+      : 'no error rate';
   } catch {
     return 'no report';
+  }
+}
+
+/** migrate's `pending`/`applied` output (a JSON list) in a few words. */
+function migrations(output: string | undefined): string {
+  try {
+    const list = JSON.parse(output || '[]') as { version: string; description: string; phase?: string }[];
+    if (list.length === 0) return 'none';
+    return list.map((m) => `V${m.version} ${m.description}${m.phase ? ` (${m.phase})` : ''}`).join(', ');
+  } catch {
+    return output ?? '';
   }
 }

@@ -76,7 +76,8 @@ export function writeRepository(dir: string, release: number, now: Date): void {
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(join(dir, 'db', 'migrations'), { recursive: true });
   mkdirSync(join(dir, '.github'), { recursive: true });
-  for (const [name, text] of Object.entries(migrations(release))) writeFileSync(join(dir, 'db', 'migrations', name), text);
+  for (const [name, text] of Object.entries(migrations(release)))
+    writeFileSync(join(dir, 'db', 'migrations', name), text);
   writeFileSync(join(dir, '.github', 'deploy-checklist.yml'), CHECKLIST_RULES);
   writeFileSync(join(dir, '.github', 'change-policy.yml'), demoPolicy(now));
   writeFileSync(join(dir, '.github', 'smoke-checks.yml'), SMOKE_CHECKS);

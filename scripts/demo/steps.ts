@@ -24,7 +24,8 @@ export class StepFailed extends Error {
 }
 
 const dim = (text: string) => (process.stdout.isTTY ? `\x1b[2m${text}\x1b[0m` : text);
-const mark = (ok: boolean) => (ok ? (process.stdout.isTTY ? '\x1b[32m✓\x1b[0m' : '✓') : process.stdout.isTTY ? '\x1b[31m✗\x1b[0m' : '✗');
+const mark = (ok: boolean) =>
+  ok ? (process.stdout.isTTY ? '\x1b[32m✓\x1b[0m' : '✓') : process.stdout.isTTY ? '\x1b[31m✗\x1b[0m' : '✗';
 
 export function seconds(ms: number): string {
   return ms < 10_000 ? `${(ms / 1000).toFixed(1)} s` : `${Math.round(ms / 1000)} s`;
@@ -91,7 +92,9 @@ export class Job {
     this.outcomes.set(id, ok ? 'success' : 'failure');
     this.records.push({ environment: this.environment, job: this.name, id, action, ms: run.durationMs, ok });
     const note = options.note?.(run) ?? '';
-    console.log(`  ${mark(ok)} ${id.padEnd(20)} ${dim(action.padEnd(20))} ${seconds(run.durationMs).padStart(6)}  ${note}`);
+    console.log(
+      `  ${mark(ok)} ${id.padEnd(20)} ${dim(action.padEnd(20))} ${seconds(run.durationMs).padStart(6)}  ${note}`,
+    );
     if (!ok) {
       const errors = run.annotations.filter((a) => a.level === 'error').map((a) => a.message);
       for (const line of errors.length > 0 ? errors : run.log.split('\n').slice(-15)) console.log(`      ${line}`);

@@ -122,6 +122,8 @@ export class DemoWorld {
         colours: { blue: { version: 'v1.0.0', digest: `sha256:${'0'.repeat(64)}`, faulty: false } },
       });
       const database = `demo_shop_${name}`;
+      // A new state folder starts from new databases: their schema belongs to the releases it records.
+      if (state.releases === 0) await pgQuery('postgres', `DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
       const exists = await pgQuery('postgres', 'SELECT 1 FROM pg_database WHERE datname = $1', [database]);
       if (exists.rowCount === 0) await pgQuery('postgres', `CREATE DATABASE ${database}`);
       const colours = {
