@@ -81,6 +81,11 @@ await runAction(async () => {
     },
   };
   for (const f of report.environments) log(describe(f));
+  if (read.records.length === 0 && read.skipped > 0) {
+    warn(
+      `${read.skipped} deployments were listed, but none is a deployment record made by ${author} since ${since.toISOString()}: if the records were made by another account (github-actions[bot] for the workflow's GITHUB_TOKEN, <app>[bot] for an app), name it in author`,
+    );
+  }
   log(`${read.records.length} records read in ${requests} API requests (${read.notModified} answered 304)`);
 
   // The figures are published before any file or push, so a failing sink never hides them.
@@ -106,6 +111,8 @@ await runAction(async () => {
 
   const deliveries: Delivery[] = [];
   const problems: string[] = [];
+  // The textfile's samples carry the repository; the Pushgateway's get it from the group, as
+  // pushed metrics must not hold a grouping label of their own.
   const exposition = renderPrometheus(report, { labels: { repository } });
   if (settings.jsonFile !== undefined) {
     const path = settings.jsonFile;
@@ -131,7 +138,7 @@ await runAction(async () => {
         url: gateway.url,
         job: gateway.job,
         grouping: { repository },
-        body: exposition,
+        body: renderPrometheus(report),
         ...(gateway.authorization === undefined ? {} : { authorization: gateway.authorization }),
       });
       const detail = `PUT ${pushed.url.href}: ${pushed.status}`;

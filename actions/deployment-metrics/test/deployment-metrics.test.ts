@@ -282,7 +282,9 @@ describe('a repository with production, staging and over a page of development r
     );
     expect(put.headers.authorization).toBe(`Bearer ${PUSH_TOKEN}`);
     expect(put.headers['content-type']).toBe('text/plain; version=0.0.4; charset=utf-8');
-    expect(put.body).toBe(readFileSync(promFile(), 'utf8'));
+    // The same samples, the repository coming from the group rather than from a label of their own.
+    expect(put.body).toBe(readFileSync(promFile(), 'utf8').replaceAll('repository="acme/shop",', ''));
+    expect(parseExposition(put.body).get('deploy_suite_dora_lead_time_hours{environment="production"}')).toBe(4);
   });
 
   it('writes a job summary with the figures and a chart of deployments per day', () => {
@@ -330,6 +332,16 @@ it('counts only the author’s records: another login sees none of them', async 
   expect(failureOf(result)).toBe('');
   const report = JSON.parse(result.outputs.json!) as Report;
   expect(report.environments.map((e) => [e.environment, e.failed, e.finished])).toEqual([['production', 1, 1]]);
+  const nobody = await run({ 'github-token': ACTIONS_TOKEN, author: 'someone-else' });
+  expect(failureOf(nobody)).toBe('');
+  expect(JSON.parse(nobody.outputs.json!)).toMatchObject({ environments: [] });
+  expect(nobody.outputs.deployments).toBe('0');
+  expect(nobody.annotations).toEqual([
+    expect.objectContaining({
+      level: 'warning',
+      message: expect.stringMatching(/none is a deployment record made by someone-else.*name it in author/),
+    }),
+  ]);
 });
 
 it('fails on a refused push after writing the outputs and the file, naming the Pushgateway', async () => {
