@@ -42,12 +42,15 @@ if (missing.length > 0) {
 
 if (args.includes('--reset')) {
   rmSync(stateDir, { recursive: true, force: true });
-  for (const environment of ENVIRONMENTS) await pgQuery('postgres', `DROP DATABASE IF EXISTS demo_shop_${environment} WITH (FORCE)`);
+  for (const environment of ENVIRONMENTS)
+    await pgQuery('postgres', `DROP DATABASE IF EXISTS demo_shop_${environment} WITH (FORCE)`);
   console.log(`Started over: ${stateDir} and the demo databases removed.`);
 }
 
 const pipelineStarted = performance.now();
-console.log('Starting the local parts: PostgreSQL databases, nginx and two colours per environment, Prometheus, SMTP, fake GitHub and Slack…');
+console.log(
+  'Starting the local parts: PostgreSQL databases, nginx and two colours per environment, Prometheus, SMTP, fake GitHub and Slack…',
+);
 const world = await DemoWorld.start(stateDir);
 let exitCode = 1;
 try {
@@ -56,7 +59,9 @@ try {
   world.save();
   await world.close();
 }
-console.log(`\nThe demo took ${seconds(performance.now() - pipelineStarted)}. State kept in ${stateDir} (./run demo --reset starts over).`);
+console.log(
+  `\nThe demo took ${seconds(performance.now() - pipelineStarted)}. State kept in ${stateDir} (./run demo --reset starts over).`,
+);
 process.exit(exitCode);
 
 async function runPipeline(world: DemoWorld): Promise<number> {
@@ -64,13 +69,20 @@ async function runPipeline(world: DemoWorld): Promise<number> {
   world.state.releases = number;
   const version = `v1.${number}.0`;
   const sha = createHash('sha1').update(`shop release ${number}`).digest('hex');
-  const previousSha = number > 1 ? createHash('sha1').update(`shop release ${number - 1}`).digest('hex') : undefined;
+  const previousSha =
+    number > 1
+      ? createHash('sha1')
+          .update(`shop release ${number - 1}`)
+          .digest('hex')
+      : undefined;
   // The build: made once, named by its digest, and only that digest is deployed anywhere.
   const digest = `sha256:${createHash('sha256').update(`shop ${version} ${sha}`).digest('hex')}`;
   const checkout = join(stateDir, 'checkout');
   writeRepository(checkout, number, new Date());
 
-  console.log(`\n━━ build: shop ${version} at ${sha.slice(0, 12)}, one artifact ${digest.slice(0, 23)}… promoted through every environment ━━`);
+  console.log(
+    `\n━━ build: shop ${version} at ${sha.slice(0, 12)}, one artifact ${digest.slice(0, 23)}… promoted through every environment ━━`,
+  );
   // What GitHub knows about the commit: its merged pull request (approved by alice, tasks done),
   // the CI check that built it, and what changed since the release before.
   const title = `Gift notes on orders (${version})`;
@@ -84,7 +96,7 @@ async function runPipeline(world: DemoWorld): Promise<number> {
     files: ['src/orders.ts', `db/migrations/V${2 * number - 2}__gift_note_${number}.sql`],
   });
   world.pulls.addReview(pull.number, { login: 'alice', state: 'APPROVED' });
-  world.github.setCommit(OWNER, REPO, sha, { author: 'dev', pulls: ['dev'] });
+  world.github.setCommit(OWNER, REPO, sha, { author: 'dev', pulls: ['dev'], date: new Date().toISOString() });
   world.checks.addCheckRun(OWNER, REPO, sha, { name: 'build', app: 'github-actions', conclusion: 'success' });
   if (previousSha !== undefined) {
     world.github.setComparison(OWNER, REPO, previousSha, sha, [
@@ -107,14 +119,19 @@ async function runPipeline(world: DemoWorld): Promise<number> {
           ? 'dispatched by the release manager, with approval'
           : 'dispatched by the release manager';
     console.log(`\n━━ ${environment}: ${trigger} ━━`);
-    if (release.faulty) console.log('  (--fail-smoke: this release fails 1 API request in 12 under production traffic)');
+    if (release.faulty)
+      console.log('  (--fail-smoke: this release fails 1 API request in 12 under production traffic)');
     const context: RunContext = {
       cwd: checkout,
       actor: environment === 'development' ? 'dev' : 'lead',
       eventName: environment === 'development' ? 'push' : 'workflow_dispatch',
       event:
         environment === 'development'
-          ? { after: sha, head_commit: { id: sha, author: { username: 'dev' } }, repository: { default_branch: 'main' } }
+          ? {
+              after: sha,
+              head_commit: { id: sha, author: { username: 'dev' } },
+              repository: { default_branch: 'main' },
+            }
           : { inputs: { environment, 'artifact-digest': digest }, repository: { default_branch: 'main' } },
       env: {
         GITHUB_API_URL: world.github.url,
@@ -150,7 +167,11 @@ async function runPipeline(world: DemoWorld): Promise<number> {
     return shown ? 0 : 1;
   }
   const green = results.length === ENVIRONMENTS.length && results.every((r) => r.outcome === 'succeeded');
-  console.log(green ? `\nshop ${version} is live in every environment.` : '\nThe pipeline stopped: see the step that failed above.');
+  console.log(
+    green
+      ? `\nshop ${version} is live in every environment.`
+      : '\nThe pipeline stopped: see the step that failed above.',
+  );
   return green ? 0 : 1;
 }
 
@@ -166,7 +187,9 @@ async function closeEarlierIncidents(world: DemoWorld): Promise<void> {
       headers: { authorization: `token ghp_demo${'oncall'.padEnd(32, '0')}`, 'content-type': 'application/json' },
       body: JSON.stringify({ state: 'closed', state_reason: 'completed' }),
     });
-    console.log(`  the on-call closes incident #${issue.number} from an earlier run (post-mortem written): ${response.status}`);
+    console.log(
+      `  the on-call closes incident #${issue.number} from an earlier run (post-mortem written): ${response.status}`,
+    );
   }
 }
 
@@ -201,7 +224,9 @@ function printSummary(
   console.log(`\n━━ summary: shop ${version}, ${digest} ━━\n`);
   const rows = results.map((r) => {
     const stage = (job: string) =>
-      seconds(records.filter((s) => s.environment === r.environment && s.job === job).reduce((sum, s) => sum + s.ms, 0));
+      seconds(
+        records.filter((s) => s.environment === r.environment && s.job === job).reduce((sum, s) => sum + s.ms, 0),
+      );
     return [
       r.environment,
       r.outcome,
@@ -214,7 +239,17 @@ function printSummary(
       String(r.githubRequests),
     ];
   });
-  const header = ['environment', 'outcome', 'live', 'backup', 'change request', 'deployment', 'incident', 'prepare / approve / deploy / finish', 'GitHub requests'];
+  const header = [
+    'environment',
+    'outcome',
+    'live',
+    'backup',
+    'change request',
+    'deployment',
+    'incident',
+    'prepare / approve / deploy / finish',
+    'GitHub requests',
+  ];
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log(line(header));

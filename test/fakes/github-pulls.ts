@@ -298,7 +298,12 @@ export class FakePulls {
         html_url: `https://github.test/${this.owner}/${this.name}/commit/${sha}`,
         author: author === null ? null : this.github.user(author),
         committer: committer === null ? null : this.github.user(committer),
-        commit: { message: 'change', author: { name: 'x', email: 'x@example.com' } },
+        commit: {
+          message: 'change',
+          author: { name: 'x', email: 'x@example.com' },
+          // Only for a commit given a date, as the fake GitHub answers it.
+          ...(known?.date === undefined ? {} : { committer: { name: 'x', email: 'x@example.com', date: known.date } }),
+        },
       },
     };
   }
