@@ -5,6 +5,16 @@ import { EXPOSITION_CONTENT_TYPE, PushgatewayError, pushgatewayUrl, pushMetrics 
 
 const BODY = '# HELP x An x.\n# TYPE x gauge\nx{environment="production"} 1\n';
 
+/** The PushgatewayError a push fails with; a push that succeeds, or fails otherwise, fails the test. */
+async function failureOf(push: Promise<unknown>): Promise<PushgatewayError> {
+  const error = await push.then(
+    () => undefined,
+    (e: unknown) => e,
+  );
+  if (!(error instanceof PushgatewayError)) throw new Error(`expected a PushgatewayError, got ${String(error)}`);
+  return error;
+}
+
 describe('pushgatewayUrl', () => {
   it('puts the job and the grouping labels in the path, Base64url where a value is not plain', () => {
     const root = new URL('https://pusher:secret@pushgateway.example.com/prefix/?q=1#f');
@@ -59,14 +69,11 @@ describe('pushMetrics', () => {
 
   it('gives up on a 5xx that lasts, naming the Pushgateway and what it said', async () => {
     gateway.route('PUT', '/metrics/job/down', { status: 502, body: 'bad gateway\n::error::forged' });
-    const error = await pushMetrics({ url: gateway.url, job: 'down', body: BODY, clock: fakeClock() }).catch(
-      (e: unknown) => e,
-    );
-    expect(error).toBeInstanceOf(PushgatewayError);
-    expect((error as PushgatewayError).status).toBe(502);
-    expect((error as Error).message).toContain(`the Pushgateway at ${gateway.url.origin} answered 502`);
-    expect((error as Error).message).toContain('after 3 attempts');
-    expect((error as Error).message).not.toContain('\n');
+    const error = await failureOf(pushMetrics({ url: gateway.url, job: 'down', body: BODY, clock: fakeClock() }));
+    expect(error.status).toBe(502);
+    expect(error.message).toContain(`the Pushgateway at ${gateway.url.origin} answered 502`);
+    expect(error.message).toContain('after 3 attempts');
+    expect(error.message).not.toContain('\n');
   });
 
   it('does not try a refusal again, and says what to check', async () => {
@@ -74,9 +81,7 @@ describe('pushMetrics', () => {
     gateway.route('PUT', '/nowhere/metrics/job/refused', { status: 404, body: 'not found' });
     gateway.route('PUT', '/metrics/job/clash', { status: 400, body: 'inconsistent help text' });
     const refusal = (path: string, job: string) =>
-      pushMetrics({ url: new URL(path, gateway.url), job, body: BODY, clock: fakeClock() }).catch(
-        (e: unknown) => e as PushgatewayError,
-      );
+      failureOf(pushMetrics({ url: new URL(path, gateway.url), job, body: BODY, clock: fakeClock() }));
     const unauthorized = await refusal('/', 'refused');
     expect(unauthorized.message).toMatch(/answered 401 .*check pushgateway-token/);
     expect(gateway.hits('/metrics/job/refused')).toBe(1);
@@ -88,10 +93,7 @@ describe('pushMetrics', () => {
     const gone = await TestServer.start();
     const url = gone.url;
     await gone.close();
-    const error = await pushMetrics({ url, job: 'x', body: BODY, clock: fakeClock() }).catch(
-      (e: unknown) => e as PushgatewayError,
-    );
-    expect(error).toBeInstanceOf(PushgatewayError);
+    const error = await failureOf(pushMetrics({ url, job: 'x', body: BODY, clock: fakeClock() }));
     expect(error.message).toMatch(/^Could not reach the Pushgateway at http:\/\/127\.0\.0\.1:\d+ .*connection refused/);
     expect(error.status).toBeUndefined();
   });
