@@ -1,20 +1,36 @@
 import * as core from '@actions/core';
-import { createGitHubClient, readEventContext, type GitHubClient } from '@deploy-suite/github';
-import { Inputs, JobSummary, redact, RemoteError, runAction, setOutput, systemClock } from '@deploy-suite/kit';
+import { createGitHubClient, readEventContext, tokenLogin, type GitHubClient } from '@deploy-suite/github';
+import {
+  errorMessage,
+  Inputs,
+  JobSummary,
+  redact,
+  RemoteError,
+  runAction,
+  setOutput,
+  systemClock,
+} from '@deploy-suite/kit';
 import {
   CheckRunThreadStore,
   headline,
+  isIncident,
+  linkTarget,
   newThread,
   notify,
+  openIncident,
+  readIncidentRecord,
   severityOf,
   unconfiguredChannels,
+  withStage,
   type DeploymentMessage,
+  type IncidentRecord,
+  type IncidentResult,
   type ThreadState,
   type ThreadStore,
 } from '@deploy-suite/notify';
 import { buildChannels } from './channels.ts';
 import { readSettings, type Settings } from './settings.ts';
-import { noticeWarning, renderSummary, threadView } from './summary.ts';
+import { noticeWarning, renderSummary, threadView, type IncidentOutcome } from './summary.ts';
 
 const summary = new JobSummary();
 const log = (line: string) => core.info(redact(line));
@@ -28,10 +44,20 @@ await runAction(async () => {
   const octokit =
     settings.token !== undefined && settings.repo !== undefined ? boundedClient(settings.token, deadline) : undefined;
   const now = new Date(systemClock.now()).toISOString();
-  const message = messageOf(settings, event.payload, now);
+  let message = messageOf(settings, event.payload, now);
 
   const store = threadStore(settings, octokit);
-  const thread = (await loadThread(store, settings)) ?? newThread(settings.threadKey, now);
+  const loaded = (await loadThread(store, settings)) ?? newThread(settings.threadKey, now);
+  // The incident goes first, so every channel links to it and no channel's failure can stop it.
+  const incident = await raiseIncident(settings, octokit, loaded, message);
+  const thread: ThreadState = incident?.result === undefined ? loaded : { ...loaded, incident: incident.result.state };
+  const url = incident?.result === undefined ? undefined : linkTarget(incident.result.url);
+  if (incident?.result !== undefined && url !== undefined) {
+    message = {
+      ...message,
+      links: [...message.links, { label: `Incident #${incident.result.number} (${incident.result.severity})`, url }],
+    };
+  }
 
   const notice = noticeWarning(message, settings.policy, systemClock.now());
   if (notice !== undefined) warn(notice);
@@ -68,7 +94,7 @@ await runAction(async () => {
     try {
       await store.save(
         result.thread,
-        threadView(result.thread, result.message, result.deliveries, text(result.message)),
+        threadView(result.thread, result.message, result.deliveries, text(result.message), incident),
       );
     } catch (error) {
       warn(
@@ -78,6 +104,9 @@ await runAction(async () => {
   }
 
   const failed = result.deliveries.filter((d) => d.outcome === 'failed').map((d) => d.channel);
+  setOutput('incident', incident?.result?.number ?? '');
+  setOutput('incident-url', incident?.result?.url ?? '');
+  setOutput('incident-severity', incident?.result?.severity ?? '');
   setOutput('thread', result.thread);
   setOutput('deliveries', result.deliveries);
   setOutput('delivered', result.deliveries.filter((d) => d.outcome !== 'failed').length);
@@ -87,14 +116,84 @@ await runAction(async () => {
   setOutput('github-comment-id', result.thread.github?.commentId ?? '');
   setOutput('grafana-annotation-id', result.thread.grafana?.annotationId ?? '');
   setOutput('pagerduty-dedup-key', result.thread.pagerduty?.dedupKey ?? '');
-  renderSummary(summary, result, text(result.message));
+  renderSummary(summary, result, text(result.message), incident);
 
-  if (failed.length > 0 && settings.failOnError) {
+  const failures = [...failed, ...(incident?.error === undefined ? [] : ['the incident'])];
+  if (failures.length > 0 && settings.failOnError) {
     throw new RemoteError(
-      `Notifications failed on ${failed.join(', ')} (fail-on-error is true): see the warnings above`,
+      `Notifications failed on ${failures.join(', ')} (fail-on-error is true): see the warnings above`,
     );
   }
 }, summary);
+
+/**
+ * With incident: auto, a failed or rolled-back production stage opens the thread's incident issue
+ * or updates it. Its failure is a warning, as a channel's is; undefined when no incident is due.
+ */
+async function raiseIncident(
+  settings: Settings,
+  octokit: GitHubClient | undefined,
+  thread: ThreadState,
+  given: DeploymentMessage,
+): Promise<IncidentOutcome | undefined> {
+  if (settings.incident.mode !== 'auto' || !isIncident(given.status, given.environment)) return undefined;
+  if (octokit === undefined || settings.repo === undefined) {
+    const error = 'No incident opened: github-token is empty (the incident needs "issues: write")';
+    warn(error);
+    return { error };
+  }
+  const repo = settings.repo;
+  const staged = withStage(thread, given);
+  const status = staged.message.status;
+  if (status !== 'failed' && status !== 'rolled-back') return undefined;
+  try {
+    const login = await tokenLogin(octokit, 'github-actions[bot]');
+    let record: IncidentRecord | undefined;
+    const { deploymentId } = settings.incident;
+    if (deploymentId !== undefined) {
+      try {
+        record = await readIncidentRecord(octokit, repo, deploymentId, {
+          author: login,
+          environment: given.environment,
+          warn,
+        });
+      } catch (error) {
+        warn(`The incident's timeline leaves deployment ${deploymentId} out: ${errorMessage(error)}`);
+      }
+    }
+    const changeRequestNumber = settings.changeRequest ?? record?.payload.changeRequest ?? undefined;
+    const result: IncidentResult = await openIncident({
+      octokit,
+      repo,
+      login,
+      message: { ...staged.message, status },
+      thread: staged.thread,
+      record,
+      deploymentId,
+      databaseRestored: settings.incident.databaseRestored,
+      severityOverride: settings.incident.severity,
+      labels: settings.incident.labels,
+      changeRequest:
+        changeRequestNumber === undefined
+          ? undefined
+          : {
+              number: changeRequestNumber,
+              url: `${settings.serverUrl}/${repo.owner}/${repo.repo}/issues/${changeRequestNumber}`,
+            },
+    });
+    log(`incident: ${result.outcome} — ${result.detail} (${result.severity}: ${result.reason}) ${result.url}`);
+    return { result };
+  } catch (error) {
+    // A RemoteError (GitHub's answer) is written to be shown; anything else may be a bug and carries its class.
+    const detail = redact(
+      error instanceof RemoteError
+        ? error.message
+        : `${error instanceof Error ? error.name : 'Error'}: ${errorMessage(error)}`,
+    );
+    warn(`The incident could not be opened or updated: ${detail}`);
+    return { error: detail };
+  }
+}
 
 function messageOf(settings: Settings, payload: Record<string, unknown>, now: string): DeploymentMessage {
   const given = settings.message;

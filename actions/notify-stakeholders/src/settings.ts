@@ -27,7 +27,13 @@ import {
   type Status,
   type ThreadState,
 } from '@deploy-suite/notify';
-import { parseChangeType, readPolicyInput, type Policy } from '@deploy-suite/policy';
+import {
+  parseChangeType,
+  parseIncidentSeverity,
+  readPolicyInput,
+  type IncidentSeverity,
+  type Policy,
+} from '@deploy-suite/policy';
 import type { Repo } from '@deploy-suite/github';
 
 export interface SlackSettings {
@@ -61,6 +67,19 @@ export type MessageInputs = Omit<
   title: string | undefined;
 };
 
+/** The incident record a failed production deployment opens. */
+export interface IncidentSettings {
+  /** auto: a failed or rolled-back production deployment opens (or updates) an incident issue. */
+  mode: 'auto' | 'never';
+  /** The deployment record whose statuses make the incident's timeline. */
+  deploymentId: number | undefined;
+  databaseRestored: boolean;
+  /** incident-severity: over the policy's rule. */
+  severity: IncidentSeverity | undefined;
+  /** Labels besides incident and severity:Pn. */
+  labels: string[];
+}
+
 /** Every input, read and checked once. */
 export interface Settings {
   repo: Repo | undefined;
@@ -79,6 +98,9 @@ export interface Settings {
   failOnError: boolean;
   timeoutMs: number;
   runUrl: string | undefined;
+  /** GITHUB_SERVER_URL, for links to the change request. */
+  serverUrl: string;
+  incident: IncidentSettings;
   slack: SlackSettings | undefined;
   slackWebhook: URL | undefined;
   teams: URL | undefined;
@@ -179,6 +201,8 @@ export function readSettings(inputs: Inputs, workspace = process.env.GITHUB_WORK
     failOnError: inputs.boolean('fail-on-error', false),
     timeoutMs: inputs.duration('timeout', '2m', { minMs: 1000, maxMs: 30 * 60_000 }),
     runUrl: context.runUrl === '' ? undefined : context.runUrl,
+    serverUrl: context.serverUrl,
+    incident: readIncident(inputs),
     slack: readSlack(inputs),
     slackWebhook: serviceUrl(inputs, 'slack-webhook-url', 'slack-webhook-url: ${{ secrets.SLACK_WEBHOOK_URL }}', true),
     teams: readTeams(inputs),
@@ -187,6 +211,48 @@ export function readSettings(inputs: Inputs, workspace = process.env.GITHUB_WORK
     pagerduty: readPagerDuty(inputs),
     grafana: readGrafana(inputs, workspace),
   };
+}
+
+function readIncident(inputs: Inputs): IncidentSettings {
+  const severityText = inputs.optional('incident-severity');
+  const severity = severityText === undefined ? undefined : parseIncidentSeverity(severityText);
+  if (severityText !== undefined && severity === undefined) {
+    throw new InputError(
+      'incident-severity',
+      `must be one of P1, P2, P3 or P4, got "${severityText.slice(0, 40)}"`,
+      'incident-severity: P2',
+    );
+  }
+  const labels = inputs.list('incident-labels');
+  for (const label of labels) {
+    if (label.length > 50) {
+      throw new InputError(
+        'incident-labels',
+        `has a label of ${label.length} characters ("${label.slice(0, 20)}…"); GitHub allows at most 50`,
+        'incident-labels: team:payments, deploy',
+      );
+    }
+  }
+  return {
+    mode: inputs.oneOf('incident', ['auto', 'never'] as const, 'never'),
+    deploymentId: deploymentId(inputs),
+    databaseRestored: inputs.boolean('database-restored', false),
+    severity,
+    labels,
+  };
+}
+
+function deploymentId(inputs: Inputs): number | undefined {
+  const text = inputs.optional('deployment-id');
+  if (text === undefined) return undefined;
+  if (!/^[1-9]\d{0,15}$/.test(text) || !Number.isSafeInteger(Number(text))) {
+    throw new InputError(
+      'deployment-id',
+      `must be a GitHub deployment's id (a positive whole number), got "${text.slice(0, 40)}"`,
+      'deployment-id: ${{ steps.switch.outputs.deployment-id }}',
+    );
+  }
+  return Number(text);
 }
 
 function optionalNumber(inputs: Inputs, name: string): number | undefined {

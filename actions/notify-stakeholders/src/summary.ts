@@ -1,8 +1,10 @@
 import { md, type JobSummary } from '@deploy-suite/kit';
 import {
+  linkTarget,
   statusWord,
   type Delivery,
   type DeploymentMessage,
+  type IncidentResult,
   type NotifyResult,
   type ThreadState,
 } from '@deploy-suite/notify';
@@ -14,8 +16,33 @@ function deliveryRows(deliveries: Delivery[]): string[][] {
   return deliveries.map((d) => [ICON[d.outcome], d.channel, d.outcome, String(d.attempts), d.detail]);
 }
 
+/** What the incident step did: the issue opened or updated, or why it failed. */
+export interface IncidentOutcome {
+  result?: IncidentResult;
+  error?: string;
+}
+
+const INCIDENT_WORDS = { opened: 'opened', updated: 'updated', unchanged: 'up to date' } as const;
+
+/** One line on the incident, for the summary and the check run; undefined when there is none. */
+export function incidentLine(incident: IncidentOutcome | undefined): string | undefined {
+  if (incident?.result !== undefined) {
+    const { result } = incident;
+    const url = linkTarget(result.url);
+    const issue = url === undefined ? `#${result.number}` : `[#${result.number}](${url})`;
+    return `🚨 Incident ${issue} (${result.severity}) ${INCIDENT_WORDS[result.outcome]}: ${md(result.reason)}.`;
+  }
+  if (incident?.error !== undefined) return `⚠️ No incident record: ${md(incident.error)}`;
+  return undefined;
+}
+
 /** The step's summary: what was said, and what each channel did with it. */
-export function renderSummary(summary: JobSummary, result: NotifyResult, text: string): void {
+export function renderSummary(
+  summary: JobSummary,
+  result: NotifyResult,
+  text: string,
+  incident?: IncidentOutcome,
+): void {
   const failed = result.deliveries.some((d) => d.outcome === 'failed');
   summary.heading(`${failed ? '⚠️' : '📣'} ${md(text)}`);
   summary.paragraph(
@@ -23,6 +50,8 @@ export function renderSummary(summary: JobSummary, result: NotifyResult, text: s
       `Thread ${result.thread.key}: ${result.thread.stages.map((s) => statusWord(s.status)).join(' → ')}. Severity ${result.message.severity}.`,
     ),
   );
+  const line = incidentLine(incident);
+  if (line !== undefined) summary.paragraph(line);
   if (result.deliveries.length === 0) {
     summary.paragraph('No configured channel is routed this stage.');
     return;
@@ -36,11 +65,14 @@ export function threadView(
   message: DeploymentMessage,
   deliveries: Delivery[],
   text: string,
+  incident?: IncidentOutcome,
 ): { title: string; summary: string } {
   const rows = thread.stages.map((s) => `| ${statusWord(s.status)} | ${s.at} | ${s.severity} |`);
+  const line = incidentLine(incident);
   const lines = [
     `**${md(text)}**`,
     '',
+    ...(line === undefined ? [] : [line, '']),
     '| Stage | At | Severity |',
     '| --- | --- | --- |',
     ...rows,

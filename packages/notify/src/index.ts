@@ -14,3 +14,5 @@ export * from './channels/webhook.ts';
 export * from './channels/pagerduty.ts';
 export * from './channels/github.ts';
 export * from './channels/grafana.ts';
+export * from './incident.ts';
+export * from './incident-record.ts';

@@ -87,12 +87,26 @@ export function statusWord(status: Status): string {
   return STATUS_WORDS[status];
 }
 
+/** Whether an environment is production, as the suite names it: prod or production, in any case. */
+export function isProduction(environment: string): boolean {
+  return /^prod(uction)?$/i.test(environment);
+}
+
+/** The statuses that end a production deployment badly and open an incident. */
+export const INCIDENT_STATUSES = ['failed', 'rolled-back'] as const;
+export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** Whether a stage opens (or updates) an incident: a failure or a rollback in production. */
+export function isIncident(status: Status, environment: string): status is IncidentStatus {
+  return (INCIDENT_STATUSES as readonly string[]).includes(status) && isProduction(environment);
+}
+
 /**
  * The severity the operations policy gives a status: a failure in production is critical (paged),
  * a failure elsewhere or a rollback an error, a warning (error rate above 1%) a warning.
  */
 export function severityOf(status: Status, environment: string, smokeVerdict?: 'pass' | 'warn' | 'fail'): Severity {
-  const production = /^prod(uction)?$/i.test(environment);
+  const production = isProduction(environment);
   if (status === 'failed') return production ? 'critical' : 'error';
   if (status === 'rolled-back') return 'error';
   if (status === 'warning' || smokeVerdict === 'warn') return 'warning';

@@ -25,23 +25,31 @@ export interface NotifyResult {
 }
 
 /**
+ * The thread with this stage added once, and the message with the thread's times: a stage sent
+ * again (a re-run) keeps the time it first had.
+ */
+export function withStage(
+  thread: ThreadState,
+  given: DeploymentMessage,
+): { thread: ThreadState; message: DeploymentMessage } {
+  const earlier = thread.stages.find((stage) => stage.status === given.status);
+  const message: DeploymentMessage = { ...given, startedAt: thread.startedAt, at: earlier?.at ?? given.at };
+  const stages = earlier
+    ? thread.stages
+    : [...thread.stages, { status: message.status, at: message.at, severity: message.severity }].slice(-50);
+  return { thread: { ...thread, stages }, message };
+}
+
+/**
  * Sends one stage to every channel the routing picks, at once. A stage is added to the thread
  * once: sent again (a re-run), it keeps the time it first had, so every channel renders exactly
  * what it rendered then and has nothing to change. A channel's failure is its own delivery
  * result; it never stops another channel, and the caller decides whether it fails the step.
  */
 export async function notify(options: NotifyOptions): Promise<NotifyResult> {
-  const { thread } = options;
-  const earlier = thread.stages.find((stage) => stage.status === options.message.status);
-  const message: DeploymentMessage = {
-    ...options.message,
-    startedAt: thread.startedAt,
-    at: earlier?.at ?? options.message.at,
-  };
-  const stages = earlier
-    ? thread.stages
-    : [...thread.stages, { status: message.status, at: message.at, severity: message.severity }].slice(-50);
-  let next: ThreadState = { ...thread, stages };
+  const staged = withStage(options.thread, options.message);
+  const { message } = staged;
+  let next: ThreadState = staged.thread;
 
   const routed = routeMessage(options.routing, message);
   const text = options.text(message);

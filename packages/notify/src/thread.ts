@@ -78,6 +78,19 @@ export const threadStateV1 = z.strictObject({
       seal: z.string().regex(/^[0-9a-f]{32}$/),
     })
     .optional(),
+  /**
+   * The incident issue this thread opened (a failed or rolled-back production deployment). Read
+   * back, it names an issue only to be checked: it is edited only when it is on this repository,
+   * by the token's own login, with this thread's marker.
+   */
+  incident: z
+    .strictObject({
+      number: z.number().int().positive(),
+      /** owner/repo the issue is on. */
+      repository: z.string().regex(/^[A-Za-z0-9_.-]{1,100}\/[A-Za-z0-9_.-]{1,100}$/),
+      severity: z.enum(['P1', 'P2', 'P3', 'P4']),
+    })
+    .optional(),
 });
 
 export type ThreadState = z.infer<typeof threadStateV1>;

@@ -49,7 +49,7 @@ export function gitHubCommentMarker(threadKey: string): string {
 }
 
 /** A link target safe inside `[label](…)`: http(s) only, with nothing that could end it early. */
-function linkTarget(url: string): string | undefined {
+export function linkTarget(url: string): string | undefined {
   let parsed: URL;
   try {
     parsed = new URL(url);
