@@ -226,7 +226,8 @@ describe('a rolled-back production deployment', () => {
     expect(issue.title).toBe('[P1] production: shop v2.4.0 failed');
     expect(issue.body).toContain('no rollback succeeded');
     // Someone adds a label of their own: it stays.
-    issue.labels.push({ ...issue.labels[0]!, name: 'customer-facing' } as (typeof issue.labels)[number]);
+    type Label = Exclude<(typeof issue.labels)[number], string>;
+    issue.labels.push({ ...(issue.labels[0] as Label), name: 'customer-facing' });
 
     const rolledBack = await stage('rolled-back', { 'incident-labels': 'team:checkout' });
     expect(failureOf(rolledBack)).toBe('');
