@@ -17,9 +17,12 @@ export interface EnvironmentSeries {
 }
 
 export interface DeploymentSeries {
-  /** Each bucket's length in days: 1 up to 60 days, more for longer windows (at most 60 buckets). */
+  /** Each bucket's length in days: 1 for windows up to about 60 days, more for longer ones (at most 60 buckets). */
   bucketDays: number;
-  /** Where each bucket starts (ISO time); the last one may be cut short by the window's end. */
+  /**
+   * Where each bucket starts (ISO time): UTC midnights, but for the first, which starts with the
+   * window; the first and the last may be cut short by the window's edges.
+   */
   starts: string[];
   /** Sorted by name, as the figures are. */
   environments: EnvironmentSeries[];
@@ -27,7 +30,7 @@ export interface DeploymentSeries {
 
 /**
  * Deployments over time, per environment: how many changes succeeded and how many failed in each
- * day of the window (or each group of days, so there are at most MAX_COLUMNS buckets). Counted as
+ * UTC day of the window (or each group of days, so there are at most MAX_COLUMNS buckets). Counted as
  * the figures count them: a rollback's own record is the remedy, not a change.
  */
 export function deploymentSeries(
@@ -40,11 +43,14 @@ export function deploymentSeries(
   if (!Number.isFinite(from) || !Number.isFinite(to) || to <= from) {
     throw new RangeError(`the window must run forwards: ${window.from.toString()} to ${window.to.toString()}`);
   }
-  const bucketDays = Math.max(1, Math.ceil((to - from) / DAY / MAX_COLUMNS));
+  // Buckets are whole UTC days from the midnight the window starts on; the first and the last
+  // are cut short by the window's edges, and count only what happened inside it.
+  const origin = Math.floor(from / DAY) * DAY;
+  const bucketDays = Math.max(1, Math.ceil((to - origin) / DAY / MAX_COLUMNS));
   const bucketMs = bucketDays * DAY;
-  const count = Math.ceil((to - from) / bucketMs);
+  const count = Math.ceil((to - origin) / bucketMs);
   const bucketOf = (time: number | undefined): number | undefined =>
-    time === undefined || time < from || time >= to ? undefined : Math.floor((time - from) / bucketMs);
+    time === undefined || time < from || time >= to ? undefined : Math.floor((time - origin) / bucketMs);
   const environments: EnvironmentSeries[] = [];
   for (const [environment, list] of groupByEnvironment(records, options.environments)) {
     const successes = new Array<number>(count).fill(0);
@@ -60,7 +66,7 @@ export function deploymentSeries(
   }
   return {
     bucketDays,
-    starts: Array.from({ length: count }, (_, i) => new Date(from + i * bucketMs).toISOString()),
+    starts: Array.from({ length: count }, (_, i) => new Date(Math.max(from, origin + i * bucketMs)).toISOString()),
     environments,
   };
 }

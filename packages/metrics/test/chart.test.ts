@@ -94,6 +94,19 @@ describe('deploymentSeries', () => {
     expect(qa!.successes.every((n) => n === 0)).toBe(true);
     expect(() => deploymentSeries([], { from: new Date(T0), to: new Date(T0) })).toThrow(RangeError);
   });
+
+  it('cuts the days at UTC midnight, the first and the last short where the window starts and ends', () => {
+    const records = [
+      record('production', 5, [['success', 5.5]]), // before the window: left out
+      record('production', 20, [['success', 21]]), // day 0, in the window's part of it
+      record('production', 30, [['success', 30.5]]), // day 1
+      record('production', 49, [['success', 49.5]]), // day 2, before the window's end
+      record('production', 51, [['success', 51]]), // day 2, after it: left out
+    ];
+    const series = deploymentSeries(records, { from: new Date(T0 + 18 * HOUR), to: new Date(T0 + 50 * HOUR) });
+    expect(series.starts).toEqual([iso(18), iso(24), iso(48)]);
+    expect(series.environments[0]!.successes).toEqual([1, 1, 1]);
+  });
 });
 
 describe('renderChart', () => {
