@@ -21,6 +21,7 @@ const DEPENDENT_DEFAULTS: Record<string, Record<string, string>> = {
     'target-database': 'defaults to the database being backed up or restored',
   },
   migrate: {},
+  'deployment-metrics': {},
   'smoke-test': {},
   'approval-gate': {
     'continue-ref': "defaults to the repository's default branch, from the event",
@@ -333,6 +334,21 @@ beforeAll(async () => {
         'policy-file': policyFile,
       },
     ],
+    'deployment-metrics': [
+      {
+        'github-token': 'ghs_token',
+        repository: 'acme/shop',
+        environments: 'staging, production',
+        window: '30d',
+        author: 'github-actions[bot]',
+        'json-file': join(folder, 'dora.json'),
+        'prometheus-file': join(folder, 'dora.prom'),
+        'pushgateway-url': 'https://pushgateway.example.com',
+        'pushgateway-job': 'dora',
+        'pushgateway-token': 'token-123',
+      },
+      { 'github-token': 'ghs_token' },
+    ],
     'notify-stakeholders': [
       {
         status: 'failed',
@@ -418,6 +434,7 @@ describe.each([
   'approval-gate',
   'blue-green-switch',
   'db-backup',
+  'deployment-metrics',
   'migrate',
   'notify-stakeholders',
   'smoke-test',

@@ -10,6 +10,14 @@ import { repoRoot } from './helpers/run-action.ts';
 
 /** Packages each action's code is known to bundle (what its settings and domain import). */
 const KNOWN: Record<string, string[]> = {
+  'deployment-metrics': [
+    '@actions/core',
+    '@actions/github',
+    '@octokit/plugin-retry',
+    '@octokit/plugin-throttling',
+    'yaml',
+    'zod',
+  ],
   'approval-gate': [
     '@actions/core',
     '@actions/github',
