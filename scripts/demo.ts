@@ -52,7 +52,7 @@ console.log(
   'Starting the local parts: PostgreSQL databases, nginx and two colours per environment, Prometheus, SMTP, fake GitHub and Slack…',
 );
 const world = await DemoWorld.start(stateDir);
-let exitCode = 1;
+let exitCode: number;
 try {
   exitCode = await runPipeline(world);
 } finally {
@@ -69,12 +69,6 @@ async function runPipeline(world: DemoWorld): Promise<number> {
   world.state.releases = number;
   const version = `v1.${number}.0`;
   const sha = createHash('sha1').update(`shop release ${number}`).digest('hex');
-  const previousSha =
-    number > 1
-      ? createHash('sha1')
-          .update(`shop release ${number - 1}`)
-          .digest('hex')
-      : undefined;
   // The build: made once, named by its digest, and only that digest is deployed anywhere.
   const digest = `sha256:${createHash('sha256').update(`shop ${version} ${sha}`).digest('hex')}`;
   const checkout = join(stateDir, 'checkout');

@@ -242,13 +242,13 @@ export async function deployEnvironment(
       details: `Expand-phase migrations applied: ${deploy.out('migrate-expand', 'applied') || 'none'}`,
     });
     await deploy.uses('status', 'blue-green-switch', { command: 'status', ...router });
-    const idle = await deploy.run('idle', 'the idle colour', async () => {
+    const idle = await deploy.run('idle', 'the idle colour', () => {
       const live = deploy.out('status', 'live');
       if (live !== prepare.out('status', 'live')) throw new Error(`the live colour changed since approval`);
       const colour = live === 'blue' ? 'green' : 'blue';
       return { live, colour, 'base-url': stage.colours[colour].url };
     });
-    await deploy.run('deploy', `deploy-command: shop ${release.version} onto ${idle.colour}`, async () => {
+    await deploy.run('deploy', `deploy-command: shop ${release.version} onto ${idle.colour}`, () => {
       stage.colours[idle.colour as 'blue' | 'green'].release = {
         version: release.version,
         digest: release.digest,

@@ -110,7 +110,11 @@ export class Job {
   }
 
   /** A `run:` step of the workflow, done in the demo's own process. */
-  async run(id: string, what: string, body: () => Promise<Record<string, string>>): Promise<Record<string, string>> {
+  async run(
+    id: string,
+    what: string,
+    body: () => Record<string, string> | Promise<Record<string, string>>,
+  ): Promise<Record<string, string>> {
     const started = performance.now();
     try {
       const outputs = await body();
