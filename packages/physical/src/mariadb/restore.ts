@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, mkdirSync, readFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { ConfigurationError, escapeUntrusted, makeTempDir, quoteUntrusted, registerSecret } from '@deploy-suite/kit';
 import type { BackupStore, DecryptionSettings } from '@deploy-suite/storage';
 import { planReplay } from './binlog.ts';
@@ -295,7 +296,14 @@ async function unpack(
   );
   // A fetch that fails (a damaged object, before a byte reaches tar) ends tar at once, rather
   // than leaving it waiting on a stdin that never closes.
-  const fetched = fetchObject(store, backup, `Backup ${backup.id}`, decryption, extract.stdin!, timeoutMs).catch(
+  const fetched = fetchObject(
+    store,
+    backup,
+    `Backup ${backup.id}`,
+    decryption,
+    untilReaderCloses(extract.stdin!),
+    timeoutMs,
+  ).catch(
     (error: unknown) => {
       extract.stdin!.destroy();
       extract.child.kill('SIGTERM');
@@ -307,6 +315,35 @@ async function unpack(
     throw fetchResult.reason;
   }
   if (tarResult.status === 'rejected') throw tarResult.reason;
+}
+
+/**
+ * A sink for tar's stdin. GNU tar exits once it has read the archive's end-of-archive blocks and
+ * may leave the record padding after them unread; writing that padding into its closed stdin
+ * failed the whole restore (premature close) although tar had unpacked everything. So once the
+ * reader has gone, the rest is still taken (the caller hashes every byte against the manifest)
+ * and dropped; whether tar succeeded is judged from its own exit.
+ */
+export function untilReaderCloses(reader: Writable): Writable {
+  let open = true;
+  const closed = (): void => {
+    open = false;
+  };
+  reader.on('error', closed);
+  reader.on('close', closed);
+  return new Writable({
+    write(chunk: Buffer, _encoding, done) {
+      if (!open) return done();
+      reader.write(chunk, (error) => {
+        if (error) open = false;
+        done();
+      });
+    },
+    final(done) {
+      if (!open) return done();
+      reader.end(() => done());
+    },
+  });
 }
 
 const isPipeError = (error: unknown): boolean => /EPIPE|write after end|premature close/i.test(String(error));
