@@ -303,13 +303,11 @@ async function unpack(
     decryption,
     untilReaderCloses(extract.stdin!),
     timeoutMs,
-  ).catch(
-    (error: unknown) => {
-      extract.stdin!.destroy();
-      extract.child.kill('SIGTERM');
-      throw error;
-    },
-  );
+  ).catch((error: unknown) => {
+    extract.stdin!.destroy();
+    extract.child.kill('SIGTERM');
+    throw error;
+  });
   const [fetchResult, tarResult] = await Promise.allSettled([fetched, extract.done]);
   if (fetchResult.status === 'rejected' && (tarResult.status === 'fulfilled' || !isPipeError(fetchResult.reason))) {
     throw fetchResult.reason;
