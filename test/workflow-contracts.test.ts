@@ -18,12 +18,7 @@ import { parse } from 'yaml';
 import { actionDirs, type ActionMetadata, readActionMetadata } from '../scripts/actions.ts';
 import { httpChecksSchema, metricChecksSchema } from '../packages/checks/src/spec.ts';
 import { repoRoot } from './helpers/run-action.ts';
-
-const workflowFiles = ['.github/workflows', 'workflows-templates'].flatMap((dir) =>
-  readdirSync(join(repoRoot, dir))
-    .filter((file) => file.endsWith('.yml'))
-    .map((file) => join(dir, file)),
-);
+import { workflowFiles } from './helpers/workflow-files.ts';
 
 interface Step {
   id?: string;

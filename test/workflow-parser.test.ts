@@ -2,17 +2,12 @@
 // the one behind the Actions language service): parseWorkflow checks the file against the
 // workflow schema, convertWorkflowTemplate builds the model the runner service would (events,
 // jobs, steps, concurrency, expressions in their places) and reports what it cannot convert.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { repoRoot } from './helpers/run-action.ts';
-
-const workflowFiles = ['.github/workflows', 'workflows-templates'].flatMap((dir) =>
-  readdirSync(join(repoRoot, dir))
-    .filter((file) => file.endsWith('.yml'))
-    .map((file) => join(dir, file)),
-);
+import { workflowFiles } from './helpers/workflow-files.ts';
 
 /** What the parser reports for `content`, and the job ids of the converted workflow. */
 async function parseAndConvert(name: string, content: string): Promise<{ errors: string[]; jobs: string[] }> {

@@ -14,17 +14,12 @@
 //   write token and secrets).
 //
 // Each rule is also fed a workflow that breaks it, so a rule that could never fail is caught.
-import { readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
 import { parse } from 'yaml';
 import { repoRoot } from './helpers/run-action.ts';
-
-const workflowFiles = ['.github/workflows', 'workflows-templates'].flatMap((dir) =>
-  readdirSync(join(repoRoot, dir))
-    .filter((file) => file.endsWith('.yml'))
-    .map((file) => join(dir, file)),
-);
+import { workflowFiles } from './helpers/workflow-files.ts';
 
 interface Step {
   uses?: string;

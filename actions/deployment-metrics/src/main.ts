@@ -92,22 +92,14 @@ await runAction(async () => {
   setOutput('json', document);
   setOutput('deployments', inWindow);
   setOutput('requests', requests);
-  setOutput(
-    'deployment-frequency',
-    perEnvironment(report.environments, (f) => f.deploymentFrequencyPerDay),
-  );
-  setOutput(
-    'lead-time-hours',
-    perEnvironment(report.environments, (f) => f.leadTimeHours),
-  );
-  setOutput(
-    'change-failure-rate',
-    perEnvironment(report.environments, (f) => f.changeFailureRate),
-  );
-  setOutput(
-    'time-to-restore-hours',
-    perEnvironment(report.environments, (f) => f.timeToRestoreHours),
-  );
+  // One output per figure, each keyed by environment.
+  const figures = {
+    'deployment-frequency': (f: EnvironmentFigures) => f.deploymentFrequencyPerDay,
+    'lead-time-hours': (f: EnvironmentFigures) => f.leadTimeHours,
+    'change-failure-rate': (f: EnvironmentFigures) => f.changeFailureRate,
+    'time-to-restore-hours': (f: EnvironmentFigures) => f.timeToRestoreHours,
+  };
+  for (const [name, figure] of Object.entries(figures)) setOutput(name, perEnvironment(report.environments, figure));
 
   const deliveries: Delivery[] = [];
   const problems: string[] = [];

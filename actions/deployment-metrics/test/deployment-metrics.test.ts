@@ -15,6 +15,8 @@ import {
   setDeploymentStatus,
   type DeploymentState,
 } from '../../../packages/record/src/index.ts';
+import { switchRecordPayload } from '../../../test/helpers/deployment-records.ts';
+import type { EnvironmentFigures } from '../../../packages/metrics/src/index.ts';
 
 const OWNER = 'acme';
 const REPO = 'shop';
@@ -49,19 +51,7 @@ async function deploy(
     { owner: OWNER, repo: REPO },
     {
       environment,
-      payload: {
-        deploySuiteRecord: 1,
-        service: 'shop',
-        sha: input.sha,
-        artifactDigest: null,
-        router: 'nginx',
-        colour: 'green',
-        previousWeights: { blue: 100, green: 0 },
-        previousColour: 'blue',
-        previousSha: null,
-        rolledBack: input.rolledBack ?? null,
-        changeRequest: null,
-      },
+      payload: switchRecordPayload({ sha: input.sha, rolledBack: input.rolledBack ?? null }),
       description: 'deploying',
       logUrl: undefined,
     },
@@ -134,19 +124,7 @@ function run(inputs: Record<string, string>): Promise<ActionRun> {
   });
 }
 
-interface Figures {
-  environment: string;
-  successful: number;
-  deploymentFrequencyPerDay: number | null;
-  leadTimeHours: number | null;
-  leadTimeSamples: number;
-  failed: number;
-  finished: number;
-  changeFailureRate: number | null;
-  timeToRestoreHours: number | null;
-  restored: number;
-  unrestored: number;
-}
+type Figures = EnvironmentFigures;
 
 interface Report {
   repository: string;

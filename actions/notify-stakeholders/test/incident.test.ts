@@ -10,6 +10,7 @@ import { Inputs } from '../../../packages/kit/src/index.ts';
 import { incidentKey, POST_MORTEM_MARK } from '../../../packages/notify/src/index.ts';
 import { renderStateBlock } from '../../../packages/github/src/index.ts';
 import { readSettings } from '../src/settings.ts';
+import { switchRecordPayload } from '../../../test/helpers/deployment-records.ts';
 
 const OWNER = 'acme';
 const REPO = 'shop';
@@ -113,19 +114,7 @@ async function deploymentRecord(
   const { id } = await api('/deployments', {
     ref: sha,
     environment,
-    payload: {
-      deploySuiteRecord: 1,
-      service: 'shop',
-      sha,
-      artifactDigest: null,
-      router: 'nginx',
-      colour: 'green',
-      previousWeights: { blue: 100, green: 0 },
-      previousColour: 'blue',
-      previousSha: null,
-      rolledBack: null,
-      changeRequest: null,
-    },
+    payload: switchRecordPayload({ sha }),
   });
   github.deployments.find((d) => d.id === id)!.created_at = createdAt.toISOString();
   for (const status of statuses) await api(`/deployments/${id}/statuses`, status);

@@ -13,6 +13,7 @@ import {
   type IncidentRecord,
   type ThreadState,
 } from '../src/index.ts';
+import { switchRecordPayload } from '../../../test/helpers/deployment-records.ts';
 
 const SHA = 'a'.repeat(40);
 
@@ -22,19 +23,7 @@ function record(statuses: [string, string, string, boolean?][], rolledBack: numb
     environment: 'production',
     createdAt: '2026-11-27T10:00:00Z',
     creator: 'github-actions[bot]',
-    payload: {
-      deploySuiteRecord: 1,
-      service: 'shop',
-      sha: SHA,
-      artifactDigest: null,
-      router: 'nginx',
-      colour: 'green',
-      previousWeights: { blue: 100, green: 0 },
-      previousColour: 'blue',
-      previousSha: null,
-      rolledBack,
-      changeRequest: null,
-    },
+    payload: switchRecordPayload({ sha: SHA, rolledBack }),
     statuses: statuses.map(([state, description, createdAt, own = true]) => ({
       state: state as IncidentRecord['statuses'][number]['state'],
       description,
