@@ -52,12 +52,26 @@ console.log(
   'Starting the local parts: PostgreSQL databases, nginx and two colours per environment, Prometheus, SMTP, fake GitHub and Slack…',
 );
 const world = await DemoWorld.start(stateDir);
+// Ctrl-C (or CI's timeout) stops nginx, Prometheus and the servers rather than leaving them running.
+let stopping = false;
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping the local parts…`);
+    void world.close().finally(() => process.exit(130));
+  });
+}
 let exitCode: number;
 try {
   exitCode = await runPipeline(world);
 } finally {
-  world.save();
-  await world.close();
+  try {
+    world.save();
+  } finally {
+    stopping = true;
+    await world.close();
+  }
 }
 console.log(
   `\nThe demo took ${seconds(performance.now() - pipelineStarted)}. State kept in ${stateDir} (./run demo --reset starts over).`,
@@ -120,6 +134,7 @@ async function runPipeline(world: DemoWorld): Promise<number> {
     const context: RunContext = {
       cwd: checkout,
       actor: environment === 'development' ? 'dev' : 'lead',
+      githubRequests: () => world.github.requests.length,
       eventName: environment === 'development' ? 'push' : 'workflow_dispatch',
       event:
         environment === 'development'
@@ -139,6 +154,20 @@ async function runPipeline(world: DemoWorld): Promise<number> {
         GITHUB_SERVER_URL: 'https://github.com',
       },
     };
+    // The pipeline's check job: the digest's form, and for a promotion, a successful deployment
+    // of this very digest in the environment before.
+    const previous = ENVIRONMENTS[index - 1];
+    if (!/^sha256:[0-9a-f]{64}$/.test(digest)) throw new Error(`artifact-digest ${digest} is not sha256:<64 hex>`);
+    if (previous !== undefined) {
+      const proof = await promotedFrom(world, previous, digest);
+      if (proof === undefined) {
+        console.log(`  ✗ check: ${digest.slice(0, 19)}… has no successful deployment in ${previous}: not promoted`);
+        break;
+      }
+      console.log(
+        `  ✓ check: ${digest.slice(0, 19)}… ran successfully in ${previous} (deployment ${proof}): promoting it`,
+      );
+    }
     const result = await deployEnvironment(world, world.environment(environment), release, context, records, {
       changeType: production ? 'normal' : 'standard',
       approvers: production ? ['alice', 'bob'] : [],
@@ -169,6 +198,39 @@ async function runPipeline(world: DemoWorld): Promise<number> {
       : '\nThe pipeline stopped: see the step that failed above.',
   );
   return green ? 0 : 1;
+}
+
+/**
+ * The pipeline's promotion check, as its `gh api` step reads the records: the newest deployment in
+ * `environment` made by the workflow's token whose payload names this digest and that no rollback
+ * undid, whose newest own status (other than inactive) is success. Its id, or undefined.
+ */
+async function promotedFrom(world: DemoWorld, environment: string, digest: string): Promise<number | undefined> {
+  const api = async <T>(path: string): Promise<T> =>
+    (await (
+      await fetch(`${world.github.url}/repos/${OWNER}/${REPO}${path}`, {
+        headers: { authorization: `token ${world.token}` },
+      })
+    ).json()) as T;
+  interface Listed {
+    id: number;
+    creator: { login: string } | null;
+    payload: { deploySuiteRecord?: number; artifactDigest?: string | null; rolledBack?: number | null };
+  }
+  const records = (await api<Listed[]>(`/deployments?environment=${environment}&per_page=100`)).filter(
+    (d) => d.creator?.login === world.login && d.payload.deploySuiteRecord === 1,
+  );
+  const undone = new Set(records.map((d) => d.payload.rolledBack).filter((id) => typeof id === 'number'));
+  for (const record of records) {
+    if (record.payload.artifactDigest !== digest || record.payload.rolledBack != null || undone.has(record.id))
+      continue;
+    const statuses = await api<{ state: string; creator: { login: string } | null }[]>(
+      `/deployments/${record.id}/statuses?per_page=100`,
+    );
+    const newest = statuses.find((s) => s.creator?.login === world.login && s.state !== 'inactive');
+    if (newest?.state === 'success') return record.id;
+  }
+  return undefined;
 }
 
 /** Incidents an earlier `--fail-smoke` run opened block production (the checklist's no-incidents):
@@ -251,6 +313,16 @@ function printSummary(
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join('  ');
   console.log(line(header));
   for (const row of rows) console.log(line(row));
+  const perAction = new Map<string, number>();
+  for (const step of records.filter((s) => s.environment === results.at(-1)?.environment))
+    perAction.set(step.action, (perAction.get(step.action) ?? 0) + step.requests);
+  console.log(
+    `\nGitHub requests of the ${results.at(-1)?.environment ?? ''} deployment by action: ${[...perAction]
+      .filter(([, n]) => n > 0)
+      .sort((a, b) => b[1] - a[1])
+      .map(([action, n]) => `${action} ${n}`)
+      .join(', ')}`,
+  );
   const mains = world.slack.channelMessages('C0DEPLOYS1').filter((m) => m.threadTs === undefined);
   console.log(
     `\nNotifications: ${mains.length} Slack thread(s) in #deploys (one per environment, edited in place, a reply per stage), ${world.smtp.received.length} mails to stakeholders.`,

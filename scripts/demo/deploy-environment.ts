@@ -19,7 +19,7 @@ export interface Release {
 
 export interface EnvironmentResult {
   environment: string;
-  outcome: 'succeeded' | 'rolled-back' | 'failed' | 'not approved';
+  outcome: 'succeeded' | 'rolled-back' | 'failed' | 'not approved' | 'blocked';
   liveColour: string;
   backupId: string;
   deploymentId: string;
@@ -132,66 +132,65 @@ export async function deployEnvironment(
   } catch (error) {
     if (!(error instanceof StepFailed)) throw error;
   }
-  if (prepare.failed) return finish(result, 'failed');
-
-  // ── approve ──
-  console.log(`\n ${environment} · approve: the change request`);
+  // ── approve (needs prepare) ──
   const approve = new Job(environment, 'approve', context, records);
   let gate: ActionRun | undefined;
-  try {
-    const approver =
-      options.approvers.length > 0 ? world.scriptApprovers(environment, release.sha, options.approvers) : undefined;
-    gate = await approve.uses(
-      'gate',
-      'approval-gate',
-      {
-        command: 'gate',
-        mode: 'wait',
-        'github-token': world.token,
-        'token-login': world.login,
-        environment,
-        'change-type': options.changeType,
-        sha: release.sha,
-        'artifact-digest': release.digest,
-        'migration-plan-hash': prepare.out('plan', 'plan-hash'),
-        'checklist-evidence': prepare.out('checklist', 'evidence'),
-        'migration-pending': prepare.out('plan', 'pending'),
-        'migration-lint': prepare.out('plan', 'lint-findings'),
-        'previous-colour': prepare.out('status', 'live'),
-        'previous-colour-running': String(prepare.out('status', 'live') !== ''),
-        'rollback-plan':
-          'Blue-green switch back to the previous colour (still running); a pre-deploy backup is taken before any migration.',
-        'policy-file': '.github/change-policy.yml',
-        approvers: 'alice, bob',
-        timeout: '2m',
-        'poll-interval': '1s',
-      },
-      {
-        note: (run) =>
-          `${run.outputs.decision}${run.outputs.approvers ? ` by ${run.outputs.approvers}` : ''}, risk ${run.outputs.risk}; change request #${run.outputs['change-request']}`,
-      },
-    );
-    await approver;
-    result.changeRequestUrl = approve.out('gate', 'change-request-url');
-    await approve.uses('notify-approved', 'notify-stakeholders', {
-      status: 'approved',
-      ...common,
-      approvers: approve.out('gate', 'approvers'),
-      'plan-hash': prepare.out('plan', 'plan-hash'),
-      'change-request': approve.out('gate', 'change-request'),
-      'github-comment': 'issue',
-      thread: prepare.out('notify-started', 'thread'),
-      ...notifyChannels,
-    });
-  } catch (error) {
-    if (!(error instanceof StepFailed)) throw error;
-  }
-  if (approve.failed || gate?.outputs.approved !== 'true') return finish(result, 'not approved');
+  if (!prepare.failed) console.log(`\n ${environment} · approve: the change request`);
+  if (!prepare.failed)
+    try {
+      const approver =
+        options.approvers.length > 0 ? world.scriptApprovers(environment, release.sha, options.approvers) : undefined;
+      gate = await approve.uses(
+        'gate',
+        'approval-gate',
+        {
+          command: 'gate',
+          mode: 'wait',
+          'github-token': world.token,
+          'token-login': world.login,
+          environment,
+          'change-type': options.changeType,
+          sha: release.sha,
+          'artifact-digest': release.digest,
+          'migration-plan-hash': prepare.out('plan', 'plan-hash'),
+          'checklist-evidence': prepare.out('checklist', 'evidence'),
+          'migration-pending': prepare.out('plan', 'pending'),
+          'migration-lint': prepare.out('plan', 'lint-findings'),
+          'previous-colour': prepare.out('status', 'live'),
+          'previous-colour-running': String(prepare.out('status', 'live') !== ''),
+          'rollback-plan':
+            'Blue-green switch back to the previous colour (still running); a pre-deploy backup is taken before any migration.',
+          'policy-file': '.github/change-policy.yml',
+          approvers: 'alice, bob',
+          timeout: '2m',
+          'poll-interval': '1s',
+        },
+        {
+          note: (run) =>
+            `${run.outputs.decision}${run.outputs.approvers ? ` by ${run.outputs.approvers}` : ''}, risk ${run.outputs.risk}; change request #${run.outputs['change-request']}`,
+        },
+      );
+      await approver;
+      result.changeRequestUrl = approve.out('gate', 'change-request-url');
+      await approve.uses('notify-approved', 'notify-stakeholders', {
+        status: 'approved',
+        ...common,
+        approvers: approve.out('gate', 'approvers'),
+        'plan-hash': prepare.out('plan', 'plan-hash'),
+        'change-request': approve.out('gate', 'change-request'),
+        'github-comment': 'issue',
+        thread: prepare.out('notify-started', 'thread'),
+        ...notifyChannels,
+      });
+    } catch (error) {
+      if (!(error instanceof StepFailed)) throw error;
+    }
+  const approved = !approve.failed && gate?.outputs.approved === 'true';
   const changeRequest = approve.out('gate', 'change-request');
   const threadAfterApproval = approve.out('notify-approved', 'thread') || prepare.out('notify-started', 'thread');
 
-  // ── deploy ──
-  console.log(`\n ${environment} · deploy: back up, migrate, deploy the idle colour, switch, bake`);
+  // ── deploy (only once approved) ──
+  if (approved) console.log(`\n ${environment} · deploy: back up, migrate, deploy the idle colour, switch, bake`);
   const deploy = new Job(environment, 'deploy', context, records);
   const thread = () =>
     deploy.out('notify-verified', 'thread') ||
@@ -210,127 +209,141 @@ export async function deployEnvironment(
       ...notifyChannels,
       ...extra,
     });
-  try {
-    await deploy.uses(
-      'backup',
-      'db-backup',
-      {
-        command: 'backup',
-        ...database,
-        store: stage.store,
-        recipients: world.keys.recipient,
-        'signing-key': world.keys.signingKey,
-        labels: 'pre-deploy',
-      },
-      { note: (run) => `backup ${run.outputs['backup-id']}, ${run.outputs['size-bytes']} bytes, encrypted and signed` },
-    );
-    await notifyStage('notify-backed-up', 'backed-up');
-    await deploy.uses(
-      'migrate-expand',
-      'migrate',
-      {
-        command: 'apply',
-        phase: 'expand',
-        folder: 'db/migrations',
-        ...database,
-        'expected-plan-hash': prepare.out('plan', 'plan-hash'),
-      },
-      { note: (run) => `applied: ${migrations(run.outputs.applied)}; schema at V${run.outputs['current-version']}` },
-    );
-    await notifyStage('notify-migrated', 'migrated', {
-      'plan-hash': prepare.out('plan', 'plan-hash'),
-      details: `Expand-phase migrations applied: ${deploy.out('migrate-expand', 'applied') || 'none'}`,
-    });
-    await deploy.uses('status', 'blue-green-switch', { command: 'status', ...router });
-    const idle = await deploy.run('idle', 'the idle colour', () => {
-      const live = deploy.out('status', 'live');
-      if (live !== prepare.out('status', 'live')) throw new Error(`the live colour changed since approval`);
-      const colour = live === 'blue' ? 'green' : 'blue';
-      return { live, colour, 'base-url': stage.colours[colour].url };
-    });
-    await deploy.run('deploy', `deploy-command: shop ${release.version} onto ${idle.colour}`, () => {
-      stage.colours[idle.colour as 'blue' | 'green'].release = {
-        version: release.version,
-        digest: release.digest,
-        faulty: release.faulty,
-      };
-      return {};
-    });
-    await deploy.uses(
-      'smoke-idle',
-      'smoke-test',
-      {
-        'base-url': idle['base-url']!,
-        'checks-file': '.github/smoke-checks.yml',
-        'ready-timeout': '30s',
-      },
-      { note: (run) => `${run.outputs.verdict} on ${idle.colour}, bypassing the router` },
-    );
-    await deploy.uses(
-      'switch',
-      'blue-green-switch',
-      {
-        command: 'switch',
-        to: idle.colour!,
-        'auto-rollback': 'true',
-        ...router,
-        weights: options.weights,
-        'step-pause': '2s',
-        'live-url': `${stage.nginx.url}/`,
-        'verify-header': 'x-colour',
-        'verify-timeout': '10s',
-        sha: release.sha,
-        'artifact-digest': release.digest,
-        service: 'shop',
-        'change-request': changeRequest,
-      },
-      {
-        note: (run) =>
-          `live ${run.outputs.live} (was ${run.outputs.previous || 'none'}), steps ${options.weights}%; deployment record ${run.outputs['deployment-id']}`,
-      },
-    );
-    result.deploymentId = deploy.out('switch', 'deployment-id');
-    await notifyStage('notify-switched', 'switched', {
-      'smoke-verdict': deploy.out('smoke-idle', 'verdict'),
-      details: `Live: ${deploy.out('switch', 'live')} (was ${deploy.out('switch', 'previous')}); deployment ${result.deploymentId}`,
-    });
-    await deploy.uses(
-      'bake',
-      'smoke-test',
-      {
-        'base-url': `${stage.nginx.url}/`,
-        'checks-file': '.github/smoke-checks.yml',
-        'ready-timeout': '30s',
-        'soak-duration': '12s',
-        'soak-interval': '3s',
-        'prometheus-url': world.prometheus.url.href,
-        window: '10s',
-        'on-no-data': 'fail',
-        metrics: `- name: error rate\n  query: ${JSON.stringify(ERROR_RATE(environment))}\n  warn-above: 0.01\n  fail-above: 0.05\n`,
-      },
-      { note: (run) => `${run.outputs.verdict}: ${bakeFigure(run)}` },
-    );
-    await notifyStage('notify-verified', deploy.out('bake', 'verdict') === 'warn' ? 'warning' : 'verified', {
-      'smoke-verdict': deploy.out('bake', 'verdict'),
-    });
-    await deploy.uses(
-      'migrate-contract',
-      'migrate',
-      {
-        command: 'apply',
-        phase: 'contract',
-        folder: 'db/migrations',
-        ...database,
-        'expected-plan-hash': prepare.out('plan', 'plan-hash'),
-        'deployment-id': result.deploymentId,
-        'github-token': world.token,
-      },
-      { note: (run) => `applied: ${migrations(run.outputs.applied)}; the record now says contract migrations ran` },
-    );
-  } catch (error) {
-    if (!(error instanceof StepFailed)) throw error;
-  }
-  let outcome: EnvironmentResult['outcome'] = deploy.failed ? 'failed' : 'succeeded';
+  if (approved)
+    try {
+      await deploy.uses(
+        'backup',
+        'db-backup',
+        {
+          command: 'backup',
+          ...database,
+          store: stage.store,
+          recipients: world.keys.recipient,
+          'signing-key': world.keys.signingKey,
+          labels: 'pre-deploy',
+        },
+        {
+          note: (run) => `backup ${run.outputs['backup-id']}, ${run.outputs['size-bytes']} bytes, encrypted and signed`,
+        },
+      );
+      await notifyStage('notify-backed-up', 'backed-up');
+      await deploy.uses(
+        'migrate-expand',
+        'migrate',
+        {
+          command: 'apply',
+          phase: 'expand',
+          folder: 'db/migrations',
+          ...database,
+          'expected-plan-hash': prepare.out('plan', 'plan-hash'),
+        },
+        { note: (run) => `applied: ${migrations(run.outputs.applied)}; schema at V${run.outputs['current-version']}` },
+      );
+      await notifyStage('notify-migrated', 'migrated', {
+        'plan-hash': prepare.out('plan', 'plan-hash'),
+        details: `Expand-phase migrations applied: ${deploy.out('migrate-expand', 'applied') || 'none'}`,
+      });
+      await deploy.uses('status', 'blue-green-switch', { command: 'status', ...router });
+      const idle = await deploy.run('idle', 'the idle colour', () => {
+        const live = deploy.out('status', 'live');
+        if (live !== prepare.out('status', 'live')) throw new Error(`the live colour changed since approval`);
+        const weights = Object.values(JSON.parse(deploy.out('status', 'weights') || '{}') as Record<string, number>);
+        if (weights.some((w) => w > 0 && w < 100))
+          throw new Error('traffic is split between the colours: finish or roll back that switch first');
+        const colour = live === 'blue' ? 'green' : 'blue';
+        return { live, colour, 'base-url': stage.colours[colour].url };
+      });
+      await deploy.run('deploy', `deploy-command: shop ${release.version} onto ${idle.colour}`, () => {
+        stage.colours[idle.colour as 'blue' | 'green'].release = {
+          version: release.version,
+          digest: release.digest,
+          faulty: release.faulty,
+        };
+        return {};
+      });
+      await deploy.uses(
+        'smoke-idle',
+        'smoke-test',
+        {
+          'base-url': idle['base-url']!,
+          'checks-file': '.github/smoke-checks.yml',
+          'ready-timeout': '30s',
+        },
+        { note: (run) => `${run.outputs.verdict} on ${idle.colour}, bypassing the router` },
+      );
+      await deploy.uses(
+        'switch',
+        'blue-green-switch',
+        {
+          command: 'switch',
+          to: idle.colour!,
+          'auto-rollback': 'true',
+          ...router,
+          weights: options.weights,
+          'step-pause': '2s',
+          'live-url': `${stage.nginx.url}/`,
+          'verify-header': 'x-colour',
+          'verify-timeout': '10s',
+          sha: release.sha,
+          'artifact-digest': release.digest,
+          service: 'shop',
+          'change-request': changeRequest,
+        },
+        {
+          note: (run) =>
+            `live ${run.outputs.live} (was ${run.outputs.previous || 'none'}), steps ${options.weights}%; deployment record ${run.outputs['deployment-id']}`,
+        },
+      );
+      result.deploymentId = deploy.out('switch', 'deployment-id');
+      await notifyStage('notify-switched', 'switched', {
+        'smoke-verdict': deploy.out('smoke-idle', 'verdict'),
+        details: `Live: ${deploy.out('switch', 'live')} (was ${deploy.out('switch', 'previous')}); deployment ${result.deploymentId}`,
+      });
+      await deploy.uses(
+        'bake',
+        'smoke-test',
+        {
+          'base-url': `${stage.nginx.url}/`,
+          'checks-file': '.github/smoke-checks.yml',
+          'ready-timeout': '30s',
+          'soak-duration': '12s',
+          'soak-interval': '3s',
+          'prometheus-url': world.prometheus.url.href,
+          window: '10s',
+          'on-no-data': 'fail',
+          metrics: `- name: error rate\n  query: ${JSON.stringify(ERROR_RATE(environment))}\n  warn-above: 0.01\n  fail-above: 0.05\n`,
+        },
+        { note: (run) => `${run.outputs.verdict}: ${bakeFigure(run)}` },
+      );
+      await notifyStage('notify-verified', deploy.out('bake', 'verdict') === 'warn' ? 'warning' : 'verified', {
+        'smoke-verdict': deploy.out('bake', 'verdict'),
+      });
+      await deploy.uses(
+        'migrate-contract',
+        'migrate',
+        {
+          command: 'apply',
+          phase: 'contract',
+          folder: 'db/migrations',
+          ...database,
+          'expected-plan-hash': prepare.out('plan', 'plan-hash'),
+          'deployment-id': result.deploymentId,
+          'github-token': world.token,
+        },
+        { note: (run) => `applied: ${migrations(run.outputs.applied)}; the record now says contract migrations ran` },
+      );
+    } catch (error) {
+      if (!(error instanceof StepFailed)) throw error;
+    }
+  const deployResult = !approved ? 'skipped' : deploy.failed ? 'failure' : 'success';
+  let outcome: EnvironmentResult['outcome'] =
+    deployResult === 'success'
+      ? 'succeeded'
+      : deployResult === 'failure'
+        ? 'failed'
+        : prepare.failed
+          ? 'blocked'
+          : 'not approved';
   if (deploy.failed && deploy.outcomes.get('switch') === 'success' && deploy.out('switch', 'switched') === 'true') {
     console.log(`\n ${environment} · deploy failed after the switch: rolling back`);
     const rollback = await deploy.uses(
@@ -361,12 +374,22 @@ export async function deployEnvironment(
           'backup-id': deploy.out('backup', 'backup-id'),
           'smoke-verdict': deploy.out('bake', 'verdict'),
           details: `Rolled back to ${rollback.outputs.live}; database restored: false`,
+          // The incident opens as soon as traffic is back; the outcome below updates it.
+          incident: 'auto',
+          'deployment-id': result.deploymentId,
+          'database-restored': 'false',
           'change-request': changeRequest,
           'github-comment': 'issue',
           thread: thread(),
           ...notifyChannels,
         },
-        { allowFailure: true },
+        {
+          allowFailure: true,
+          note: (run) =>
+            run.outputs['incident-url']
+              ? `incident ${run.outputs['incident-severity']} opened: ${run.outputs['incident-url']}`
+              : '',
+        },
       );
     }
   }
@@ -376,7 +399,10 @@ export async function deployEnvironment(
   // ── finish ──
   console.log(`\n ${environment} · finish: the outcome`);
   const finishJob = new Job(environment, 'finish', context, records);
-  const status = outcome;
+  // As the workflow's finish job: only a deploy job that ran and failed is an incident; a
+  // deployment that never started is told as failed, without one.
+  const status = deployResult === 'success' ? 'succeeded' : outcome === 'rolled-back' ? 'rolled-back' : 'failed';
+  const incident = deployResult === 'failure' ? 'auto' : 'never';
   const told = await finishJob.uses(
     'notify-outcome',
     'notify-stakeholders',
@@ -391,7 +417,7 @@ export async function deployEnvironment(
       'change-request': changeRequest,
       'github-comment': 'issue',
       thread: deploy.out('notify-rolled-back', 'thread') || thread(),
-      incident: 'auto',
+      incident,
       'deployment-id': result.deploymentId,
       'database-restored': 'false',
       ...notifyChannels,
@@ -402,33 +428,25 @@ export async function deployEnvironment(
         `${status}${run.outputs['incident-url'] ? `; incident ${run.outputs['incident-severity']} opened: ${run.outputs['incident-url']}` : ''}`,
     },
   );
-  result.incidentUrl = told.outputs['incident-url'] ?? '';
-  result.incidentSeverity = told.outputs['incident-severity'] ?? '';
-  await finishJob.uses(
-    'record-outcome',
-    'approval-gate',
-    {
-      command: 'record-outcome',
-      'github-token': world.token,
-      'token-login': world.login,
-      'change-request': changeRequest,
-      outcome: status,
-      'outcome-detail': `Deploy job: ${outcome}; live colour ${result.liveColour}`,
-    },
-    { allowFailure: true, note: () => `change request #${changeRequest} closed as ${status}` },
-  );
+  result.incidentUrl = told.outputs['incident-url'] || deploy.out('notify-rolled-back', 'incident-url');
+  result.incidentSeverity = told.outputs['incident-severity'] || deploy.out('notify-rolled-back', 'incident-severity');
+  if (deployResult !== 'skipped' && changeRequest !== '')
+    await finishJob.uses(
+      'record-outcome',
+      'approval-gate',
+      {
+        command: 'record-outcome',
+        'github-token': world.token,
+        'token-login': world.login,
+        'change-request': changeRequest,
+        outcome: status,
+        'outcome-detail': `Deploy job: ${outcome}; live colour ${result.liveColour}`,
+      },
+      { allowFailure: true, note: () => `change request #${changeRequest} closed as ${status}` },
+    );
   result.githubRequests = world.github.requests.length - requestsBefore;
   result.ms = performance.now() - started;
   return { ...result, outcome };
-
-  function finish(partial: EnvironmentResult, outcome: EnvironmentResult['outcome']): EnvironmentResult {
-    return {
-      ...partial,
-      outcome,
-      githubRequests: world.github.requests.length - requestsBefore,
-      ms: performance.now() - started,
-    };
-  }
 }
 
 /** The bake's measured error rate, read from smoke-test's report. */

@@ -12,6 +12,8 @@ export interface StepRecord {
   action: string;
   ms: number;
   ok: boolean;
+  /** GitHub API requests the step made. */
+  requests: number;
 }
 
 /** A step that failed: the job stops, and only its `if: failure()` steps run. */
@@ -38,6 +40,8 @@ export interface RunContext {
   eventName: string;
   event: Record<string, unknown>;
   actor: string;
+  /** How many requests the (fake) GitHub API has answered so far. */
+  githubRequests: () => number;
 }
 
 export class Job {
@@ -74,6 +78,7 @@ export class Job {
   ): Promise<ActionRun> {
     const eventPath = join(mkdtempSync(join(tmpdir(), 'demo-event-')), 'event.json');
     writeFileSync(eventPath, JSON.stringify(this.context.event));
+    const requestsBefore = this.context.githubRequests();
     const run = await runBuiltAction(action, inputs, {
       cwd: this.context.cwd,
       timeoutMs: options.timeoutMs ?? 180_000,
@@ -90,7 +95,8 @@ export class Job {
     const ok = run.exitCode === 0;
     this.outputs.set(id, run.outputs);
     this.outcomes.set(id, ok ? 'success' : 'failure');
-    this.records.push({ environment: this.environment, job: this.name, id, action, ms: run.durationMs, ok });
+    const requests = this.context.githubRequests() - requestsBefore;
+    this.records.push({ environment: this.environment, job: this.name, id, action, ms: run.durationMs, ok, requests });
     const note = options.note?.(run) ?? '';
     console.log(
       `  ${mark(ok)} ${id.padEnd(20)} ${dim(action.padEnd(20))} ${seconds(run.durationMs).padStart(6)}  ${note}`,
@@ -121,13 +127,29 @@ export class Job {
       const ms = performance.now() - started;
       this.outputs.set(id, outputs);
       this.outcomes.set(id, 'success');
-      this.records.push({ environment: this.environment, job: this.name, id, action: 'run', ms, ok: true });
+      this.records.push({
+        environment: this.environment,
+        job: this.name,
+        id,
+        action: 'run',
+        ms,
+        ok: true,
+        requests: 0,
+      });
       console.log(`  ${mark(true)} ${id.padEnd(20)} ${dim('run'.padEnd(20))} ${seconds(ms).padStart(6)}  ${what}`);
       return outputs;
     } catch (error) {
       const ms = performance.now() - started;
       this.outcomes.set(id, 'failure');
-      this.records.push({ environment: this.environment, job: this.name, id, action: 'run', ms, ok: false });
+      this.records.push({
+        environment: this.environment,
+        job: this.name,
+        id,
+        action: 'run',
+        ms,
+        ok: false,
+        requests: 0,
+      });
       const reason = error instanceof Error ? error.message : String(error);
       console.log(`  ${mark(false)} ${id.padEnd(20)} ${dim('run'.padEnd(20))} ${seconds(ms).padStart(6)}  ${reason}`);
       this.failed = true;

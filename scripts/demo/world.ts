@@ -105,11 +105,32 @@ export class DemoWorld {
     const keys = state.keys ?? (await newKeys());
     state.keys = keys;
 
+    // What has started so far, stopped again if a later part fails to start.
+    const started: (() => Promise<void> | void)[] = [];
+    try {
+      return await DemoWorld.startParts(stateDir, state, keys, started);
+    } catch (error) {
+      for (const stop of started.reverse()) await Promise.resolve(stop()).catch(() => undefined);
+      throw error;
+    }
+  }
+
+  private static async startParts(
+    stateDir: string,
+    state: SavedState,
+    keys: NonNullable<SavedState['keys']>,
+    started: (() => Promise<void> | void)[],
+  ): Promise<DemoWorld> {
     const [github, slack, smtp] = await Promise.all([
       FakeGitHub.start(),
       FakeSlack.start(),
       TestSmtpServer.start({ tls: 'starttls' }),
     ]);
+    started.push(
+      () => github.close(),
+      () => slack.close(),
+      () => smtp.close(),
+    );
     if (state.github !== undefined) github.restore(state.github);
     const checks = new FakeChecks(github);
     const pulls = new FakePulls(github, { owner: OWNER, repo: REPO });
@@ -130,10 +151,17 @@ export class DemoWorld {
         blue: await SampleService.start(name, 'blue', saved.colours.blue),
         green: await SampleService.start(name, 'green', saved.colours.green),
       };
+      started.push(
+        () => colours.blue.close(),
+        () => colours.green.close(),
+      );
       const nginx = await NginxRouter.start(colours[saved.live].address);
+      started.push(() => nginx.stop());
       const store = join(stateDir, 'backups', name);
       mkdirSync(store, { recursive: true });
-      environments.push({ name, database, store, nginx, colours, traffic: new Traffic(`${nginx.url}/api/orders`) });
+      const traffic = new Traffic(`${nginx.url}/api/orders`);
+      started.push(() => traffic.stop());
+      environments.push({ name, database, store, nginx, colours, traffic });
     }
     const prometheus = await PrometheusServer.start(
       environments.flatMap((e) => [new URL(e.colours.blue.url), new URL(e.colours.green.url)]),
