@@ -260,7 +260,9 @@ class PageCache {
  * time, a 304 reuses the cached page (and costs no rate limit), and a page that changed replaces
  * it. Every page is read each time, so an edit deep in the list is seen, not only new items.
  */
-async function listAllIfChanged(octokit, route, parameters, cache, perPage = 100) {
+async function listAllIfChanged(octokit, route, parameters, cache, perPage = 100, 
+/** Stops after a page this accepts (a list sorted newest first needs no page past its window). */
+enough) {
     const items = [];
     let changed = false;
     let requests = 0;
@@ -283,6 +285,8 @@ async function listAllIfChanged(octokit, route, parameters, cache, perPage = 100
         }
         cache.pages.set(page, current);
         items.push(...current.data);
+        if (current.hasNext && enough?.(current.data) === true)
+            return { changed, items, requests, notModified };
         if (!current.hasNext) {
             // A list that shrank leaves stale pages behind: drop them, and count that as a change.
             for (const stale of [...cache.pages.keys()].filter((p) => p > page)) {

@@ -31,6 +31,8 @@ export async function listAllIfChanged<T>(
   parameters: Record<string, unknown>,
   cache: PageCache,
   perPage = 100,
+  /** Stops after a page this accepts (a list sorted newest first needs no page past its window). */
+  enough?: (page: T[]) => boolean,
 ): Promise<PolledList<T>> {
   const items: T[] = [];
   let changed = false;
@@ -57,6 +59,7 @@ export async function listAllIfChanged<T>(
     }
     cache.pages.set(page, current);
     items.push(...(current.data as T[]));
+    if (current.hasNext && enough?.(current.data as T[]) === true) return { changed, items, requests, notModified };
     if (!current.hasNext) {
       // A list that shrank leaves stale pages behind: drop them, and count that as a change.
       for (const stale of [...cache.pages.keys()].filter((p) => p > page)) {

@@ -70,6 +70,9 @@ export async function readDeployments(octokit: GitHubClient, repo: Repo, options
         'GET /repos/{owner}/{repo}/deployments',
         { ...repo, ...(environment === undefined ? {} : { environment }) },
         pages,
+        100,
+        // GitHub lists deployments newest first: a page made wholly before `since` ends the read.
+        (page) => page.length > 0 && page.every((item) => createdBefore(item, since)),
       ),
     );
     requests += listed.requests;
@@ -144,4 +147,10 @@ function safeJson(text: string): unknown {
   } catch {
     return undefined;
   }
+}
+
+/** Whether a listed deployment was made before `since`; an unreadable date is not (read on). */
+function createdBefore(item: unknown, since: number): boolean {
+  const created = (item as { created_at?: unknown } | null)?.created_at;
+  return typeof created === 'string' && Date.parse(created) < since;
 }

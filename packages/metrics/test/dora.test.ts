@@ -274,6 +274,22 @@ it('lists every page of over 100 deployments, then answers from 304s', async () 
   expect(again.notModified).toBe(again.requests);
 });
 
+it('stops listing at the first page made wholly before the read begins', async () => {
+  await fresh();
+  const repo = { owner: 'acme', repo: 'long' };
+  // 250 deployments, newest first on GitHub: 50 since SINCE, then 200 older ones.
+  for (let i = 0; i < 250; i++) {
+    const created = i < 200 ? -1000 + i : i - 200;
+    await deploy(repo, 'production', { sha: sha('a'), created, statuses: [['success', created + 0.25]] });
+  }
+  github.server.requests.length = 0;
+  const read = await readDeployments(client, repo, { since: SINCE, author: BOT });
+  expect(read.records).toHaveLength(50);
+  const pages = github.server.requests.filter((r) => r.path === '/repos/acme/long/deployments');
+  // Page 1 holds the 50 new and 50 old ones, page 2 only old ones: page 3 is never asked for.
+  expect(pages.map((r) => r.url.searchParams.get('page'))).toEqual(['1', '2']);
+});
+
 it('escapes label values as the exposition format asks', async () => {
   expect(escapeLabelValue('a"b\\c\nd')).toBe('a\\"b\\\\c\\nd');
   await fresh();
