@@ -8,12 +8,12 @@ import {
   POST_MORTEM_MARK,
   postMortemTemplate,
   recordFacts,
-  type DeploymentMessage,
   type IncidentInputs,
   type IncidentRecord,
   type ThreadState,
 } from '../src/index.ts';
 import { switchRecordPayload } from '../../../test/helpers/deployment-records.ts';
+import { messageFactory } from './support.ts';
 
 const SHA = 'a'.repeat(40);
 
@@ -44,27 +44,18 @@ function inputs(status: 'failed' | 'rolled-back', stages: string[], rec?: Incide
     })),
   };
   const message = {
-    service: 'shop',
-    environment: 'production',
-    version: 'v1',
-    sha: SHA,
+    ...messageFactory({
+      service: 'shop',
+      environment: 'production',
+      version: 'v1',
+      sha: SHA,
+      severity: 'error',
+      at: '2026-11-27T10:09:00Z',
+      startedAt: thread.startedAt,
+      repository: 'acme/shop',
+    })(status),
     status,
-    severity: 'error',
-    changeType: undefined,
-    title: undefined,
-    impact: undefined,
-    details: undefined,
-    approvers: [],
-    backupId: undefined,
-    planHash: undefined,
-    smokeVerdict: undefined,
-    links: [],
-    at: '2026-11-27T10:09:00Z',
-    startedAt: thread.startedAt,
-    window: undefined,
-    repository: 'acme/shop',
-    runUrl: undefined,
-  } satisfies DeploymentMessage;
+  };
   return {
     message,
     thread,
