@@ -122,36 +122,20 @@ export class Job {
     body: () => Record<string, string> | Promise<Record<string, string>>,
   ): Promise<Record<string, string>> {
     const started = performance.now();
+    const settle = (ok: boolean, note: string): void => {
+      const ms = performance.now() - started;
+      this.outcomes.set(id, ok ? 'success' : 'failure');
+      this.records.push({ environment: this.environment, job: this.name, id, action: 'run', ms, ok, requests: 0 });
+      console.log(`  ${mark(ok)} ${id.padEnd(20)} ${dim('run'.padEnd(20))} ${seconds(ms).padStart(6)}  ${note}`);
+    };
     try {
       const outputs = await body();
-      const ms = performance.now() - started;
       this.outputs.set(id, outputs);
-      this.outcomes.set(id, 'success');
-      this.records.push({
-        environment: this.environment,
-        job: this.name,
-        id,
-        action: 'run',
-        ms,
-        ok: true,
-        requests: 0,
-      });
-      console.log(`  ${mark(true)} ${id.padEnd(20)} ${dim('run'.padEnd(20))} ${seconds(ms).padStart(6)}  ${what}`);
+      settle(true, what);
       return outputs;
     } catch (error) {
-      const ms = performance.now() - started;
-      this.outcomes.set(id, 'failure');
-      this.records.push({
-        environment: this.environment,
-        job: this.name,
-        id,
-        action: 'run',
-        ms,
-        ok: false,
-        requests: 0,
-      });
       const reason = error instanceof Error ? error.message : String(error);
-      console.log(`  ${mark(false)} ${id.padEnd(20)} ${dim('run'.padEnd(20))} ${seconds(ms).padStart(6)}  ${reason}`);
+      settle(false, reason);
       this.failed = true;
       throw new StepFailed(id, reason);
     }
