@@ -17,9 +17,10 @@ log() { printf '\033[1;34m[bootstrap]\033[0m %s\n' "$*"; }
 # Debian packages the tests run for real: Prometheus, nginx, openssl (self-signed certificates),
 # age and zstd (a backup must open with the standard tools), the PostgreSQL and MariaDB clients,
 # mariadb-server for the throwaway TLS MariaDB the tests start (mariadb-install-db, mariadbd),
-# and the physical backup tools: pgBackRest and mariadb-backup.
+# the physical backup tools: pgBackRest and mariadb-backup; and jq, which the pipeline's own shell
+# steps use (the tests run them as GitHub's runners would).
 missing=()
-for bin in prometheus:prometheus nginx:nginx openssl:openssl age:age zstd:zstd pg_dump:postgresql-client mysqldump:mariadb-client mariadb-install-db:mariadb-server pgbackrest:pgbackrest mariadb-backup:mariadb-backup; do
+for bin in prometheus:prometheus nginx:nginx openssl:openssl age:age zstd:zstd pg_dump:postgresql-client mysqldump:mariadb-client mariadb-install-db:mariadb-server pgbackrest:pgbackrest mariadb-backup:mariadb-backup jq:jq; do
   command -v "${bin%%:*}" >/dev/null 2>&1 || [ -x "/usr/sbin/${bin%%:*}" ] || [ -x "/usr/bin/${bin%%:*}" ] || missing+=("${bin##*:}")
 done
 if [ "${#missing[@]}" -gt 0 ]; then
