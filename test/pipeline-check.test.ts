@@ -1,22 +1,10 @@
 // The pipeline's check job is shell and jq inside pipeline.yml: these tests run that very script,
 // taken from the workflow, with bash and jq as a GitHub runner would, so its validation and its
 // merging of targets per region are tested as they ship.
-import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { describe, expect, it } from '@jest/globals';
-import { parse } from 'yaml';
-import { parseKeyValueFile, repoRoot } from './helpers/run-action.ts';
+import { runWorkflowStep, stepScript, type StepRun } from './helpers/workflow-step.ts';
 
-interface Step {
-  id?: string;
-  run?: string;
-}
-const workflow = parse(readFileSync(join(repoRoot, '.github/workflows/pipeline.yml'), 'utf8')) as {
-  jobs: Record<string, { steps: Step[] }>;
-};
-const script = workflow.jobs.check!.steps.find((step) => step.id === 'check')!.run!;
+const script = stepScript('.github/workflows/pipeline.yml', 'check', 'check');
 
 const DIGEST = `sha256:${'ab'.repeat(32)}`;
 const SHA = 'c'.repeat(40);
@@ -27,35 +15,25 @@ const target = {
   'backup-store': 's3://backups/shop',
 };
 
-function check(env: Record<string, string>): { status: number | null; outputs: Record<string, string>; log: string } {
-  const output = join(mkdtempSync(join(tmpdir(), 'pipeline-check-')), 'output');
-  writeFileSync(output, '');
-  // stdin ignored: given a socket, bash would read ~/.bashrc as if started by a remote shell.
-  const run = spawnSync('bash', ['-e', '-c', script], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: process.env.PATH ?? '',
-      GITHUB_OUTPUT: output,
-      PROMOTE_TO: 'production',
-      DIGEST,
-      SHA,
-      TARGETS: JSON.stringify({ defaults: { 'nginx-upstream': 'shop' }, production: target }),
-      REGIONS: '',
-      CHANGE_TYPE: 'normal',
-      APPROVAL_MODE: 'wait',
-      DEVELOPMENT_DATABASE_URL_SET: 'true',
-      STAGING_DATABASE_URL_SET: 'true',
-      PRODUCTION_DATABASE_URL_SET: 'true',
-      ...env,
-    },
+function check(env: Record<string, string>): Promise<StepRun> {
+  return runWorkflowStep(script, {
+    PROMOTE_TO: 'production',
+    DIGEST,
+    SHA,
+    TARGETS: JSON.stringify({ defaults: { 'nginx-upstream': 'shop' }, production: target }),
+    REGIONS: '',
+    CHANGE_TYPE: 'normal',
+    APPROVAL_MODE: 'wait',
+    DEVELOPMENT_DATABASE_URL_SET: 'true',
+    STAGING_DATABASE_URL_SET: 'true',
+    PRODUCTION_DATABASE_URL_SET: 'true',
+    ...env,
   });
-  return { status: run.status, outputs: parseKeyValueFile(readFileSync(output, 'utf8')), log: run.stdout + run.stderr };
 }
 
 describe("the pipeline's check job", () => {
-  it('passes a valid production promotion and merges defaults under the environment', () => {
-    const run = check({});
+  it('passes a valid production promotion and merges defaults under the environment', async () => {
+    const run = await check({});
     expect(run.log).toBe('');
     expect(run.status).toBe(0);
     expect(run.outputs).toMatchObject({
@@ -69,8 +47,8 @@ describe("the pipeline's check job", () => {
     expect(run.outputs['other-regions']).toBe('[]');
   });
 
-  it('splits regions into the first and the rest, each with its own settings', () => {
-    const run = check({
+  it('splits regions into the first and the rest, each with its own settings', async () => {
+    const run = await check({
       REGIONS: '["eu-west-1", "us-east-1", "ap-south-1"]',
       TARGETS: JSON.stringify({
         production: { ...target, regions: { 'us-east-1': { 'live-url': 'https://us.shop.example.com' } } },
@@ -117,8 +95,8 @@ describe("the pipeline's check job", () => {
       },
       /targets.production.regions.us-east-1 is not in regions/,
     ],
-  ])('refuses %s, naming it', (_what, env, message) => {
-    const run = check(env);
+  ])('refuses %s, naming it', async (_what, env, message) => {
+    const run = await check(env);
     expect(run.status).not.toBe(0);
     expect(run.log).toMatch(/::error title=/);
     expect(run.log).toMatch(message);

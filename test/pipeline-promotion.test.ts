@@ -2,12 +2,10 @@
 // fake GitHub API: a digest is promoted only when the environment before holds a deployment
 // record of it, made by the workflow's token, whose newest own status is success and that no
 // rollback undid.
-import { spawn } from 'node:child_process';
-import { chmodSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
-import { parse } from 'yaml';
 import { createGitHubClient, type GitHubClient } from '../packages/github/src/index.ts';
 import {
   createDeploymentRecord,
@@ -16,12 +14,9 @@ import {
 } from '../packages/record/src/deployment-record.ts';
 import { FakeGitHub } from './fakes/github.ts';
 import { switchRecordPayload } from './helpers/deployment-records.ts';
-import { parseKeyValueFile, repoRoot } from './helpers/run-action.ts';
+import { runWorkflowStep, stepScript, type StepRun } from './helpers/workflow-step.ts';
 
-const workflow = parse(readFileSync(join(repoRoot, '.github/workflows/pipeline.yml'), 'utf8')) as {
-  jobs: Record<string, { steps: { id?: string; run?: string }[] }>;
-};
-const script = workflow.jobs.check!.steps.find((step) => step.id === 'promotion')!.run!;
+const script = stepScript('.github/workflows/pipeline.yml', 'check', 'promotion');
 
 const OWNER = 'acme';
 const repo = 'shop';
@@ -100,30 +95,16 @@ async function record(
   return id;
 }
 
-/** Runs the step; asynchronously, since the fake GitHub it calls answers from this process. */
-async function promote(
-  environment = 'production',
-): Promise<{ status: number | null; sha: string | undefined; log: string }> {
-  const output = join(mkdtempSync(join(tmpdir(), 'promotion-')), 'output');
-  writeFileSync(output, '');
-  const child = spawn('bash', ['-e', '-c', script], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: {
-      PATH: `${bin}:${process.env.PATH ?? ''}`,
-      GITHUB_OUTPUT: output,
-      GH_TOKEN: BOT_TOKEN,
-      FAKE_GH_API: github.url,
-      REPOSITORY: `${OWNER}/${repo}`,
-      ENVIRONMENT: environment,
-      FIRST_REGION: '',
-      DIGEST,
-    },
+function promote(environment = 'production'): Promise<StepRun> {
+  return runWorkflowStep(script, {
+    PATH: `${bin}:${process.env.PATH ?? ''}`,
+    GH_TOKEN: BOT_TOKEN,
+    FAKE_GH_API: github.url,
+    REPOSITORY: `${OWNER}/${repo}`,
+    ENVIRONMENT: environment,
+    FIRST_REGION: '',
+    DIGEST,
   });
-  let log = '';
-  child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
-  const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { status, sha: parseKeyValueFile(readFileSync(output, 'utf8')).sha, log };
 }
 
 describe("the pipeline's promotion check", () => {
@@ -132,7 +113,7 @@ describe("the pipeline's promotion check", () => {
     const run = await promote();
     expect(run.log).toContain('ran successfully in staging');
     expect(run.status).toBe(0);
-    expect(run.sha).toBe(SHA);
+    expect(run.outputs.sha).toBe(SHA);
   });
 
   it.each([
@@ -156,6 +137,6 @@ describe("the pipeline's promotion check", () => {
     const run = await promote();
     expect(run.status).not.toBe(0);
     expect(run.log).toContain('has no successful deployment in staging');
-    expect(run.sha).toBeUndefined();
+    expect(run.outputs.sha).toBeUndefined();
   });
 });
