@@ -8,6 +8,8 @@ import { parseKeyValueFile, repoRoot } from './run-action.ts';
 export interface StepRun {
   status: number | null;
   outputs: Record<string, string>;
+  /** What the step wrote to its job summary. */
+  summary: string;
   log: string;
 }
 
@@ -26,16 +28,24 @@ export function stepScript(file: string, job: string, id: string): string {
  * values its `env:` would receive. Asynchronous, so a fake server in this process can answer it.
  */
 export async function runWorkflowStep(script: string, env: Record<string, string>): Promise<StepRun> {
-  const output = join(mkdtempSync(join(tmpdir(), 'workflow-step-')), 'output');
+  const folder = mkdtempSync(join(tmpdir(), 'workflow-step-'));
+  const output = join(folder, 'output');
+  const summary = join(folder, 'summary');
   writeFileSync(output, '');
+  writeFileSync(summary, '');
   // stdin ignored: given a socket, bash would read ~/.bashrc as if started by a remote shell.
   const child = spawn('bash', ['-e', '-c', script], {
     stdio: ['ignore', 'pipe', 'pipe'],
-    env: { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: output, ...env },
+    env: { PATH: process.env.PATH ?? '', GITHUB_OUTPUT: output, GITHUB_STEP_SUMMARY: summary, ...env },
   });
   let log = '';
   child.stdout.on('data', (chunk: Buffer) => (log += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (log += chunk.toString()));
   const status = await new Promise<number | null>((resolve) => child.on('close', resolve));
-  return { status, outputs: parseKeyValueFile(readFileSync(output, 'utf8')), log };
+  return {
+    status,
+    outputs: parseKeyValueFile(readFileSync(output, 'utf8')),
+    summary: readFileSync(summary, 'utf8'),
+    log,
+  };
 }
