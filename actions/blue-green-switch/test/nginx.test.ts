@@ -120,6 +120,36 @@ describe('blue-green-switch on nginx', () => {
     expect(statuses(Number(run.outputs['deployment-id']))).toEqual(['in_progress', 'failure', 'inactive']);
   });
 
+  it.each(['SIGINT', 'SIGTERM'] as const)(
+    'puts traffic back when the run is cancelled (%s) between weight steps',
+    async (signal) => {
+      let printed = '';
+      let sent = false;
+      const run = await runSwitch(stage.github, inputs({ to: 'green', weights: '10, 50, 100', 'step-pause': '30s' }), {
+        onStart: (child) =>
+          child.stdout?.on('data', (chunk: Buffer) => {
+            printed += chunk.toString();
+            // Cancelled once 10% is on green, in the middle of a 30 s pause.
+            if (!sent && printed.includes('Step green 10%')) {
+              sent = true;
+              child.kill(signal);
+            }
+          }),
+      });
+      expect(sent).toBe(true);
+      expect(run.exitCode).not.toBe(0);
+      expect(run.log).toContain('The run was cancelled: stopping the switch and putting the prior state back');
+      expect(run.log).toMatch(
+        /Switch to green failed: the run was cancelled while traffic moved\..*Rolled back automatically/,
+      );
+      // Back to blue at 100% (the pause ended at once: a wait for it would outlast the grace period).
+      expect(include()).toContain(`server ${stage.blue.address} weight=100;`);
+      expect(await live()).toBe('blue');
+      const record = stage.github.deployments.at(-1)!;
+      expect(statuses(Number(record.id))).toEqual(['in_progress', 'failure', 'inactive']);
+    },
+  );
+
   it('leaves nothing for a later rollback to undo after a switch that rolled itself back', async () => {
     const good = await runSwitch(stage.github, inputs({ to: 'green', sha: 'a'.repeat(40) }));
     expect(failureOf(good)).toBe('');

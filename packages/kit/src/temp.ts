@@ -39,6 +39,14 @@ function cleanUpEverything(): void {
   live.clear();
 }
 
+/**
+ * How long cancel hooks may take: the runner sends SIGINT on cancellation, SIGTERM 7.5 s later and
+ * then kills the process, so the hooks must be done, and the folders removed, well inside that.
+ */
+export const CANCEL_BUDGET_MS = 6_000;
+const cancelHooks = new Set<() => Promise<void>>();
+let cancelling = false;
+
 function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
@@ -46,12 +54,36 @@ function installHandlers(): void {
     ['SIGINT', 130],
     ['SIGTERM', 143],
   ] as const) {
-    process.once(signal, () => {
-      cleanUpEverything();
-      process.exit(code);
+    process.on(signal, () => {
+      // A second signal (the runner's SIGTERM after its SIGINT) waits for the first to finish.
+      if (cancelling) return;
+      cancelling = true;
+      const hooks = [...cancelHooks].map((hook) => hook().catch(() => undefined));
+      if (hooks.length === 0) {
+        cleanUpEverything();
+        process.exit(code);
+      }
+      const budget = new Promise((resolve) => setTimeout(resolve, CANCEL_BUDGET_MS).unref());
+      void Promise.race([Promise.all(hooks), budget]).finally(() => {
+        cleanUpEverything();
+        process.exit(code);
+      });
     });
   }
   process.once('exit', cleanUpEverything);
+}
+
+/**
+ * Runs `hook` when the run is cancelled (SIGINT/SIGTERM), and waits for it (at most
+ * CANCEL_BUDGET_MS) before the temporary folders go and the process exits: for putting back what
+ * a step had half changed, such as traffic moved part-way. Returns a function that unregisters it.
+ */
+export function onCancel(hook: () => Promise<void>): () => void {
+  installHandlers();
+  cancelHooks.add(hook);
+  return () => {
+    cancelHooks.delete(hook);
+  };
 }
 
 /**

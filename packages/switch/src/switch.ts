@@ -1,6 +1,6 @@
 import { attemptHttpCheck, runHttpCheckUntilReady, type HttpCheck } from '@deploy-suite/checks';
 import type { GitHubClient, Repo } from '@deploy-suite/github';
-import { ConfigurationError, GateClosedError, errorMessage, type Clock } from '@deploy-suite/kit';
+import { ConfigurationError, GateClosedError, errorMessage, onCancel, type Clock } from '@deploy-suite/kit';
 import {
   commitLastServing,
   contractMigrationsRan,
@@ -268,29 +268,56 @@ export async function switchTo(context: SwitchContext, request: SwitchRequest): 
     throw new SwitchFailedError(message, { ...result, after: finalState, live: finalState.live });
   };
 
-  for (const [index, step] of request.steps.entries()) {
-    const weights: Weights = { [request.to]: step, [other(provider, request.to)]: 100 - step };
-    const label = `${request.to} ${step}%`;
-    try {
-      await provider.route(weights, { reason: 'switch' });
-    } catch (error) {
-      if (!(error instanceof RouterError)) throw error;
-      return fail(error.message);
-    }
-    const read = await readBack(provider);
-    if (!sameWeights(read.weights, weights, provider.colours)) {
-      return fail(`asked for ${describeWeights(weights)}, the router reports ${read.detail}`);
-    }
-    log(`Step ${label}: ${read.detail}`);
-    if (index < request.steps.length - 1) {
-      result.timings!.push({ step: label, ms: clock.now() - started });
-      if (request.stepPauseMs > 0) await clock.sleep(request.stepPauseMs);
+  // A run cancelled while traffic moves (the runner's SIGINT) must not leave it split: the switch
+  // stops at its next step boundary (a pause ends at once) and goes back as on a failure; the exit
+  // waits for that, within the runner's grace period.
+  let cancelled = false;
+  let wake = (): void => undefined;
+  const woken = new Promise<void>((resolve) => (wake = resolve));
+  let settled = (): void => undefined;
+  const done = new Promise<void>((resolve) => (settled = resolve));
+  const unregister = onCancel(async () => {
+    cancelled = true;
+    log('The run was cancelled: stopping the switch and putting the prior state back');
+    wake();
+    await done;
+    // A moment for the step to report why it stopped before the process exits.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  });
+  const stopIfCancelled = async (): Promise<void> => {
+    if (cancelled) await fail('the run was cancelled while traffic moved');
+  };
+  try {
+    for (const [index, step] of request.steps.entries()) {
+      const weights: Weights = { [request.to]: step, [other(provider, request.to)]: 100 - step };
+      const label = `${request.to} ${step}%`;
       try {
-        notes.push(...(await healthGate(context, request.to, 'the switch stopped')));
+        await provider.route(weights, { reason: 'switch' });
       } catch (error) {
-        return fail(errorMessage(error));
+        if (!(error instanceof RouterError)) throw error;
+        return await fail(error.message);
+      }
+      const read = await readBack(provider);
+      if (!sameWeights(read.weights, weights, provider.colours)) {
+        return await fail(`asked for ${describeWeights(weights)}, the router reports ${read.detail}`);
+      }
+      log(`Step ${label}: ${read.detail}`);
+      await stopIfCancelled();
+      if (index < request.steps.length - 1) {
+        result.timings!.push({ step: label, ms: clock.now() - started });
+        if (request.stepPauseMs > 0) await Promise.race([clock.sleep(request.stepPauseMs), woken]);
+        await stopIfCancelled();
+        try {
+          notes.push(...(await healthGate(context, request.to, 'the switch stopped')));
+        } catch (error) {
+          return await fail(errorMessage(error));
+        }
       }
     }
+    await stopIfCancelled();
+  } finally {
+    unregister();
+    settled();
   }
   const verified = await verifyLive(context, request.to);
   if (!verified.ok) return fail(verified.detail);
