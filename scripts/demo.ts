@@ -15,7 +15,7 @@ import { repoRoot, runBuiltAction } from '../test/helpers/run-action.ts';
 import { deployEnvironment, type EnvironmentResult, type Release } from './demo/deploy-environment.ts';
 import { writeRepository } from './demo/repository.ts';
 import { seconds, type RunContext, type StepRecord } from './demo/steps.ts';
-import { DemoWorld, ENVIRONMENTS, missingParts, OWNER, REPO } from './demo/world.ts';
+import { DemoWorld, ENVIRONMENTS, hasLabel, missingParts, OWNER, REPO } from './demo/world.ts';
 
 const args = process.argv.slice(2);
 const unknown = args.filter((arg) => arg !== '--fail-smoke' && arg !== '--reset');
@@ -237,7 +237,7 @@ async function promotedFrom(world: DemoWorld, environment: string, digest: strin
  * the on-call closes them once the post-mortem is written, as a team would. */
 async function closeEarlierIncidents(world: DemoWorld): Promise<void> {
   const open = (world.github.issues.get(`${OWNER}/${REPO}`) ?? []).filter(
-    (issue) => issue.state === 'open' && issue.labels.some((l) => (typeof l === 'string' ? l : l.name) === 'incident'),
+    (issue) => issue.state === 'open' && hasLabel(issue, 'incident'),
   );
   for (const issue of open) {
     const response = await fetch(`${world.github.url}/repos/${OWNER}/${REPO}/issues/${issue.number}`, {

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as age from 'age-encryption';
-import { FakeGitHub } from '../../test/fakes/github.ts';
+import { FakeGitHub, type FakeIssue } from '../../test/fakes/github.ts';
 import { FakeChecks } from '../../test/fakes/github-checks.ts';
 import { FakePulls } from '../../test/fakes/github-pulls.ts';
 import { FakeSlack } from '../../test/fakes/slack.ts';
@@ -193,7 +193,7 @@ export class DemoWorld {
         (issue) =>
           issue.user?.login === this.login &&
           issue.state === 'open' &&
-          issue.labels.some((l) => (typeof l === 'string' ? l : l.name) === `env:${environment}`) &&
+          hasLabel(issue, `env:${environment}`) &&
           (issue.body ?? '').includes(sha),
       );
       const hash = /approve (sha256:[0-9a-f]{64})/.exec(request?.body ?? '')?.[1];
@@ -235,6 +235,11 @@ export class DemoWorld {
     }
     await Promise.all([this.github.close(), this.slack.close(), this.smtp.close()]);
   }
+}
+
+/** Whether an issue carries a label (GitHub gives labels as names or as objects). */
+export function hasLabel(issue: FakeIssue, name: string): boolean {
+  return issue.labels.some((label) => (typeof label === 'string' ? label : label.name) === name);
 }
 
 async function newKeys(): Promise<NonNullable<SavedState['keys']>> {

@@ -46,20 +46,22 @@ let db: MariaDbInstance;
 let storeDir: string;
 let keys: { identity: string; recipient: string };
 
+/** The inputs every physical run here shares: this server, this store, these keys. */
+const physicalInputs = (): Record<string, string> => ({
+  method: 'physical',
+  engine: 'mysql',
+  host: '127.0.0.1',
+  port: String(db.port),
+  user: db.user,
+  password: db.password,
+  database: 'shop',
+  store: storeDir,
+  recipients: keys.recipient,
+  identity: keys.identity,
+});
+
 function physical(inputs: Record<string, string>): Promise<ActionRun> {
-  return backupAction({
-    method: 'physical',
-    engine: 'mysql',
-    host: '127.0.0.1',
-    port: String(db.port),
-    user: db.user,
-    password: db.password,
-    database: 'shop',
-    store: storeDir,
-    recipients: keys.recipient,
-    identity: keys.identity,
-    ...inputs,
-  });
+  return backupAction({ ...physicalInputs(), ...inputs });
 }
 
 function insert(from: number, to: number): void {
@@ -168,16 +170,7 @@ describe('db-backup method physical on MariaDB (mariadb-backup and binary logs)'
         'db-backup',
         {
           'signing-key': TEST_KEYS.signing,
-          method: 'physical',
-          engine: 'mysql',
-          host: '127.0.0.1',
-          port: String(db.port),
-          user: db.user,
-          password: db.password,
-          database: 'shop',
-          store: storeDir,
-          recipients: keys.recipient,
-          identity: keys.identity,
+          ...physicalInputs(),
           command: 'verify',
         },
         {

@@ -1,16 +1,14 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from '@jest/globals';
 import { FakeGitHub, type FakeIssue } from '../../../test/fakes/github.ts';
 import { FakeChecks } from '../../../test/fakes/github-checks.ts';
 import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
-import { failureOf, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
+import { failureOf, leakedSecrets, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { Inputs } from '../../../packages/kit/src/index.ts';
 import { incidentKey, POST_MORTEM_MARK } from '../../../packages/notify/src/index.ts';
 import { renderStateBlock } from '../../../packages/github/src/index.ts';
 import { readSettings } from '../src/settings.ts';
 import { switchRecordPayload } from '../../../test/helpers/deployment-records.ts';
+import { runOnPullRequest } from './runner.ts';
 
 const OWNER = 'acme';
 const REPO = 'shop';
@@ -40,11 +38,9 @@ beforeEach(() => {
 
 /** One stage of this test's deployment, the runner's way, with the GitHub comment as the only channel. */
 function stage(status: string, inputs: Record<string, string> = {}): Promise<ActionRun> {
-  const folder = mkdtempSync(join(tmpdir(), 'notify-incident-'));
-  const eventPath = join(folder, 'event.json');
-  writeFileSync(eventPath, JSON.stringify({ pull_request: { number: pull, title: 'Ship the new checkout' } }));
-  return runBuiltAction(
-    'notify-stakeholders',
+  return runOnPullRequest(
+    github,
+    { repository: `${OWNER}/${REPO}`, sha, pullRequest: { number: pull, title: 'Ship the new checkout' } },
     {
       status,
       environment: 'production',
@@ -53,16 +49,6 @@ function stage(status: string, inputs: Record<string, string> = {}): Promise<Act
       'github-token': ACTIONS_TOKEN,
       incident: 'auto',
       ...inputs,
-    },
-    {
-      env: {
-        GITHUB_API_URL: github.url,
-        GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_SHA: sha,
-        GITHUB_WORKSPACE: folder,
-      },
     },
   );
 }

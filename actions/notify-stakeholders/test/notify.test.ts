@@ -12,8 +12,9 @@ import { inputErrorOf } from '../../../test/helpers/expect-input-error.ts';
 import { TestSmtpServer } from '../../../test/helpers/smtp.ts';
 import { Inputs } from '../../../packages/kit/src/index.ts';
 import { readSettings } from '../src/settings.ts';
-import { failureOf, leakedSecrets, runBuiltAction, type ActionRun } from '../../../test/helpers/run-action.ts';
+import { failureOf, leakedSecrets, type ActionRun } from '../../../test/helpers/run-action.ts';
 import { WebhookReceiver } from '../../../test/helpers/webhook-receiver.ts';
+import { runOnPullRequest } from './runner.ts';
 
 const OWNER = 'acme';
 const REPO = 'shop';
@@ -80,23 +81,11 @@ function stage(
   inputs: Record<string, string> = {},
   env: Record<string, string> = {},
 ): Promise<ActionRun> {
-  const folder = mkdtempSync(join(tmpdir(), 'notify-event-'));
-  const eventPath = join(folder, 'event.json');
-  writeFileSync(eventPath, JSON.stringify({ pull_request: { number: pull, title: HOSTILE_TITLE, head: { sha } } }));
-  return runBuiltAction(
-    'notify-stakeholders',
+  return runOnPullRequest(
+    github,
+    { repository: `${OWNER}/${REPO}`, sha, pullRequest: { number: pull, title: HOSTILE_TITLE, head: { sha } } },
     { status, environment: 'production', version: 'v2.4.0', ...channelInputs(), ...inputs },
-    {
-      env: {
-        GITHUB_API_URL: github.url,
-        GITHUB_REPOSITORY: `${OWNER}/${REPO}`,
-        GITHUB_EVENT_PATH: eventPath,
-        GITHUB_EVENT_NAME: 'pull_request',
-        GITHUB_SHA: sha,
-        GITHUB_WORKSPACE: folder,
-        ...env,
-      },
-    },
+    env,
   );
 }
 
